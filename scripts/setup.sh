@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need, idempotently: Debian packages, the npm workspace, and the
+# real components built from their Go modules. A second run only checks and returns in seconds.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+debian_packages=(tcpdump libpcap-dev tshark openssh-server openssh-sftp-server iproute2 prometheus)
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lockfile changed since the last install.
+lock_stamp=$(sha256sum package-lock.json | cut -c1-16)
+if [ "$(cat node_modules/.harbormaster-lock 2>/dev/null)" != "$lock_stamp" ]; then
+  echo "setup: installing npm workspace"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_stamp" >node_modules/.harbormaster-lock
+fi
+
+bash scripts/build-go-tools.sh
+
+# Each package may own further set-up (a pinned tool of its own, say) in packages/<name>/scripts/setup.sh.
+for package_setup in packages/*/scripts/setup.sh; do
+  [ -f "$package_setup" ] && bash "$package_setup"
+done
