@@ -9,6 +9,11 @@ cache=${HARBORMASTER_CACHE:-$HOME/.cache/harbormaster}
 bin=$cache/bin
 mkdir -p "$bin"
 
+# Two checkouts on one machine share the cache: the second build waits for the first instead of competing
+# with it for the same cores, then finds everything up to date.
+exec 9>"$cache/build.lock"
+flock 9
+
 command -v go >/dev/null || { echo "build-go-tools: the Go toolchain (go) is not on PATH; install Go 1.26 or newer" >&2; exit 1; }
 go_version=$(go env GOVERSION)
 

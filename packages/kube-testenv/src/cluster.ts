@@ -1,0 +1,286 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  builtin,
+  type KubeObject,
+  KubeRest,
+  loadKubeConfig,
+  ResourceClient,
+  sleep,
+} from '@harbormaster/kube';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ensureBinaries } from './binaries.ts';
+
+export type TestClusterOptions = {
+  /** Fake kwok nodes to create (each with a /24 pod CIDR, so pods get distinct IPs). */
+  nodes?: number;
+  /** Seconds to wait for the control plane to become healthy. */
+  readyTimeoutSeconds?: number;
+  /** Extra flags per component, e.g. `{ 'kube-apiserver': { 'watch-cache': 'false' } }`. */
+  extraArgs?: Partial<Record<ControlPlaneComponent, Record<string, string>>>;
+};
+
+export type ControlPlaneComponent = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler';
+
+export type TestCluster = {
+  name: string;
+  kubeconfigPath: string;
+  kubeConfig: KubeConfig;
+  rest: KubeRest;
+  /**
+   * Compacts etcd's history up to its current revision, as the apiserver's periodic compaction would: a
+   * watch from an older resourceVersion then fails with 410 Gone (when the apiserver's watch cache is off).
+   */
+  compactEtcd: () => Promise<void>;
+  /** Stops every process of the cluster and removes its directory; safe to call twice. */
+  stop: () => Promise<void>;
+};
+
+type Node = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+
+const live = new Set<string>();
+
+// A test that crashes or forgets stop() must not leave a control plane running: kill synchronously on exit.
+process.once('exit', () => {
+  for (const workdir of live) killProcesses(readPids(workdir).map(({ pid }) => pid));
+});
+
+/**
+ * Starts a real control plane with kwokctl's binary runtime (etcd, kube-apiserver with certificates,
+ * service-account keys and RBAC, kube-controller-manager, kube-scheduler, kwok) from locally built binaries,
+ * adds fake nodes, and returns a client. Everything lives in one temporary directory.
+ */
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
+  const binaries = await ensureBinaries();
+  const workdir = mkdtempSync(join(tmpdir(), 'hm-cluster-'));
+  const name = `hm-${randomBytes(3).toString('hex')}`;
+  const kubeconfigPath = join(workdir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, '');
+  const env = { ...process.env, KWOK_WORKDIR: workdir };
+  live.add(workdir);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Read the pids first: `kwokctl delete` removes the pid files while its components may still be exiting.
+    const pids = readPids(workdir).map(({ pid }) => pid);
+    await run(binaries.kwokctl, ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath], env);
+    killProcesses(pids);
+    // SIGKILL is delivered asynchronously: wait until every component has really ended.
+    const deadline = Date.now() + 5000;
+    while (pids.some(isRunning) && Date.now() < deadline) await sleep(20);
+    rmSync(workdir, { recursive: true, force: true });
+    live.delete(workdir);
+  };
+
+  try {
+    const timeout = options.readyTimeoutSeconds ?? 120;
+    // A component that dies while kwokctl waits for it will not come back: stop waiting at once.
+    const watchdog = new AbortController();
+    const poll = setInterval(() => {
+      if (readPids(workdir).some(({ pid }) => !isRunning(pid))) watchdog.abort();
+    }, 500);
+    const created = await run(
+      binaries.kwokctl,
+      [
+        'create',
+        'cluster',
+        '--name',
+        name,
+        '--runtime',
+        'binary',
+        '--kubeconfig',
+        kubeconfigPath,
+        '--etcd-binary',
+        binaries.etcd,
+        '--kube-apiserver-binary',
+        binaries['kube-apiserver'],
+        '--kube-controller-manager-binary',
+        binaries['kube-controller-manager'],
+        '--kube-scheduler-binary',
+        binaries['kube-scheduler'],
+        '--kwok-controller-binary',
+        binaries.kwok,
+        '--disable-qps-limits',
+        ...Object.entries(options.extraArgs ?? {}).flatMap(([component, flags]) =>
+          Object.entries(flags).flatMap(([key, value]) => ['--extra-args', `${component}=${key}=${value}`]),
+        ),
+        '--wait',
+        `${timeout}s`,
+      ],
+      env,
+      (timeout + 15) * 1000,
+      watchdog.signal,
+    ).finally(() => clearInterval(poll));
+    // kwokctl can report success while a component is crash-looping, so check every process and the
+    // apiserver's own readiness before handing the cluster out.
+    const crashed = readPids(workdir).filter(({ pid }) => !isRunning(pid));
+    if (created.code !== 0 || crashed.length > 0)
+      throw new Error(describeFailure(workdir, name, created.output));
+    const kubeConfig = loadKubeConfig({ kubeconfig: kubeconfigPath });
+    const rest = new KubeRest(kubeConfig);
+    if (!(await apiserverReady(rest, timeout * 1000))) {
+      throw new Error(describeFailure(workdir, name, created.output, 'kube-apiserver'));
+    }
+    await createNodes(rest, options.nodes ?? 1);
+    const compactEtcd = () => compact(join(workdir, 'clusters', name, 'kwok.yaml'));
+    return { name, kubeconfigPath, kubeConfig, rest, compactEtcd, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function createNodes(rest: KubeRest, count: number): Promise<void> {
+  const nodes = new ResourceClient<Node>(rest, builtin.node);
+  for (let index = 0; index < count; index++) {
+    await nodes.create({
+      metadata: {
+        name: `kwok-node-${index}`,
+        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+        labels: { 'kubernetes.io/hostname': `kwok-node-${index}`, type: 'kwok' },
+      },
+      spec: { podCIDR: `10.244.${index}.0/24`, podCIDRs: [`10.244.${index}.0/24`] },
+      status: {
+        allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
+        capacity: { cpu: '32', memory: '256Gi', pods: '110' },
+      },
+    } as Node);
+  }
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = (await nodes.list()).items.filter((node) =>
+      node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
+    );
+    if (ready.length >= count) return;
+    if (Date.now() > deadline)
+      throw new Error(`kwok: ${ready.length} of ${count} fake nodes became Ready in 30s`);
+    await sleep(100);
+  }
+}
+
+/** Compacts etcd through its JSON gateway (etcd listens on loopback without TLS in kwokctl's binary runtime). */
+async function compact(clusterConfig: string): Promise<void> {
+  const port = /etcdPort: (\d+)/.exec(readFileSync(clusterConfig, 'utf8'))?.[1];
+  if (!port) throw new Error(`${clusterConfig}: no etcdPort`);
+  const call = async (method: string, body: unknown) => {
+    const response = await fetch(`http://127.0.0.1:${port}/v3/kv/${method}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`etcd ${method}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as { header: { revision: string } };
+  };
+  const { header } = await call('range', { key: Buffer.from('/').toString('base64') });
+  await call('compaction', { revision: header.revision, physical: true });
+}
+
+function clusterDirectory(workdir: string, name?: string): string[] {
+  const clusters = join(workdir, 'clusters');
+  if (!existsSync(clusters)) return [];
+  return readdirSync(clusters)
+    .filter((entry) => !name || entry === name)
+    .map((entry) => join(clusters, entry));
+}
+
+function readPids(workdir: string): { component: string; pid: number }[] {
+  return clusterDirectory(workdir).flatMap((dir) => {
+    const pids = join(dir, 'pids');
+    if (!existsSync(pids)) return [];
+    return readdirSync(pids).map((file) => ({
+      component: file.replace(/\.pid$/, ''),
+      pid: Number(readFileSync(join(pids, file), 'utf8').trim()),
+    }));
+  });
+}
+
+/**
+ * Whether a process still runs. A zombie counts as ended: kwokctl's components are re-parented to PID 1,
+ * which on some machines never reaps them, and a zombie holds no port, file or memory.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function killProcesses(pids: number[]): void {
+  for (const pid of pids) {
+    if (pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
+  }
+}
+
+/**
+ * Names the components that are not running (or `unhealthy`, one that runs but never became ready), with
+ * the last lines of each one's log.
+ */
+function describeFailure(workdir: string, name: string, kwokctlOutput: string, unhealthy?: string): string {
+  const lines = [`test cluster ${name} did not become healthy. kwokctl said:`, tail(kwokctlOutput, 15)];
+  for (const dir of clusterDirectory(workdir, name)) {
+    for (const { component, pid } of readPids(workdir)) {
+      const running = isRunning(pid);
+      if (running && component !== unhealthy) continue;
+      const log = join(dir, 'logs', `${component}.log`);
+      lines.push(`${component} is ${running ? 'not ready' : 'not running'}; last lines of ${log}:`);
+      lines.push(existsSync(log) ? tail(readFileSync(log, 'utf8'), 20) : '(no log)');
+    }
+  }
+  return lines.join('\n');
+}
+
+const tail = (text: string, count: number): string => text.trimEnd().split('\n').slice(-count).join('\n');
+
+async function apiserverReady(rest: KubeRest, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await rest.request('GET', '/readyz');
+      return true;
+    } catch {
+      await sleep(200);
+    }
+  }
+  return false;
+}
+
+/** Runs a command to its end, or kills it after `timeoutMs` (kwokctl can wait on a dead component for minutes). */
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+  signal?: AbortSignal,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      signal,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    // An abort or a spawn failure shows up as a non-zero result; the caller reports the components.
+    child.on('error', (error) => {
+      output += `\n${error.message}`;
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}

@@ -1,0 +1,3 @@
+export * from './binaries.ts';
+export * from './cluster.ts';
+export * from './eventually.ts';

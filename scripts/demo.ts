@@ -1,0 +1,25 @@
+// Runs each product's demo in turn and prints one summary line per product. A product's demo is a function
+// `(log) => Promise<string>` that narrates to `log` and returns its summary line.
+import { demoControlPlane } from '@harbormaster/kube-testenv/demo';
+
+type Demo = { title: string; run: (log: (line: string) => void) => Promise<string> };
+
+const demos: Demo[] = [
+  { title: 'Kubernetes control plane for tests (kube, kube-testenv)', run: demoControlPlane },
+];
+
+const summary: string[] = [];
+let failed = false;
+for (const { title, run } of demos) {
+  console.log(`\n=== ${title}`);
+  const started = Date.now();
+  try {
+    const line = await run((text) => console.log(`  ${text}`));
+    summary.push(`ok    ${title}: ${line} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    failed = true;
+    summary.push(`FAIL  ${title}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+console.log(`\n=== Summary\n${summary.join('\n')}`);
+process.exitCode = failed ? 1 : 0;
