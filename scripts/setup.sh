@@ -31,5 +31,5 @@ bash scripts/build-go-tools.sh
 
 # Each package may own further set-up (a pinned tool of its own, say) in packages/<name>/scripts/setup.sh.
 for package_setup in packages/*/scripts/setup.sh; do
-  [ -f "$package_setup" ] && bash "$package_setup"
+  if [ -f "$package_setup" ]; then bash "$package_setup"; fi
 done
