@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { builtin, isConflict, type KubeObject, ResourceClient, sleep } from '@harbormaster/kube';
+import {
+  builtin,
+  isConflict,
+  type KubeApiError,
+  type KubeObject,
+  ResourceClient,
+  sleep,
+} from '@harbormaster/kube';
 import { eventually, isRunning, startTestCluster, type TestCluster } from '../src/index.ts';
 
 type Labels = Record<string, string>;
@@ -97,6 +104,16 @@ describe('startTestCluster: a real control plane', () => {
     await configMaps.apply(object({ color: 'red' }), { fieldManager: 'bob', force: true });
     await configMaps.apply(object({}), { fieldManager: 'alice' });
     assert.deepEqual((await configMaps.get('owned', 'default')).data, { color: 'red' });
+    // JSON patch with a test operation: applied only when the precondition holds.
+    await configMaps.patch('owned', 'default', 'json', [
+      { op: 'test', path: '/data/color', value: 'red' },
+      { op: 'replace', path: '/data/color', value: 'green' },
+    ]);
+    await assert.rejects(
+      configMaps.patch('owned', 'default', 'json', [{ op: 'test', path: '/data/color', value: 'red' }]),
+      (error: KubeApiError) => error.status === 422,
+    );
+    assert.deepEqual((await configMaps.get('owned', 'default')).data, { color: 'green' });
   });
 
   it('keeps the old ReplicaSet of a paused Deployment when its template changes', async () => {

@@ -134,6 +134,7 @@ describe('kube plumbing against a real API server', () => {
       assert.match(text, /controller_reconcile_total\{controller="widgets",result="terminal"\} 1/);
       assert.match(text, /controller_reconcile_total\{controller="widgets",result="success"\} [2-9]/);
       assert.equal((await fetch(`http://127.0.0.1:${probes.port}/readyz`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${probes.port}/healthz`)).status, 200);
       assert.equal((await widgets.get('huge', 'default')).status, undefined, 'terminal errors write nothing');
     } finally {
       stop.abort();
