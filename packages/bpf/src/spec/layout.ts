@@ -58,6 +58,7 @@ export function layout(n: Normalized, link: number): Block {
   const v6AddressesFirst = n.family === 6 && hasUpper && !n.walk;
   if (!v6AddressesFirst) parts.push(...proto());
   if (n.both) {
+    if (v6AddressesFirst) parts.push(...proto());
     const forward = direction(n.src, n.dst, n.srcPort, n.dstPort);
     const reverse = direction(n.dst, n.src, n.dstPort, n.srcPort);
     parts.push(or(andAll(forward), andAll(reverse)));
