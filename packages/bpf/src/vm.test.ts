@@ -16,10 +16,18 @@ const asm = (text: string): RawInstruction[] => {
 const pkt = (...bytes: number[]) => ({ data: Uint8Array.from(bytes) });
 
 test('out-of-bounds loads and division by zero return 0; instructions are counted', () => {
-  assert.deepEqual(run(asm('ldb [3]\nret #7'), pkt(1, 2, 3)), { value: 0, executed: 1 });
+  assert.deepEqual(run(asm('ldb [3]\nret #7'), pkt(1, 2, 3)), { value: 0, executed: 1, fault: 'load' });
   assert.deepEqual(run(asm('ldb [2]\nret a'), pkt(1, 2, 3)), { value: 3, executed: 2 });
-  assert.deepEqual(run(asm('ldx #0\nld #5\ndiv x\nret #1'), pkt()), { value: 0, executed: 3 });
-  assert.deepEqual(run(asm('ldx #0\nld #5\nmod x\nret #1'), pkt()), { value: 0, executed: 3 });
+  assert.deepEqual(run(asm('ldx #0\nld #5\ndiv x\nret #1'), pkt()), {
+    value: 0,
+    executed: 3,
+    fault: 'divide',
+  });
+  assert.deepEqual(run(asm('ldx #0\nld #5\nmod x\nret #1'), pkt()), {
+    value: 0,
+    executed: 3,
+    fault: 'divide',
+  });
   assert.equal(
     run(asm('ldxb 4*([0]&0xf)\nldh [x + 0]\nret a'), pkt(0x41, 0, 0, 0, 0xab, 0xcd)).value,
     0xabcd,

@@ -36,6 +36,8 @@ export interface RunResult {
   value: number;
   /** Instructions executed, including the final return. */
   executed: number;
+  /** Set when the program ended early: a load outside the packet or a division by zero. */
+  fault?: 'load' | 'divide';
 }
 
 const ABORT = -1;
@@ -109,6 +111,7 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
   let pc = 0;
   let executed = 0;
   const stop = (value: number): RunResult => ({ value: value >>> 0, executed });
+  const fault = (kind: 'load' | 'divide'): RunResult => ({ value: 0, executed, fault: kind });
   while (pc < prog.length) {
     const { code, jt, jf, k } = prog[pc++]!;
     executed++;
@@ -125,7 +128,7 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
           }
         }
         const v = loadAt(data, ks, SIZE_BYTES[(code >> 3) & 3]!, ctx);
-        if (v === ABORT) return stop(0);
+        if (v === ABORT) return fault('load');
         a = v;
         break;
       }
@@ -133,7 +136,7 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
       case 0x48:
       case 0x50: {
         const v = loadAt(data, (x + k) | 0, SIZE_BYTES[(code >> 3) & 3]!, ctx);
-        if (v === ABORT) return stop(0);
+        if (v === ABORT) return fault('load');
         a = v;
         break;
       }
@@ -157,7 +160,7 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
         break;
       case 0xb1: {
         const v = loadAt(data, k | 0, 1, ctx);
-        if (v === ABORT) return stop(0);
+        if (v === ABORT) return fault('load');
         x = (v & 0xf) << 2;
         break;
       }
@@ -188,7 +191,7 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
         const operand = code & 0x08 ? x : k >>> 0;
         if (cls === 4) {
           const r = alu(code & 0xf0, a, operand);
-          if (r === ABORT) return stop(0);
+          if (r === ABORT) return fault('divide');
           a = r;
         } else if (cls === 5) {
           const op = code & 0xf0;

@@ -131,6 +131,7 @@ test('spec programs accept exactly what libpcap accepts for the equivalent expre
       ours,
       opt.accepted,
       unopt.accepted,
+      unopt.program,
     );
   });
   console.log(describe('spec differential', tally));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { WALK_DEPTH } from '../src/codegen/protochain.ts';
 import { compileSpec } from '../src/spec/compile.ts';
-import { WALK_DEPTH } from '../src/spec/layout.ts';
 import { validate } from '../src/validate.ts';
 import { run } from '../src/vm.ts';
 import { ipv6Bytes } from './support/corpus.ts';

@@ -1,5 +1,6 @@
 import { type Network, networkWords } from '../address.ts';
 import { and, andAll, type Block, not, or, orAll, stmt, test } from '../codegen/blocks.ts';
+import { protochainWalk } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
 import type { Normalized, Range } from './normalize.ts';
 
@@ -40,7 +41,7 @@ export function layout(n: Normalized, link: number): Block {
   const proto = (): Block[] => {
     if (n.protocol === undefined) return [];
     if (n.family === 4) return [test([ld('b', link + 9)], 'jeq', n.protocol)];
-    if (n.walk) return [protochain(link, n.protocol)];
+    if (n.walk) return [protochainWalk(link, n.protocol)];
     if (hasUpper) return [test([ld('b', link + 6)], 'jeq', n.protocol)];
     return [
       or(
@@ -137,39 +138,4 @@ function fixedUpper(link: number): Upper {
 // IPv6 after protochain: X holds the upper-layer header's offset from the network header.
 function walkedUpper(link: number): Upper {
   return { guard: () => [], load: (size, off) => [ldInd(size, link + off)] };
-}
-
-/** Extension headers the walk steps over: hop-by-hop, routing, fragment, destination options; AH apart. */
-const EXTENSIONS = [0, 60, 43, 44];
-export const WALK_DEPTH = 8;
-
-/**
- * `ip6 protochain` without libpcap's backward jump (which the kernel refuses): the walk is unrolled to
- * WALK_DEPTH extension headers. A holds the next-header value and X the offset of the header it names.
- */
-function protochain(link: number, proto: number): Block {
-  const step = (ah: boolean): Block =>
-    // The closing `jge #0` always holds; it only gives the statements a branch to sit before.
-    test(
-      [
-        ldInd('b', link),
-        stmt(0x02, 0),
-        ldInd('b', link + 1),
-        stmt(0x04, ah ? 2 : 1),
-        stmt(0x24, ah ? 4 : 8),
-        stmt(0x0c),
-        stmt(0x07),
-        stmt(0x60, 0),
-      ],
-      'jge',
-      0,
-    );
-  const level = (depth: number, first: RawInstruction[]): Block => {
-    const found = test(first, 'jeq', proto);
-    if (depth === WALK_DEPTH) return found;
-    const ext = and(orAll(EXTENSIONS.map((e) => test([], 'jeq', e))), step(false));
-    const ah = and(test([], 'jeq', 51), step(true));
-    return or(found, and(or(ext, ah), level(depth + 1, [])));
-  };
-  return level(0, [ld('b', link + 6), stmt(0x01, 40)]);
 }
