@@ -1,4 +1,5 @@
 import type { RawInstruction } from '../instructions.ts';
+import { optimize } from '../optimize/index.ts';
 import { generate, SemanticError } from './codegen.ts';
 import { type FilterError, parseFilter, SUPPORTED } from './parser.ts';
 
@@ -32,5 +33,6 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
 /** Compiles with direct comparisons and runs the optimiser passes. */
 export function compileFilter(expression: string, options: FilterOptions = {}): FilterResult {
   if (options.optimize === false) return compileFilterUnoptimized(expression, options);
-  return compileFilterUnoptimized(expression, { ...options, optimize: true });
+  const r = compileFilterUnoptimized(expression, { ...options, optimize: true });
+  return 'program' in r ? { program: optimize(r.program) } : r;
 }

@@ -1,5 +1,6 @@
 import { and, linearize, or, orAll, stmt, test } from '../codegen/blocks.ts';
 import type { RawInstruction } from '../instructions.ts';
+import { optimize } from '../optimize/index.ts';
 import { layout } from './layout.ts';
 import { normalize, type Problem } from './normalize.ts';
 import { CaptureSpec, type CaptureSpecInput } from './schema.ts';
@@ -11,8 +12,11 @@ export interface SpecResult {
 
 const VLAN_TPIDS = [0x8100, 0x88a8, 0x9100];
 
-/** Compiles a capture spec to classic BPF for Ethernet; problems name the field. */
-export function compileSpec(input: CaptureSpecInput): SpecResult {
+/**
+ * Compiles a capture spec to classic BPF for Ethernet; problems name the field. With `optimize: false` the
+ * program is the fixed layout, which equals tcpdump's for the matching expression.
+ */
+export function compileSpec(input: CaptureSpecInput, options: { optimize?: boolean } = {}): SpecResult {
   const parsed = CaptureSpec.safeParse(input);
   if (!parsed.success) {
     return { problems: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) };
@@ -31,5 +35,6 @@ export function compileSpec(input: CaptureSpecInput): SpecResult {
       : normalized.vlan === 'tagged'
         ? tagged()
         : or(layout(normalized, 14), tagged());
-  return { program: linearize(expr, normalized.snaplen), problems: [] };
+  const program = linearize(expr, normalized.snaplen);
+  return { program: options.optimize === false ? program : optimize(program), problems: [] };
 }
