@@ -61,7 +61,7 @@ function loadAt(data: Uint8Array, k: number, size: number, ctx: PacketContext): 
 function ancillary(off: number, a: number, x: number, pkt: Packet, ctx: PacketContext): number | undefined {
   switch (off) {
     case ANCILLARY.proto:
-      return ctx.protocol ?? (pkt.data.length >= 14 ? load(pkt.data, 12, 2) : 0);
+      return ctx.protocol ?? etherProtocol(pkt.data);
     case ANCILLARY.type:
       return ctx.pktType ?? 0;
     case ANCILLARY.ifidx:
@@ -94,6 +94,15 @@ function ancillary(off: number, a: number, x: number, pkt: Packet, ctx: PacketCo
     default:
       return undefined;
   }
+}
+
+// What the kernel's eth_type_trans() puts in skb->protocol: the EtherType, or for 802.3 length fields
+// ETH_P_802_3 (raw IPX, 0xffff after the header) or ETH_P_802_2.
+function etherProtocol(data: Uint8Array): number {
+  if (data.length < 14) return 0;
+  const type = load(data, 12, 2);
+  if (type >= 0x600) return type;
+  return data.length >= 16 && data[14] === 0xff && data[15] === 0xff ? 0x0001 : 0x0004;
 }
 
 const SIZE_BYTES = [4, 2, 1, 0];

@@ -204,7 +204,7 @@ export function buildCorpus(seed = 1, count = 700): Packet[] {
       frame = ethernet(inner[0] as number, inner[1] as number[], tags);
     } else if (kind < 0.93) {
       frame = ethernet(
-        pick([0x0806, 0x8035, 0x88cc, 0x0800, 0x86dd]),
+        pick([0x0806, 0x8035, 0x88cc, 0x0800, 0x86dd, 0x0040]),
         Array.from({ length: Math.floor(rnd() * 60) }, () => Math.floor(rnd() * 256)),
       );
     } else {
