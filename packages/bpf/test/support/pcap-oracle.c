@@ -5,7 +5,9 @@
  *   pcap-oracle run <file.pcap>           line: program -> "<index>:<return value>" for every nonzero return
  *   pcap-oracle dump <1|2|3>              line: program -> bpf_dump output, then "end"
  *   pcap-oracle validate                  line: program -> "1" if bpf_validate accepts it, else "0"
+ *   pcap-oracle time <repetitions>        line: expression -> mean microseconds per optimised pcap_compile
  */
+#include <time.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,12 +66,22 @@ int main(int argc, char **argv) {
   } else if (!strcmp(mode, "dump")) {
     dump_option = argc > 2 ? atoi(argv[2]) : 1;
   }
+  int repetitions = !strcmp(mode, "time") && argc > 2 ? atoi(argv[2]) : 1;
   pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
   static char line[1 << 20];
   while (fgets(line, sizeof line, stdin)) {
     line[strcspn(line, "\n")] = 0;
     struct bpf_program prog;
-    if (!strcmp(mode, "filter")) {
+    if (!strcmp(mode, "time")) {
+      struct timespec a, b;
+      clock_gettime(CLOCK_MONOTONIC, &a);
+      for (int r = 0; r < repetitions; r++) {
+        if (pcap_compile(dead, &prog, line, 1, PCAP_NETMASK_UNKNOWN) != 0) break;
+        pcap_freecode(&prog);
+      }
+      clock_gettime(CLOCK_MONOTONIC, &b);
+      printf("%.3f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 1e3 / repetitions);
+    } else if (!strcmp(mode, "filter")) {
       if (pcap_compile(dead, &prog, line, optimize, PCAP_NETMASK_UNKNOWN) != 0) {
         printf("err %s\n", pcap_geterr(dead));
       } else {
