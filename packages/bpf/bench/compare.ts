@@ -30,7 +30,8 @@ export const FILTERS = [
 ];
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const perPacket = (prog: RawInstruction[], packets: Packet[]) => mean(packets.map((p) => run(prog, p).executed));
+const perPacket = (prog: RawInstruction[], packets: Packet[]) =>
+  mean(packets.map((p) => run(prog, p).executed));
 const geomean = (xs: number[]) => Math.exp(mean(xs.map(Math.log)));
 
 function timeMicros(fn: () => void, repetitions = 200): number {
@@ -41,7 +42,9 @@ function timeMicros(fn: () => void, repetitions = 200): number {
 }
 
 const { packets, file } = corpusFile();
-process.stderr.write(`bench: ${FILTERS.length} filters and ${Object.keys(ANTREA_CASES).length} specs on ${packets.length} packets\n`);
+process.stderr.write(
+  `bench: ${FILTERS.length} filters and ${Object.keys(ANTREA_CASES).length} specs on ${packets.length} packets\n`,
+);
 const theirs = libpcapFilter(file, FILTERS);
 const theirTimes = libpcapCompileMicros(FILTERS);
 const rows = FILTERS.map((e, i) => {
@@ -62,15 +65,26 @@ const rows = FILTERS.map((e, i) => {
 });
 const TSV = '/work/shared/reference/packetcapture/antrea-bpf-equivalence-cases.tsv';
 const expressions = new Map(
-  readFileSync(TSV, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t') as [string, string]),
+  readFileSync(TSV, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t') as [string, string]),
 );
 const specNames = Object.keys(ANTREA_CASES);
-const specRefs = libpcapFilter(file, specNames.map((n) => expressions.get(n)!));
+const specRefs = libpcapFilter(
+  file,
+  specNames.map((n) => expressions.get(n)!),
+);
 const specRows = specNames.map((name, i) => {
   const ours = compileSpec(ANTREA_CASES[name]!).program!;
   const ref = specRefs[i]!;
   if (!ref.ok) throw new Error(name);
-  return { spec: name, executedRatio: perPacket(ours, packets) / perPacket(ref.program, packets), lengthRatio: ours.length / ref.program.length };
+  return {
+    spec: name,
+    executedRatio: perPacket(ours, packets) / perPacket(ref.program, packets),
+    lengthRatio: ours.length / ref.program.length,
+  };
 });
 
 const summary = {
@@ -103,7 +117,11 @@ else {
     );
   }
   const s = summary.filters;
-  console.log(`\nfilters: executed per packet ours/libpcap geomean ${f(s.executedRatioGeomean)} (max ${f(s.executedRatioMax)}), length ratio geomean ${f(s.lengthRatioGeomean)}, compile ${s.compileMicrosOursMean.toFixed(1)} µs ours vs ${s.compileMicrosLibpcapMean.toFixed(1)} µs libpcap per filter`);
+  console.log(
+    `\nfilters: executed per packet ours/libpcap geomean ${f(s.executedRatioGeomean)} (max ${f(s.executedRatioMax)}), length ratio geomean ${f(s.lengthRatioGeomean)}, compile ${s.compileMicrosOursMean.toFixed(1)} µs ours vs ${s.compileMicrosLibpcapMean.toFixed(1)} µs libpcap per filter`,
+  );
   const p = summary.specs;
-  console.log(`Antrea specs (40): executed per packet ours/libpcap geomean ${f(p.executedRatioGeomean)} (max ${f(p.executedRatioMax)}), length ratio geomean ${f(p.lengthRatioGeomean)}`);
+  console.log(
+    `Antrea specs (40): executed per packet ours/libpcap geomean ${f(p.executedRatioGeomean)} (max ${f(p.executedRatioMax)}), length ratio geomean ${f(p.lengthRatioGeomean)}`,
+  );
 }

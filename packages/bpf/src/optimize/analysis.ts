@@ -70,6 +70,15 @@ function alu(op: number, a: string, b: string): string {
     const v = fold(op, ca, cb);
     if (v !== undefined) return `#${v}`;
   }
+  // Identities that hold whatever the other operand is.
+  if (cb === 0 && (op === 0x50 || op === 0x20)) return '#0';
+  if (cb === 0xffffffff && op === 0x40) return `#${0xffffffff}`;
+  if (
+    (cb === 0 && (op === 0x00 || op === 0x10 || op === 0x40 || op === 0xa0 || op === 0x60 || op === 0x70)) ||
+    (cb === 0xffffffff && op === 0x50) ||
+    (cb === 1 && (op === 0x20 || op === 0x30))
+  )
+    return a;
   if (op === 0x00 && cb !== undefined) return plus(a, cb);
   if (op === 0x00 && ca !== undefined) return plus(b, ca);
   return `(${a} ${op.toString(16)} ${b})`;

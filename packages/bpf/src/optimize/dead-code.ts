@@ -11,12 +11,39 @@ const mem = (k: number) => 1 << (k & 15);
  * end the program: a packet load that no earlier load on every path has shown to be inside the packet, or a
  * division by a register.
  */
-export function effects(ins: RawInstruction, state?: State): { use: number; def: number; mayFault: boolean } {
+export function effects(
+  ins: RawInstruction,
+  state?: State,
+  coverAfter = 0,
+): { use: number; def: number; mayFault: boolean } {
   const e = rawEffects(ins);
   const end = loadEnd(ins);
-  if (e.mayFault && end !== undefined && state && end <= state.safe) return { ...e, mayFault: false };
+  if (e.mayFault && end !== undefined && ((state && end <= state.safe) || end <= coverAfter))
+    return { ...e, mayFault: false };
   return e;
 }
+
+/**
+ * For each node, the packet length every path from it to an accepting return is sure to need: the largest
+ * end of an absolute load that all such paths execute. A load that fails on a short packet is harmless to
+ * remove if whatever follows would fail on that packet too before accepting it.
+ */
+export function cover(g: Graph): Map<number, number> {
+  const c = new Map<number, number>();
+  for (const id of reachable(g).reverse()) {
+    const n = g.nodes.get(id)!;
+    if ((n.ins.code & 7) === 6) {
+      c.set(id, n.ins.code === 0x06 && n.ins.k === 0 ? Number.POSITIVE_INFINITY : 0);
+      continue;
+    }
+    const after = Math.min(...n.succ.map((s) => c.get(s) ?? 0));
+    c.set(id, Math.max(loadEnd(n.ins) ?? 0, after));
+  }
+  return c;
+}
+
+const coverAfter = (g: Graph, c: Map<number, number>, id: number): number =>
+  Math.min(...g.nodes.get(id)!.succ.map((s) => c.get(s) ?? 0));
 
 function rawEffects({ code, k }: RawInstruction): { use: number; def: number; mayFault: boolean } {
   const cls = code & 7;
@@ -61,11 +88,12 @@ export function deadCode(g: Graph): boolean {
     }
   }
   const states = analyse(g);
+  const covered = cover(g);
   const live = new Map<number, number>();
   for (const id of reachable(g).reverse()) {
     const n = g.nodes.get(id)!;
     const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
-    const e = effects(n.ins, states.get(id));
+    const e = effects(n.ins, states.get(id), coverAfter(g, covered, id));
     if (n.succ.length === 1 && !e.mayFault && e.def !== 0 && (e.def & out) === 0) {
       live.set(id, out);
       bypass(g, id);
