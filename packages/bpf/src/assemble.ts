@@ -1,10 +1,5 @@
 import { encode, type Instruction, type RawInstruction } from './instructions.ts';
 
-/** A jump target: a label defined elsewhere in the listing. */
-export interface Label {
-  label: string;
-}
-
 /** Listing items: instructions whose jump targets may be labels, and label definitions. */
 export type AsmItem =
   | Exclude<Instruction, { op: 'ja' } | { op: 'jmp' }>

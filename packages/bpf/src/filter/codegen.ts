@@ -74,7 +74,8 @@ function primitive(net: NetGen, q: Qualifiers, v: Value, column: number): Block 
     return fail(`'${addr}' takes a number`);
   }
   if (addr === 'proto' || addr === 'protochain') {
-    if (v.type !== 'number' || v.value > 255) return fail('a protocol is a number from 0 to 255');
+    // libpcap takes any number here (above 255 it simply never matches the one-byte field).
+    if (v.type !== 'number') return fail('a protocol is a number or an escaped name such as \\tcp');
     if (q.dir) fail("direction applied to 'proto'");
     if (addr === 'protochain') {
       if (q.proto && q.proto !== 'ip6') fail('this compiler supports protochain for ip6 only');

@@ -13,6 +13,9 @@ export type FilterResult = { program: RawInstruction[] } | { error: FilterError 
 
 /** Compiles a tcpdump filter expression for Ethernet (`-y EN10MB`). */
 export function compileFilterUnoptimized(expression: string, options: FilterOptions = {}): FilterResult {
+  // An empty filter accepts everything, as in libpcap.
+  if (expression.trim() === '')
+    return { program: [{ code: 0x06, jt: 0, jf: 0, k: (options.snaplen ?? 262144) >>> 0 }] };
   const parsed = parseFilter(expression);
   if ('error' in parsed) return parsed;
   try {

@@ -95,10 +95,6 @@ export function tcpdumpProgram(expression: string, optimize = true): RawInstruct
     });
 }
 
-export function hasTool(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-}
-
 /** Mean microseconds libpcap takes to compile (and optimise) each expression. */
 export function libpcapCompileMicros(expressions: string[], repetitions = 200): number[] {
   return ask(['time', String(repetitions)], expressions).map(Number);
