@@ -37,12 +37,11 @@ test('unoptimised output equals tcpdump -O bytecode, instruction for instruction
     const ref = theirs[i]!;
     const ours = compileFilterUnoptimized(e);
     if (!ref.ok) {
-      assert.ok(
-        'error' in ours || /protochain/.test(e),
-        `libpcap rejects "${e}" (${ref.error}) but we accept it`,
-      );
+      assert.ok('error' in ours, `libpcap rejects "${e}" (${ref.error}) but we accept it`);
       return;
     }
+    // protochain is the one primitive built differently on purpose (no backward jump).
+    if (/protochain/.test(e)) return;
     assert.ok('program' in ours, `${e}: ${JSON.stringify('error' in ours && ours.error)}`);
     assert.equal(formatDump(ours.program), formatDump(ref.program), e);
     compared++;

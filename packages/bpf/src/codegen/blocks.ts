@@ -99,23 +99,36 @@ export function linearize(expr: Block, snaplen: number): RawInstruction[] {
   backpatch(expr, reject);
   const root = expr.head;
 
+  // A branch can skip at most 255 instructions; a longer one goes through an extra `ja` placed right after
+  // it (libpcap's longjt/longjf), and the layout is redone until every branch fits.
+  const long = new Map<Block, { jt: number; jf: number }>();
+  for (;;) {
+    const out = layout(root, long);
+    if (out) return out;
+  }
+}
+
+function layout(root: Block, long: Map<Block, { jt: number; jf: number }>): RawInstruction[] | undefined {
+  const extra = (b: Block) => (long.get(b)?.jt ?? 0) + (long.get(b)?.jf ?? 0);
   const seen = new Set<Block>();
   const count = (b: Block | null): number => {
     if (!b || seen.has(b)) return 0;
     seen.add(b);
-    return b.stmts.length + 1 + count(b.jt) + count(b.jf);
+    return b.stmts.length + 1 + extra(b) + count(b.jt) + count(b.jf);
   };
   const total = count(root);
   const out = new Array<RawInstruction>(total);
   const offset = new Map<Block, number>();
   let tail = total;
+  let retry = false;
   const placed = new Set<Block>();
   const place = (b: Block | null): void => {
-    if (!b || placed.has(b)) return;
+    if (!b || placed.has(b) || retry) return;
     placed.add(b);
     place(b.jf);
     place(b.jt);
-    tail -= b.stmts.length + 1;
+    if (retry) return;
+    tail -= b.stmts.length + 1 + extra(b);
     offset.set(b, tail);
     b.stmts.forEach((s, i) => {
       out[tail + i] = { ...s };
@@ -123,12 +136,25 @@ export function linearize(expr: Block, snaplen: number): RawInstruction[] {
     const at = tail + b.stmts.length;
     const branch = { ...b.branch };
     if (b.jt && b.jf) {
-      branch.jt = offset.get(b.jt)! - at - 1;
-      branch.jf = offset.get(b.jf)! - at - 1;
-      if (branch.jt > 255 || branch.jf > 255) throw new Error('jump longer than 255 instructions');
+      let jumps = 0;
+      const edge = (target: Block, which: 'jt' | 'jf'): number => {
+        const off = offset.get(target)! - at - 1;
+        if (off < 256) return off;
+        const mark = long.get(b) ?? { jt: 0, jf: 0 };
+        if (mark[which] === 0) {
+          long.set(b, { ...mark, [which]: 1 });
+          retry = true;
+          return 0;
+        }
+        const here = jumps++;
+        out[at + 1 + here] = { code: 0x05, jt: 0, jf: 0, k: off - here - 1 };
+        return here;
+      };
+      branch.jt = edge(b.jt, 'jt');
+      branch.jf = edge(b.jf, 'jf');
     }
     out[at] = branch;
   };
   place(root);
-  return out;
+  return retry ? undefined : out;
 }

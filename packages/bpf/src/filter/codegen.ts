@@ -23,7 +23,7 @@ export interface CodegenOptions {
 
 /** Generates the program for a parsed expression; throws SemanticError for input problems. */
 export function generate(expr: Expr, options: CodegenOptions): RawInstruction[] {
-  const net = new NetGen({ linktype: 12, linkpl: 14 }, options.direct);
+  const net = new NetGen({ linktype: 12, linkpl: 14 });
   const arith = new ArithGen(net);
   const walk = (e: Expr): Block => {
     switch (e.kind) {

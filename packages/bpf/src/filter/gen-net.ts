@@ -25,14 +25,7 @@ type Jump = 'jeq' | 'jgt' | 'jge' | 'jset';
 const SIZE = { 1: 0x10, 2: 0x08, 4: 0x00 } as const;
 
 export class NetGen {
-  /**
-   * `direct`: leave out address words masked to zero, as libpcap's optimiser does (its unoptimised program
-   * still loads them, so on a frame cut inside the address only the optimised program can match).
-   */
-  constructor(
-    readonly off: Offsets,
-    readonly direct = false,
-  ) {}
+  constructor(readonly off: Offsets) {}
 
   loadA(rel: Rel, offset: number, size: 1 | 2 | 4): RawInstruction[] {
     const sz = SIZE[size];
@@ -126,7 +119,6 @@ export class NetGen {
   ): Block {
     return this.dirs(dir, (d) => {
       const b0 = this.linktype(ethertype);
-      if (this.direct && mask === 0) return b0;
       return and(b0, this.ncmp('net', d === 'src' ? srcOff : dstOff, 4, mask, 'jeq', false, addr));
     });
   }
@@ -145,11 +137,11 @@ export class NetGen {
   host6(words: number[], masks: number[], dir: string | undefined): Block {
     return this.dirs(dir, (d) => {
       const offset = d === 'src' ? 8 : 24;
-      const kept = [3, 2, 1, 0].filter((w) => !this.direct || masks[w] !== 0);
+      // Every word is loaded, even one masked to zero: a frame cut inside the address must fail as it does
+      // in libpcap's unoptimised program (its optimiser drops such loads only in some contexts).
       const word = (w: number) => this.ncmp('net', offset + 4 * w, 4, masks[w]!, 'jeq', false, words[w]!);
-      if (kept.length === 0) return this.linktype(ETHERTYPE.ip6);
-      let b1 = word(kept[0]!);
-      for (const w of kept.slice(1)) b1 = and(word(w), b1);
+      let b1 = word(3);
+      for (const w of [2, 1, 0]) b1 = and(word(w), b1);
       return and(this.linktype(ETHERTYPE.ip6), b1);
     });
   }

@@ -142,7 +142,9 @@ export function transfer(ins: RawInstruction, s: State, id: number): State {
 
 export const factOf = (s: State, sym: string): Fact => {
   const c = constOf(sym);
-  return c !== undefined ? { lo: c, hi: c, ne: [], zero: ~c >>> 0, one: c } : (s.facts.get(sym) ?? TOP);
+  return c !== undefined
+    ? { lo: c, hi: c, ne: [], zero: ~c >>> 0, one: c, anySet: [] }
+    : (s.facts.get(sym) ?? TOP);
 };
 
 /** The state on the edge `taken` (true/false) out of a conditional jump. */

@@ -5,9 +5,11 @@ export interface Fact {
   ne: number[];
   zero: number;
   one: number;
+  /** Masks known to share at least one set bit with the value (from a jset that was taken). */
+  anySet: number[];
 }
 
-export const TOP: Fact = { lo: 0, hi: 0xffffffff, ne: [], zero: 0, one: 0 };
+export const TOP: Fact = { lo: 0, hi: 0xffffffff, ne: [], zero: 0, one: 0, anySet: [] };
 
 export type Cond = 'jeq' | 'jgt' | 'jge' | 'jset';
 
@@ -28,6 +30,7 @@ export function decide(f: Fact, cond: Cond, k: number): boolean | undefined {
       return undefined;
     case 'jset':
       if ((k & f.one) !== 0) return true;
+      if (f.anySet.some((m) => (m & ~k) >>> 0 === 0)) return true;
       if ((k & ~f.zero) >>> 0 === 0) return false;
       if (f.lo === f.hi) return (f.lo & k) !== 0;
       return undefined;
@@ -36,7 +39,7 @@ export function decide(f: Fact, cond: Cond, k: number): boolean | undefined {
 
 /** The fact after learning that `value cond k` came out as `outcome`. */
 export function refine(f: Fact, cond: Cond, k: number, outcome: boolean): Fact {
-  const g = { ...f, ne: [...f.ne] };
+  const g = { ...f, ne: [...f.ne], anySet: [...f.anySet] };
   switch (cond) {
     case 'jeq':
       if (outcome) {
@@ -55,6 +58,7 @@ export function refine(f: Fact, cond: Cond, k: number, outcome: boolean): Fact {
     case 'jset':
       if (!outcome) g.zero = (g.zero | k) >>> 0;
       else if ((k & (k - 1)) === 0) g.one = (g.one | k) >>> 0;
+      else if (!g.anySet.includes(k)) g.anySet.push(k);
       break;
   }
   return g;
@@ -68,5 +72,6 @@ export function join(a: Fact, b: Fact): Fact {
     ne: a.ne.filter((v) => b.ne.includes(v)),
     zero: (a.zero & b.zero) >>> 0,
     one: (a.one & b.one) >>> 0,
+    anySet: a.anySet.filter((m) => b.anySet.includes(m)),
   };
 }

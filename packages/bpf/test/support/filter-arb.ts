@@ -55,6 +55,7 @@ export const primitive: fc.Arbitrary<string> = fc.oneof(
     'ip6[40] = 0',
   ]),
   fc.constantFrom('vlan', 'vlan 5', 'vlan 7'),
+  fc.constantFrom('ip6 protochain 6', 'ip6 protochain 17', 'ip6 protochain 58', 'ip6 protochain 44'),
 );
 
 export const filterArb: fc.Arbitrary<string> = fc.letrec((tie) => ({
