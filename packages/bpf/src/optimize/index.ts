@@ -1,4 +1,5 @@
 import type { RawInstruction } from '../instructions.ts';
+import { constants } from './constants.ts';
 import { deadCode } from './dead-code.ts';
 import { fromGraph, type Graph, toGraph } from './graph.ts';
 import { mergeBlocks } from './merge-blocks.ts';
@@ -10,6 +11,7 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
   'thread-jumps': threadJumps,
   'constant-jumps': constantJumps,
   'redundant-loads': redundantLoads,
+  constants,
   'dead-code': deadCode,
   'merge-blocks': mergeBlocks,
 };

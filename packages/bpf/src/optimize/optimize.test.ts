@@ -64,3 +64,20 @@ test('a dead load that may fail stays: removing it would accept short packets', 
   assert.equal(optimize(program).length, 3);
   assert.equal(run(optimize(program), { data: new Uint8Array(10) }).value, 0);
 });
+
+test('constants: scratch round trips fold away and and/jeq #0 becomes jset', () => {
+  const { program } = parseDump(`ld #2
+st M[0]
+ldx M[0]
+ldb [0]
+and x
+jeq #0 jt 6 jf 7
+ret #0
+ret #1`);
+  const opt = optimize(program);
+  assert.deepEqual(
+    opt.map((i) => i.code),
+    [0x30, 0x45, 0x06, 0x06],
+  );
+  for (const b of [0, 1, 2, 3]) assert.equal(run(opt, { data: Uint8Array.from([b]) }).value, b & 2 ? 1 : 0);
+});
