@@ -1,0 +1,213 @@
+import { isCondJump, type RawInstruction } from '../instructions.ts';
+import { SKF_AD_OFF } from '../opcodes.ts';
+import { type Cond, decide, type Fact, join, refine, TOP } from './facts.ts';
+import { type Graph, reachable } from './graph.ts';
+
+/**
+ * Symbolic values: equal strings mean equal values on every path where both are defined. Packet loads are
+ * named by size, offset and (for indexed loads) the symbol of X; constants are `#n`; `s+n` is s plus n.
+ */
+export interface State {
+  a: string;
+  x: string;
+  mem: string[];
+  facts: Map<string, Fact>;
+  /** Packet bytes [0, safe) are known to exist: a load ending there already succeeded on every path. */
+  safe: number;
+}
+
+const COND: Record<number, Cond> = { 16: 'jeq', 32: 'jgt', 48: 'jge', 64: 'jset' };
+export const condOf = (code: number): Cond => COND[code & 0xf0]!;
+
+export const constOf = (sym: string): number | undefined =>
+  sym.startsWith('#') ? Number(sym.slice(1)) : undefined;
+
+function split(sym: string): [string, number] {
+  const m = sym.match(/^(.*)\+(\d+)$/);
+  return m ? [m[1]!, Number(m[2])] : [sym, 0];
+}
+const plus = (sym: string, c: number): string => {
+  const k = constOf(sym);
+  if (k !== undefined) return `#${(k + c) >>> 0}`;
+  const [base, off] = split(sym);
+  const total = (off + c) >>> 0;
+  return total === 0 ? base : `${base}+${total}`;
+};
+
+const SIZE: Record<number, string> = { 0: 'w', 8: 'h', 16: 'b' };
+
+function fold(op: number, a: number, b: number): number | undefined {
+  switch (op) {
+    case 0x00:
+      return (a + b) >>> 0;
+    case 0x10:
+      return (a - b) >>> 0;
+    case 0x20:
+      return Math.imul(a, b) >>> 0;
+    case 0x30:
+      return b === 0 ? undefined : Math.floor(a / b);
+    case 0x90:
+      return b === 0 ? undefined : a % b;
+    case 0x40:
+      return (a | b) >>> 0;
+    case 0x50:
+      return (a & b) >>> 0;
+    case 0xa0:
+      return (a ^ b) >>> 0;
+    case 0x60:
+      return (a << (b & 31)) >>> 0;
+    case 0x70:
+      return a >>> (b & 31);
+    default:
+      return undefined;
+  }
+}
+
+function alu(op: number, a: string, b: string): string {
+  const ca = constOf(a);
+  const cb = constOf(b);
+  if (ca !== undefined && cb !== undefined) {
+    const v = fold(op, ca, cb);
+    if (v !== undefined) return `#${v}`;
+  }
+  // Identities that hold whatever the other operand is.
+  if (cb === 0 && (op === 0x50 || op === 0x20)) return '#0';
+  if (cb === 0xffffffff && op === 0x40) return `#${0xffffffff}`;
+  if (
+    (cb === 0 && (op === 0x00 || op === 0x10 || op === 0x40 || op === 0xa0 || op === 0x60 || op === 0x70)) ||
+    (cb === 0xffffffff && op === 0x50) ||
+    (cb === 1 && (op === 0x20 || op === 0x30))
+  )
+    return a;
+  if (op === 0x00 && cb !== undefined) return plus(a, cb);
+  if (op === 0x00 && ca !== undefined) return plus(b, ca);
+  return `(${a} ${op.toString(16)} ${b})`;
+}
+
+const BYTES: Record<number, number> = { 0: 4, 8: 2, 16: 1 };
+
+/** For an absolute packet load (or ldxb), the end of the bytes it reads. */
+export function loadEnd({ code, k }: RawInstruction): number | undefined {
+  if ((k | 0) < 0) return undefined;
+  if (code === 0xb1) return k + 1;
+  if ((code & 7) === 0 && (code & 0xe0) === 0x20) return k + (BYTES[code & 0x18] ?? 4);
+  return undefined;
+}
+
+/** The state after one instruction; `id` names values that are new on every execution. */
+export function transfer(ins: RawInstruction, s: State, id: number): State {
+  const { code, k } = ins;
+  const out: State = { a: s.a, x: s.x, mem: s.mem, facts: s.facts, safe: s.safe };
+  const end = loadEnd(ins);
+  if (end !== undefined) out.safe = Math.max(s.safe, end);
+  const cls = code & 7;
+  if (cls === 0) {
+    const mode = code & 0xe0;
+    const size = SIZE[code & 0x18] ?? '?';
+    if (mode === 0x20) {
+      const ks = k | 0;
+      if (ks >= SKF_AD_OFF && ks < 0)
+        out.a =
+          ks === SKF_AD_OFF + 40 ? alu(0xa0, s.a, s.x) : ks === SKF_AD_OFF + 56 ? `rand${id}` : `E${ks}`;
+      else out.a = `P${size}${k}`;
+    } else if (mode === 0x40) {
+      const [base, off] = split(s.x);
+      out.a =
+        constOf(s.x) !== undefined
+          ? `P${size}${(k + constOf(s.x)!) >>> 0}`
+          : `I${size}${(k + off) >>> 0}@${base}`;
+    } else if (mode === 0x00) out.a = `#${k}`;
+    else if (mode === 0x60) out.a = s.mem[k & 15]!;
+    else if (mode === 0x80) out.a = 'len';
+  } else if (cls === 1) {
+    const mode = code & 0xe0;
+    if (mode === 0x00) out.x = `#${k}`;
+    else if (mode === 0x60) out.x = s.mem[k & 15]!;
+    else if (mode === 0x80) out.x = 'len';
+    else if (mode === 0xa0) out.x = `H${k}`;
+  } else if (cls === 2 || cls === 3) {
+    out.mem = [...s.mem];
+    out.mem[k & 15] = cls === 2 ? s.a : s.x;
+  } else if (cls === 4) {
+    out.a =
+      code === 0x84
+        ? constOf(s.a) !== undefined
+          ? `#${-constOf(s.a)! >>> 0}`
+          : `-(${s.a})`
+        : alu(code & 0xf0, s.a, code & 8 ? s.x : `#${k}`);
+  } else if (code === 0x07) out.x = s.a;
+  else if (code === 0x87) out.a = s.x;
+  return out;
+}
+
+export const factOf = (s: State, sym: string): Fact => {
+  const c = constOf(sym);
+  return c !== undefined
+    ? { lo: c, hi: c, ne: [], zero: ~c >>> 0, one: c, anySet: [] }
+    : (s.facts.get(sym) ?? TOP);
+};
+
+/** The state on the edge `taken` (true/false) out of a conditional jump. */
+export function edgeState(ins: RawInstruction, s: State, taken: boolean): State {
+  if (ins.code & 8) return s;
+  const facts = new Map(s.facts);
+  facts.set(s.a, refine(factOf(s, s.a), condOf(ins.code), ins.k >>> 0, taken));
+  return { ...s, facts };
+}
+
+/** The jump's outcome if the state decides it. */
+export function decided(ins: RawInstruction, s: State): boolean | undefined {
+  if (!isCondJump(ins.code)) return undefined;
+  const operand = ins.code & 8 ? constOf(s.x) : ins.k >>> 0;
+  if (operand === undefined) return undefined;
+  return decide(factOf(s, s.a), condOf(ins.code), operand);
+}
+
+function merge(states: State[], id: number): State {
+  if (states.length === 1) return states[0]!;
+  const same = (pick: (s: State) => string, name: string) =>
+    states.every((s) => pick(s) === pick(states[0]!)) ? pick(states[0]!) : `phi${id}${name}`;
+  const facts = new Map<string, Fact>();
+  for (const [sym, f] of states[0]!.facts) {
+    let acc: Fact | undefined = f;
+    for (const s of states.slice(1)) {
+      const g = s.facts.get(sym);
+      acc = g && acc ? join(acc, g) : undefined;
+    }
+    if (acc) facts.set(sym, acc);
+  }
+  return {
+    a: same((s) => s.a, 'a'),
+    x: same((s) => s.x, 'x'),
+    mem: Array.from({ length: 16 }, (_, i) => same((s) => s.mem[i]!, `m${i}`)),
+    facts,
+    safe: Math.min(...states.map((s) => s.safe)),
+  };
+}
+
+/** The state on entry to every reachable node (one forward pass suffices: edges only go forward). */
+export function analyse(g: Graph): Map<number, State> {
+  const order = reachable(g);
+  const incoming = new Map<number, State[]>();
+  const entry: State = {
+    a: '#0',
+    x: '#0',
+    mem: Array.from({ length: 16 }, (_, i) => `m0_${i}`),
+    facts: new Map(),
+    safe: 0,
+  };
+  incoming.set(g.entry, [entry]);
+  const states = new Map<number, State>();
+  for (const id of order) {
+    const node = g.nodes.get(id)!;
+    const inState = merge(incoming.get(id) ?? [entry], id);
+    states.set(id, inState);
+    const out = transfer(node.ins, inState, id);
+    const push = (to: number, s: State) => incoming.set(to, [...(incoming.get(to) ?? []), s]);
+    if (isCondJump(node.ins.code)) {
+      push(node.succ[0]!, edgeState(node.ins, out, true));
+      push(node.succ[1]!, edgeState(node.ins, out, false));
+    } else for (const s of node.succ) push(s, out);
+  }
+  return states;
+}

@@ -1,0 +1,61 @@
+import { analyse, constOf, transfer } from './analysis.ts';
+import { liveness } from './dead-code.ts';
+import { bypass, type Graph, reachable } from './graph.ts';
+
+const A = 1 << 16;
+
+/**
+ * Constant propagation and peepholes: scratch or register loads of a known constant become immediates,
+ * ALU ops on X with X known become ALU ops on an immediate, ALU ops that leave A unchanged go, and
+ * `and #m` followed by `jeq #0` becomes `jset #m` with the edges swapped when nothing reads A afterwards.
+ */
+export function constants(g: Graph): boolean {
+  const states = analyse(g);
+  let changed = false;
+  for (const id of reachable(g)) {
+    const n = g.nodes.get(id)!;
+    const s = states.get(id)!;
+    const { code, k } = n.ins;
+    if (code === 0x60 || code === 0x61) {
+      const c = constOf(s.mem[k & 15]!);
+      if (c !== undefined) {
+        n.ins = { ...n.ins, code: code === 0x60 ? 0x00 : 0x01, k: c };
+        changed = true;
+      }
+    } else if ((code & 7) === 4 && code & 8 && code !== 0x84) {
+      const c = constOf(s.x);
+      const op = code & 0xf0;
+      const divides = op === 0x30 || op === 0x90;
+      if (c !== undefined && !(divides && c === 0) && !((op === 0x60 || op === 0x70) && c > 31)) {
+        n.ins = { ...n.ins, code: code & ~8, k: c };
+        changed = true;
+      }
+    }
+  }
+  // Removals after rewrites, from fresh states.
+  const after = analyse(g);
+  for (const id of reachable(g)) {
+    const n = g.nodes.get(id)!;
+    const s = after.get(id)!;
+    const op = n.ins.code & 0xf0;
+    const divides = op === 0x30 || op === 0x90;
+    if ((n.ins.code & 7) === 4 && !divides && n.succ.length === 1 && transfer(n.ins, s, id).a === s.a) {
+      bypass(g, id);
+      changed = true;
+    }
+  }
+  const live = liveness(g, analyse(g));
+  for (const id of reachable(g)) {
+    const n = g.nodes.get(id)!;
+    if (n.ins.code !== 0x54 || n.succ.length !== 1) continue;
+    const j = g.nodes.get(n.succ[0]!)!;
+    const jumpPreds = [...g.nodes.values()].filter((m) => m.succ.includes(n.succ[0]!)).length;
+    if (j.ins.code !== 0x15 || j.ins.k !== 0 || jumpPreds !== 1) continue;
+    if (j.succ.some((t) => (live.get(t) ?? 0) & A)) continue;
+    j.ins = { ...j.ins, code: 0x45, k: n.ins.k };
+    j.succ = [j.succ[1]!, j.succ[0]!];
+    bypass(g, id);
+    changed = true;
+  }
+  return changed;
+}

@@ -1,0 +1,108 @@
+import { isCondJump, type RawInstruction } from '../instructions.ts';
+
+/**
+ * A program as a graph: one node per instruction, `ja` folded into edges. Node ids are the original indices,
+ * so every edge goes from a lower id to a higher one and passes keep that order when they retarget edges
+ * further forward. Removed nodes are simply unreachable.
+ */
+export interface Graph {
+  nodes: Map<number, GNode>;
+  entry: number;
+}
+
+export interface GNode {
+  ins: RawInstruction;
+  /** Conditional jump: [true, false]; ret: []; anything else: [next]. */
+  succ: number[];
+}
+
+export const isRet = (code: number): boolean => (code & 7) === 6;
+const isJa = (code: number): boolean => code === 0x05;
+
+export function toGraph(prog: readonly RawInstruction[]): Graph {
+  const nodes = new Map<number, GNode>();
+  const resolve = (i: number): number => {
+    let at = i;
+    while (at < prog.length && isJa(prog[at]!.code)) at = at + 1 + prog[at]!.k;
+    return at;
+  };
+  prog.forEach((ins, i) => {
+    if (isJa(ins.code)) return;
+    const succ = isRet(ins.code)
+      ? []
+      : isCondJump(ins.code)
+        ? [resolve(i + 1 + ins.jt), resolve(i + 1 + ins.jf)]
+        : [resolve(i + 1)];
+    nodes.set(i, { ins: { ...ins, jt: 0, jf: 0 }, succ });
+  });
+  return { nodes, entry: resolve(0) };
+}
+
+/** Node ids reachable from the entry, in increasing order. */
+export function reachable(g: Graph): number[] {
+  const seen = new Set<number>();
+  const stack = [g.entry];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id) || !g.nodes.has(id)) continue;
+    seen.add(id);
+    stack.push(...g.nodes.get(id)!.succ);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/** Predecessor lists of reachable nodes. */
+export function predecessors(g: Graph, order: number[] = reachable(g)): Map<number, number[]> {
+  const preds = new Map<number, number[]>(order.map((id) => [id, []]));
+  for (const id of order) for (const s of g.nodes.get(id)!.succ) preds.get(s)?.push(id);
+  return preds;
+}
+
+/**
+ * Lays the graph out in id order, adding `ja` where a straight-line successor is not next. Returns undefined
+ * if a conditional jump would span more than 255 instructions.
+ */
+export function fromGraph(g: Graph): RawInstruction[] | undefined {
+  const order = reachable(g);
+  // A node whose fall-through successor is not the next node needs a ja after it.
+  const needsJa = (i: number) => {
+    const n = g.nodes.get(order[i]!)!;
+    return !isRet(n.ins.code) && !isCondJump(n.ins.code) && n.succ[0] !== order[i + 1];
+  };
+  const at = new Map<number, number>();
+  let pc = 0;
+  order.forEach((id, i) => {
+    at.set(id, pc);
+    pc += needsJa(i) ? 2 : 1;
+  });
+  const out: RawInstruction[] = [];
+  for (const [i, id] of order.entries()) {
+    const n = g.nodes.get(id)!;
+    const here = out.length;
+    if (isCondJump(n.ins.code)) {
+      const jt = at.get(n.succ[0]!)! - here - 1;
+      const jf = at.get(n.succ[1]!)! - here - 1;
+      if (jt > 255 || jf > 255 || jt < 0 || jf < 0) return undefined;
+      out.push({ ...n.ins, jt, jf });
+    } else {
+      out.push({ ...n.ins, jt: 0, jf: 0 });
+      if (needsJa(i)) out.push({ code: 0x05, jt: 0, jf: 0, k: at.get(n.succ[0]!)! - here - 2 });
+    }
+  }
+  return out;
+}
+
+/** Removes a straight-line node by sending its predecessors (and the entry) to its successor. */
+export function bypass(g: Graph, id: number): void {
+  const node = g.nodes.get(id)!;
+  const to = node.succ[0]!;
+  for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === id ? to : s));
+  if (g.entry === id) g.entry = to;
+  g.nodes.delete(id);
+}
+
+/** Sends every edge into `from` to `to` instead (to must come later). */
+export function redirect(g: Graph, from: number, to: number): void {
+  for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === from ? to : s));
+  if (g.entry === from) g.entry = to;
+}

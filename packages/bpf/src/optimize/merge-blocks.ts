@@ -1,0 +1,36 @@
+import { isCondJump } from '../instructions.ts';
+import { type Graph, predecessors, reachable, redirect } from './graph.ts';
+
+/**
+ * Merges instructions that are equal and go to the same places, keeping the later copy. A copy that is
+ * entered by falling through from the instruction before it is merged only if that instruction merges too
+ * (so whole equal sequences collapse); otherwise the fall-through would need an extra `ja` that every packet
+ * on that path would pay for.
+ */
+export function mergeBlocks(g: Graph): boolean {
+  const order = reachable(g).reverse();
+  const preds = predecessors(g);
+  const forbidden = new Set<number>();
+  for (;;) {
+    const canon = new Map<number, number>();
+    const seen = new Map<string, number>();
+    for (const id of order) {
+      const n = g.nodes.get(id)!;
+      const key = `${n.ins.code} ${n.ins.k >>> 0} ${n.succ.map((s) => canon.get(s) ?? s).join(',')}`;
+      const twin = seen.get(key);
+      if (twin === undefined) seen.set(key, id);
+      else if (!forbidden.has(id) && id !== g.entry) canon.set(id, twin);
+    }
+    const violators = [...canon.keys()].filter((id) =>
+      (preds.get(id) ?? []).some((p) => !isCondJump(g.nodes.get(p)!.ins.code) && !canon.has(p)),
+    );
+    if (violators.length === 0) {
+      for (const [id, twin] of canon) {
+        redirect(g, id, twin);
+        g.nodes.delete(id);
+      }
+      return canon.size > 0;
+    }
+    for (const v of violators) forbidden.add(v);
+  }
+}

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { buildCorpus } from '../../test/support/corpus.ts';
+import { filterArb } from '../../test/support/filter-arb.ts';
+import { validProgram } from '../../test/support/programs.ts';
+import { compileFilterUnoptimized } from '../filter/compile.ts';
+import type { RawInstruction } from '../instructions.ts';
+import { parseDump } from '../parse-asm.ts';
+import { validate } from '../validate.ts';
+import { type Packet, run } from '../vm.ts';
+import { optimize, PASSES } from './index.ts';
+
+const corpus = buildCorpus(3, 300);
+const packetArb: fc.Arbitrary<Packet> = fc.oneof(
+  fc.constantFrom(...corpus),
+  fc.uint8Array({ minLength: 0, maxLength: 80 }).map((data) => ({ data })),
+);
+// Stores of every scratch word first, so random bodies meet the kernel's write-before-read rule.
+const withScratch = (p: RawInstruction[]) => [
+  ...Array.from({ length: 16 }, (_, k) => ({ code: 0x02, jt: 0, jf: 0, k })),
+  ...p.map((i) => ({ ...i })),
+];
+const filterProgram = filterArb.map((e) => {
+  const r = compileFilterUnoptimized(e);
+  return 'program' in r ? r.program : [{ code: 6, jt: 0, jf: 0, k: 0 }];
+});
+
+function sameEverywhere(prog: RawInstruction[], opt: RawInstruction[], packets: readonly Packet[]): void {
+  assert.deepEqual(validate(opt), [], 'the optimised program still passes the kernel checks');
+  for (const p of packets) assert.equal(run(opt, p).value, run(prog, p).value);
+}
+
+for (const name of [...Object.keys(PASSES), 'all']) {
+  test(`pass ${name} never changes what a program returns`, () => {
+    const passes = name === 'all' ? undefined : [name];
+    fc.assert(
+      fc.property(
+        fc.oneof(validProgram.map(withScratch), filterProgram),
+        fc.array(packetArb, { minLength: 20, maxLength: 40 }),
+        (prog, packets) => {
+          sameEverywhere(prog, optimize(prog, passes), [...packets, ...corpus.slice(0, 60)]);
+        },
+      ),
+      { numRuns: name === 'all' ? 300 : 80, seed: 5 },
+    );
+  });
+}
+
+test('the optimiser removes repeated loads and threads jumps over decided tests', () => {
+  const { program } = parseDump(`ldh [12]
+jeq #0x800 jt 2 jf 5
+ldh [12]
+jeq #0x800 jt 4 jf 5
+ret #1
+ret #0`);
+  const opt = optimize(program);
+  assert.equal(opt.length, 4);
+  assert.equal(run(opt, { data: Uint8Array.from([...new Array(12).fill(0), 8, 0]) }).executed, 3);
+});
+
+test('a dead load that may fail stays: removing it would accept short packets', () => {
+  const { program } = parseDump('ldb [100]\nld #1\nret a');
+  assert.equal(optimize(program).length, 3);
+  assert.equal(run(optimize(program), { data: new Uint8Array(10) }).value, 0);
+});
+
+test('constants: scratch round trips fold away and and/jeq #0 becomes jset', () => {
+  const { program } = parseDump(`ld #2
+st M[0]
+ldx M[0]
+ldb [0]
+and x
+jeq #0 jt 6 jf 7
+ret #0
+ret #1`);
+  const opt = optimize(program);
+  assert.deepEqual(
+    opt.map((i) => i.code),
+    [0x30, 0x45, 0x06, 0x06],
+  );
+  for (const b of [0, 1, 2, 3]) assert.equal(run(opt, { data: Uint8Array.from([b]) }).value, b & 2 ? 1 : 0);
+});

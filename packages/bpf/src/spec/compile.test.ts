@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { run } from '../vm.ts';
+import { compileSpec } from './compile.ts';
+
+const paths = (input: Parameters<typeof compileSpec>[0]) => compileSpec(input).problems.map((p) => p.path);
+
+test('problems name the field', () => {
+  assert.deepEqual(paths({ source: { ip: '10.0.0.300' } }), ['source.ip']);
+  assert.deepEqual(paths({ destination: { ip: 'fd00::1' } }), ['destination.ip']);
+  assert.deepEqual(paths({ source: { ip: '10.0.0.1/8' } }), ['source.ip']);
+  assert.deepEqual(paths({ packet: { protocol: 'GRE' } }), ['packet.protocol']);
+  assert.deepEqual(paths({ packet: { protocol: 'UDP', transportHeader: { tcp: {} } } }), ['packet.protocol']);
+  assert.deepEqual(paths({ packet: { ipFamily: 'IPv6', protocol: 'ICMP' } }), ['packet.protocol']);
+  assert.deepEqual(paths({ packet: { transportHeader: { tcp: { srcPort: 9, srcEndPort: 5 } } } }), [
+    'packet.transportHeader.tcp.srcEndPort',
+  ]);
+  assert.deepEqual(paths({ packet: { transportHeader: { icmp: { messages: [{ type: 'icmp-nope' }] } } } }), [
+    'packet.transportHeader.icmp.messages.0.type'.replace('.0.', '[0].'),
+  ]);
+  assert.deepEqual(paths({ packet: { transportHeader: { tcp: { dstPort: 70000 } } } }), [
+    'packet.transportHeader.tcp.dstPort',
+  ]);
+  assert.deepEqual(paths({ direction: 'Sideways' } as never), ['direction']);
+  assert.deepEqual(paths({ packet: { transportHeader: { tcp: {}, udp: {} } } }), ['packet.transportHeader']);
+});
+
+test('the snap length is what an accepted packet returns', () => {
+  const { program } = compileSpec({ snaplen: 96, packet: { protocol: 'UDP' } });
+  const frame = Uint8Array.from([
+    ...new Array(12).fill(0),
+    0x08,
+    0x00,
+    0x45,
+    0,
+    0,
+    28,
+    0,
+    0,
+    0,
+    0,
+    64,
+    17,
+    ...new Array(30).fill(0),
+  ]);
+  assert.equal(run(program!, { data: frame }).value, 96);
+});
+
+test('Both matches either direction and nothing else', () => {
+  const { program } = compileSpec({
+    source: { ip: '10.0.0.1' },
+    destination: { ip: '10.0.0.2' },
+    direction: 'Both',
+    packet: { transportHeader: { udp: { dstPort: 53 } } },
+  });
+  const udp = (src: number, dst: number, sport: number, dport: number) => ({
+    data: Uint8Array.from([
+      ...new Array(12).fill(0),
+      0x08,
+      0x00,
+      0x45,
+      0,
+      0,
+      28,
+      0,
+      0,
+      0,
+      0,
+      64,
+      17,
+      0,
+      0,
+      10,
+      0,
+      0,
+      src,
+      10,
+      0,
+      0,
+      dst,
+      sport >> 8,
+      sport & 0xff,
+      dport >> 8,
+      dport & 0xff,
+      0,
+      8,
+      0,
+      0,
+    ]),
+  });
+  assert.notEqual(run(program!, udp(1, 2, 5000, 53)).value, 0);
+  assert.notEqual(run(program!, udp(2, 1, 53, 5000)).value, 0);
+  assert.equal(run(program!, udp(2, 1, 5000, 53)).value, 0);
+  assert.equal(run(program!, udp(1, 2, 53, 5000)).value, 0);
+});

@@ -1,0 +1,115 @@
+// Where our results differ from libpcap's on purpose, each pinned by a packet that shows it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { compileFilter, compileFilterUnoptimized } from '../src/filter/compile.ts';
+import type { RawInstruction } from '../src/instructions.ts';
+import { parseDump } from '../src/parse-asm.ts';
+import { writePcap } from '../src/pcap.ts';
+import { compileSpec } from '../src/spec/compile.ts';
+import { validate } from '../src/validate.ts';
+import { type Packet, run } from '../src/vm.ts';
+import { ipv6Bytes } from './support/corpus.ts';
+import { libpcapFilter, libpcapRun, tcpdumpProgram } from './support/oracle.ts';
+
+const MAC = [0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10];
+const udp6 = (src: string, dst: string, sport: number, dport: number): Packet => ({
+  data: Uint8Array.from([
+    ...MAC,
+    0x86,
+    0xdd,
+    0x60,
+    0,
+    0,
+    0,
+    0,
+    8,
+    17,
+    64,
+    ...ipv6Bytes(src),
+    ...ipv6Bytes(dst),
+    sport >> 8,
+    sport & 0xff,
+    dport >> 8,
+    dport & 0xff,
+    0,
+    8,
+    0,
+    0,
+  ]),
+});
+
+function pcapOf(packets: Packet[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'bpf-diff-')), 'p.pcap');
+  writeFileSync(file, writePcap(packets));
+  return file;
+}
+const accepts = (prog: RawInstruction[], p: Packet) => run(prog, p).value !== 0;
+
+test("libpcap's optimiser drops an alternative: we keep the meaning of its unoptimised program", () => {
+  const e =
+    'ip6 and ((ip6 src net fd00:10:244::/120 and udp dst port 443) or (ip6 src net fd00:10:244::/120 and udp src port 443))';
+  const packet = udp6('fd00:10:244::1', 'fd00:10:244::2', 443, 80);
+  const file = pcapOf([packet]);
+  const [optimised] = libpcapFilter(file, [e], true);
+  const [unoptimised] = libpcapFilter(file, [e], false);
+  assert.ok(optimised?.ok && unoptimised?.ok);
+  assert.deepEqual(optimised.accepted, [], 'libpcap optimised rejects it');
+  assert.deepEqual(unoptimised.accepted, [0], 'libpcap unoptimised accepts it');
+  for (const r of [compileFilter(e), compileFilterUnoptimized(e)])
+    assert.ok('program' in r && accepts(r.program, packet));
+});
+
+test('address words masked to zero on a cut frame: filters load them as tcpdump -O does', () => {
+  // `ip6 dst net fd00:10::/32` reads all four address words before the masks; libpcap's optimiser drops the
+  // three masked to zero, so a frame cut inside the address passes only the optimised program.
+  const whole = udp6('fd00::1', 'fd00:10:244::2', 1, 2);
+  const cut = { data: whole.data.slice(0, 14 + 24 + 6), length: whole.data.length };
+  const e = 'ip6 dst net fd00:10::/32';
+  const file = pcapOf([cut]);
+  assert.deepEqual(libpcapFilter(file, [e], true)[0], {
+    ok: true,
+    program: tcpdumpProgram(e),
+    accepted: [0],
+  });
+  assert.deepEqual((libpcapFilter(file, [e], false)[0] as { accepted: number[] }).accepted, []);
+  // libpcap's optimiser drops those loads here, but not in every context (next to `ip6 protochain` it keeps
+  // them), so the filter compiler keeps the unoptimised meaning, with or without our optimiser.
+  for (const r of [compileFilter(e), compileFilterUnoptimized(e)])
+    assert.ok('program' in r && !accepts(r.program, cut));
+  assert.deepEqual(
+    (libpcapFilter(file, [`${e} or ip6 protochain 44`], true)[0] as { accepted: number[] }).accepted,
+    [],
+    'next to protochain libpcap keeps the loads and rejects the cut frame',
+  );
+  // The spec compiler reproduces tcpdump's optimised layout, so a spec matches the optimised program.
+  const spec = compileSpec(
+    { destination: { ip: 'fd00:10::/32' }, packet: { ipFamily: 'IPv6' } },
+    { optimize: false },
+  );
+  assert.ok(accepts(spec.program!, cut));
+});
+
+test("libpcap's ip6 protochain needs a backward jump, which the kernel refuses; our walk is unrolled", () => {
+  const theirs = tcpdumpProgram('ip6 protochain 6');
+  assert.ok(validate(theirs).some((p) => p.code === 'jump'));
+  const ours = compileFilter('ip6 protochain 6');
+  assert.ok('program' in ours);
+  assert.deepEqual(validate(ours.program), []);
+});
+
+test('shifts by X of 32 or more: the kernel (and we) use the low five bits; libpcap gives 0', () => {
+  const prog = parseDump('ldx #33\nld #1\nlsh x\nret a').program;
+  const packet = { data: new Uint8Array(20) };
+  assert.equal(run(prog, packet).value, 2);
+  assert.equal(libpcapRun(pcapOf([packet]), [prog])[0]!.get(0), undefined);
+});
+
+test('ancillary loads: libpcap offline has no socket buffer and fails them; we give the defined values', () => {
+  const prog = parseDump('ldh [proto]\nret a').program;
+  const packet = udp6('::1', '::2', 1, 2);
+  assert.equal(run(prog, packet).value, 0x86dd);
+  assert.equal(libpcapRun(pcapOf([packet]), [prog])[0]!.get(0), undefined);
+});

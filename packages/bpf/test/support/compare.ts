@@ -1,0 +1,63 @@
+// Compares our accepted set with libpcap's. libpcap's optimiser does not always preserve the meaning of its
+// own unoptimised program (it drops loads that would fail on truncated packets, and has real bugs), so a
+// packet counts as a mismatch only where libpcap's optimised and unoptimised programs agree with each other.
+import type { RawInstruction } from '../../src/instructions.ts';
+import { type Packet, run } from '../../src/vm.ts';
+
+export interface Tally {
+  filters: number;
+  comparisons: number;
+  mismatches: string[];
+  /** Filters for which libpcap's optimiser changes the result on a packet it could read whole. */
+  libpcapOptimiserBugs: Set<string>;
+  /**
+   * Packets where libpcap's two programs disagree: `elidedLoad` when the unoptimised program stops on a load
+   * past the end of the packet that the optimiser removed, `other` for the rest (optimiser bugs).
+   */
+  libpcapSelf: { elidedLoad: number; other: number; oursLikeOptimised: number; oursLikeUnoptimised: number };
+}
+
+export const newTally = (): Tally => ({
+  filters: 0,
+  comparisons: 0,
+  mismatches: [],
+  libpcapOptimiserBugs: new Set(),
+  libpcapSelf: { elidedLoad: 0, other: 0, oursLikeOptimised: 0, oursLikeUnoptimised: 0 },
+});
+
+export function compareSets(
+  tally: Tally,
+  label: string,
+  packets: readonly Packet[],
+  ours: ReadonlySet<number>,
+  optimised: readonly number[],
+  unoptimised: readonly number[],
+  unoptimisedProgram: readonly RawInstruction[],
+): void {
+  const opt = new Set(optimised);
+  const unopt = new Set(unoptimised);
+  tally.filters++;
+  packets.forEach((p, j) => {
+    tally.comparisons++;
+    const o = opt.has(j);
+    const u = unopt.has(j);
+    const mine = ours.has(j);
+    if (o === u) {
+      if (mine !== o) tally.mismatches.push(`${label}: packet ${j} ours=${mine} libpcap=${o}`);
+      return;
+    }
+    if (run(unoptimisedProgram, p).fault === 'load') tally.libpcapSelf.elidedLoad++;
+    else {
+      tally.libpcapSelf.other++;
+      tally.libpcapOptimiserBugs.add(label);
+    }
+    if (mine === o) tally.libpcapSelf.oursLikeOptimised++;
+    else tally.libpcapSelf.oursLikeUnoptimised++;
+  });
+}
+
+export const describe = (name: string, t: Tally): string =>
+  `${name}: ${t.filters} filters x packets = ${t.comparisons} comparisons, ${t.mismatches.length} mismatches; ` +
+  `libpcap optimised != unoptimised on ${t.libpcapSelf.elidedLoad} packets through an elided out-of-bounds load + ` +
+  `${t.libpcapSelf.other} others (${t.libpcapOptimiserBugs.size} filters) ` +
+  `(ours like optimised ${t.libpcapSelf.oursLikeOptimised}, like unoptimised ${t.libpcapSelf.oursLikeUnoptimised})`;

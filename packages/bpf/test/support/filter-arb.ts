@@ -1,0 +1,75 @@
+// Random filter expressions in the supported subset of tcpdump's language, for differential tests.
+import fc from 'fast-check';
+
+const V4 = ['127.0.0.1', '127.0.0.2', '10.0.0.1', '1.2.3.4', '192.168.1.1'];
+const V4NET = ['10.0.0.0/8', '127.0.0.0/24', '192.168.0.0/16', '10.0.0.0/30', '0.0.0.0/0'];
+const V6 = ['fd00:10:244::1', 'fd00:10:244::2', '2001:db8::1', 'fe80::1'];
+const V6NET = ['fd00:10:244::/64', 'fd00:10::/32', 'fd00:10:244::/120', '2001:db8::/48'];
+const PORTS = ['80', '443', '53', '12345', '22', '0', '65535'];
+const DIR = ['', 'src ', 'dst ', 'src or dst ', 'src and dst '];
+
+const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);
+
+export const primitive: fc.Arbitrary<string> = fc.oneof(
+  fc.tuple(pick(DIR), pick(['', 'ip ', 'arp ']), pick(V4)).map(([d, p, a]) => `${p}${d}host ${a}`),
+  fc.tuple(pick(DIR), pick(V4NET)).map(([d, n]) => `${d}net ${n}`),
+  fc.tuple(pick(DIR), pick(['', 'ip6 ']), pick(V6)).map(([d, p, a]) => `${p}${d}host ${a}`),
+  fc.tuple(pick(DIR), pick(V6NET)).map(([d, n]) => `ip6 ${d}net ${n}`),
+  fc
+    .tuple(pick(['', 'tcp ', 'udp ', 'sctp ']), pick(DIR), pick(PORTS))
+    .map(([p, d, n]) => `${p}${d}port ${n}`),
+  fc
+    .tuple(pick(['', 'tcp ', 'udp ']), pick(DIR), pick(['1000-2000', '80-443', '2000-1000', '0-100']))
+    .map(([p, d, r]) => `${p}${d}portrange ${r}`),
+  pick(['tcp', 'udp', 'icmp', 'icmp6', 'ip', 'ip6', 'sctp', 'arp', 'rarp']),
+  fc
+    .tuple(pick(['ip ', 'ip6 ', '']), pick(['6', '17', '1', '58', '132', '47', '44', '0']))
+    .map(([p, n]) => `${p}proto ${n}`),
+  pick([
+    'tcp[tcpflags] & tcp-syn != 0',
+    'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn',
+    'tcp[13] & 0x12 = 0x12',
+    'tcp[tcpflags] & tcp-rst = 0',
+    'icmp[icmptype] == icmp-echo',
+    'icmp[icmptype] != icmp-echoreply',
+    'icmp[1] = 0',
+    'icmp6[0] = 128',
+    'icmp6[icmp6type] = icmp6-echoreply',
+    'icmp6[1] > 0',
+    'ip[8] > 10',
+    'ip[6:2] & 0x1fff = 0',
+    'ip6[7] < 100',
+    'udp[2:2] = 53',
+    'tcp[0:2] >= 1000',
+    'tcp[2:2] <= 1024',
+    'ip[9] = 6',
+    'ip[2:2] - 20 > 40',
+    'ip[0] & 0xf > 5',
+    'udp[4:2] * 2 < 100',
+    'len < 100',
+    'len >= 80',
+    'greater 80',
+    'less 60',
+    'ip[16:4] = 0x0a000001',
+    'tcp[12] >> 4 > 5',
+    'ip6[40] = 0',
+  ]),
+  fc.constantFrom('vlan', 'vlan 5', 'vlan 7'),
+  fc.constantFrom('ip6 protochain 6', 'ip6 protochain 17', 'ip6 protochain 58', 'ip6 protochain 44'),
+);
+
+export const filterArb: fc.Arbitrary<string> = fc.letrec((tie) => ({
+  expr: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    primitive,
+    fc
+      .tuple(
+        tie('expr') as fc.Arbitrary<string>,
+        pick(['and', 'or', '&&', '||']),
+        tie('expr') as fc.Arbitrary<string>,
+      )
+      .map(([a, op, b]) => `${a} ${op} ${b}`),
+    (tie('expr') as fc.Arbitrary<string>).map((e) => `not (${e})`),
+    (tie('expr') as fc.Arbitrary<string>).map((e) => `(${e})`),
+  ),
+})).expr;
