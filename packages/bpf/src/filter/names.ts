@@ -1,3 +1,5 @@
+import { LIBPCAP_ICMP_TYPES, LIBPCAP_ICMPV6_TYPES } from '../icmp-types.ts';
+
 // Named constants of pcap-filter(7) that stand for numbers.
 export const NAMED_NUMBERS: Record<string, number> = {
   tcpflags: 13,
@@ -11,34 +13,10 @@ export const NAMED_NUMBERS: Record<string, number> = {
   'tcp-cwr': 0x80,
   icmptype: 0,
   icmpcode: 1,
-  'icmp-echoreply': 0,
-  'icmp-unreach': 3,
-  'icmp-sourcequench': 4,
-  'icmp-redirect': 5,
-  'icmp-echo': 8,
-  'icmp-routeradvert': 9,
-  'icmp-routersolicit': 10,
-  'icmp-timxceed': 11,
-  'icmp-paramprob': 12,
-  'icmp-tstamp': 13,
-  'icmp-tstampreply': 14,
-  'icmp-ireq': 15,
-  'icmp-ireqreply': 16,
-  'icmp-maskreq': 17,
-  'icmp-maskreply': 18,
+  ...LIBPCAP_ICMP_TYPES,
   icmp6type: 0,
   icmp6code: 1,
-  'icmp6-destinationunreach': 1,
-  'icmp6-packettoobig': 2,
-  'icmp6-timeexceeded': 3,
-  'icmp6-parameterproblem': 4,
-  'icmp6-echo': 128,
-  'icmp6-echoreply': 129,
-  'icmp6-routersolicit': 133,
-  'icmp6-routeradvert': 134,
-  'icmp6-neighborsolicit': 135,
-  'icmp6-neighboradvert': 136,
-  'icmp6-redirect': 137,
+  ...LIBPCAP_ICMPV6_TYPES,
 };
 
 /** Protocol names accepted after `proto`/`protochain` (escaped, as `\tcp`, or bare when not a keyword). */

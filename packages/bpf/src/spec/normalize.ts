@@ -1,4 +1,5 @@
 import { type Network, parseNetwork } from '../address.ts';
+import { LIBPCAP_ICMP_TYPES, LIBPCAP_ICMPV6_TYPES } from '../icmp-types.ts';
 import type { CaptureSpec } from './schema.ts';
 
 export interface Problem {
@@ -29,24 +30,8 @@ export interface Normalized {
 
 export const PROTOCOLS: Record<string, number> = { tcp: 6, udp: 17, icmp: 1, icmpv6: 58, sctp: 132 };
 
-// Antrea's names plus libpcap's, so tcpdump users find theirs.
-export const ICMP_TYPES: Record<string, number> = {
-  'icmp-echoreply': 0,
-  'icmp-unreach': 3,
-  'icmp-sourcequench': 4,
-  'icmp-redirect': 5,
-  'icmp-echo': 8,
-  'icmp-routeradvert': 9,
-  'icmp-routersolicit': 10,
-  'icmp-timxceed': 11,
-  'icmp-paramprob': 12,
-  'icmp-tstamp': 13,
-  'icmp-tstampreply': 14,
-  'icmp-ireq': 15,
-  'icmp-ireqreply': 16,
-  'icmp-maskreq': 17,
-  'icmp-maskreply': 18,
-};
+// Antrea's names (its ICMP names are libpcap's) plus libpcap's ICMPv6 names, so tcpdump users find theirs.
+export const ICMP_TYPES: Record<string, number> = LIBPCAP_ICMP_TYPES;
 export const ICMPV6_TYPES: Record<string, number> = {
   'icmpv6-unreach': 1,
   'icmpv6-pkt-too-big': 2,
@@ -54,16 +39,7 @@ export const ICMPV6_TYPES: Record<string, number> = {
   'icmpv6-paramprob': 4,
   'icmpv6-echo': 128,
   'icmpv6-echoreply': 129,
-  'icmp6-destinationunreach': 1,
-  'icmp6-packettoobig': 2,
-  'icmp6-timeexceeded': 3,
-  'icmp6-parameterproblem': 4,
-  'icmp6-echo': 128,
-  'icmp6-echoreply': 129,
-  'icmp6-routersolicit': 133,
-  'icmp6-routeradvert': 134,
-  'icmp6-neighborsolicit': 135,
-  'icmp6-neighboradvert': 136,
+  ...LIBPCAP_ICMPV6_TYPES,
 };
 
 type Ports = { srcPort?: number; srcEndPort?: number; dstPort?: number; dstEndPort?: number };
