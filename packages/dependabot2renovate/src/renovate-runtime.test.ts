@@ -20,22 +20,26 @@ describe('real Renovate runtime', () => {
     const good = join(dir, 'good.json5');
     const legacy = join(dir, 'legacy.json5');
     const unknown = join(dir, 'unknown.json5');
+    const broken = join(dir, 'broken.json5');
+    writeFileSync(broken, '{ nope');
     writeFileSync(
       good,
       '{ baseBranchPatterns: ["main"], packageRules: [{ matchManagers: ["gomod"], enabled: false }] }',
     );
     writeFileSync(legacy, '{ baseBranches: ["main"] }');
     writeFileSync(unknown, '{ notAnOption: true }');
-    const verdicts = await validateFiles(rt!, [good, legacy, unknown]);
+    const verdicts = await validateFiles(rt!, [good, broken, legacy, unknown]);
     assert.deepEqual(
       verdicts.map((v) => [v.file, v.ok]),
       [
         [good, true],
+        [broken, false],
         [legacy, false],
         [unknown, false],
       ],
     );
-    assert.match(verdicts[1]!.messages.join('\n'), /migration/i);
+    assert.match(verdicts[1]!.messages.join('\n'), /JSON5/);
+    assert.match(verdicts[2]!.messages.join('\n'), /migration/i);
   });
 
   it('extracts a local checkout offline, honouring includePaths', async () => {

@@ -105,11 +105,14 @@ export async function validateFiles(
       current = verdicts.get(m[1]!);
       continue;
     }
+    if (line.msg.startsWith('Validating ')) current = undefined;
     if (line.level < 40 || line.msg.startsWith('RE2')) continue;
     const detail = describe(line);
-    if (current) {
-      current.ok = false;
-      current.messages.push(detail);
+    // Parse failures name their file; other warnings belong to the last "Validating" section.
+    const target = typeof line.file === 'string' ? (verdicts.get(line.file) ?? current) : current;
+    if (target) {
+      target.ok = false;
+      target.messages.push(detail);
     } else orphan.push(detail);
   }
   if (res.timedOut || (res.code !== 0 && [...verdicts.values()].every((v) => v.ok))) {

@@ -1,0 +1,314 @@
+// `dependabot2renovate` CLI: thin over the library. All file writes are atomic (temp file + rename) and
+// happen only after the conversion (and, when installed, the strict validator) succeeded.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { createTwoFilesPatch } from 'diff';
+import { convertConfig } from './convert.ts';
+import { checkCoverage } from './coverage.ts';
+import { explain } from './explain.ts';
+import { type MigrateOptions, type Plan, planMigration } from './migrate.ts';
+import { formatDiagnostic, parseDependabot } from './parse.ts';
+import { selectReleaseBranches } from './release-branches.ts';
+import { findRenovate, validateFiles } from './renovate-runtime.ts';
+import { gitBranches, writeAtomic } from './repo-io.ts';
+import {
+  type MigrationReport,
+  type OrgRow,
+  reportJson,
+  reportMarkdown,
+  summaryTable,
+  type Validation,
+} from './report.ts';
+import { syncReleaseBranches } from './sync.ts';
+
+type Writable = { write(s: string): unknown };
+export type Io = { stdout: Writable; stderr: Writable; env?: NodeJS.ProcessEnv };
+
+const exit = { ok: 0, failed: 1, usage: 2 } as const;
+
+function branchOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--release-branches <glob>',
+      'security updates also reach the newest branches matching this glob (e.g. "release-*")',
+    )
+    .option('--keep <n>', 'how many release branches are active', (v) => Number.parseInt(v, 10), 3)
+    .option(
+      '--branches <names>',
+      "branch names to choose from instead of the repository's git branches (comma-separated)",
+    )
+    .option('--default-branch <name>', 'default branch (detected from git, else main)');
+}
+
+function migrateOptions(o: Record<string, unknown>): MigrateOptions {
+  return {
+    releaseBranches: o.releaseBranches as string | undefined,
+    keep: o.keep as number,
+    branches: typeof o.branches === 'string' ? o.branches.split(',').map((b) => b.trim()) : undefined,
+    defaultBranch: o.defaultBranch as string | undefined,
+  };
+}
+
+async function validateText(
+  files: { path: string; text: string }[],
+  env?: NodeJS.ProcessEnv,
+): Promise<Map<string, Validation>> {
+  const out = new Map<string, Validation>();
+  const rt = findRenovate(env);
+  if (!rt) {
+    for (const f of files)
+      out.set(f.path, { skipped: 'Renovate runtime not installed (run scripts/setup.sh)' });
+    return out;
+  }
+  // Validate the text before anything is written: a temp copy with the real file's name.
+  const dir = mkdtempSync(join(tmpdir(), 'd2r-validate-'));
+  try {
+    const temps = files.map((f, i) => {
+      const p = join(dir, `${i}-${basename(f.path)}`);
+      writeFileSync(p, f.text);
+      return p;
+    });
+    const verdicts = await validateFiles(rt, temps);
+    for (const [i, v] of verdicts.entries())
+      out.set(files[i]!.path, { ok: v.ok, messages: v.messages, renovateVersion: rt.version });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+function describeSkip(plan: Plan): string {
+  if (plan.kind === 'no-dependabot') return 'no Dependabot config';
+  if (plan.kind === 'already-renovate')
+    return `already uses Renovate (${relative(plan.repoDir, plan.renovateFile)})`;
+  return plan.kind;
+}
+
+function diffText(path: string, before: string, after: string): string {
+  return createTwoFilesPatch(path, path, before, after, '', '', { context: 3 });
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let code: number = exit.ok;
+  const out = (s: string) => io.stdout.write(s);
+  const err = (s: string) => io.stderr.write(s);
+  const program = new Command('dependabot2renovate')
+    .description(
+      'Convert Dependabot configs to Renovate configs that keep their intent, checked with the real Renovate',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err });
+
+  branchOptions(
+    program
+      .command('convert')
+      .argument('<target>', 'repository directory or dependabot.yml file')
+      .description('write renovate.json5 next to the Dependabot config and print the migration report')
+      .addOption(new Option('-o, --output <format>', 'report format').choices(['md', 'json']).default('md'))
+      .option('--dry-run', 'print the diff instead of writing')
+      .option('--remove-dependabot', 'delete the Dependabot config in the same change')
+      .option('--force', 'overwrite an existing Renovate config')
+      .option('--coverage', 'run Renovate local extraction on the checkout and compare covered files'),
+  ).action(async (target: string, o: Record<string, unknown>) => {
+    const plan = planMigration(resolve(target), migrateOptions(o), Boolean(o.force));
+    if (plan.kind === 'invalid') {
+      for (const d of plan.diagnostics)
+        err(`${formatDiagnostic(relative(process.cwd(), plan.dependabotFile) || plan.dependabotFile, d)}\n`);
+      code = exit.failed;
+      return;
+    }
+    if (plan.kind !== 'converted') {
+      err(
+        `dependabot2renovate: ${target}: ${describeSkip(plan)}; nothing written${plan.kind === 'already-renovate' ? ' (use --force to overwrite)' : ''}\n`,
+      );
+      code = exit.failed;
+      return;
+    }
+    const validation = (await validateText([{ path: plan.outputFile, text: plan.json5 }], io.env)).get(
+      plan.outputFile,
+    )!;
+    const report: MigrationReport = {
+      source: relative(process.cwd(), plan.dependabotFile) || plan.dependabotFile,
+      output: relative(process.cwd(), plan.outputFile) || plan.outputFile,
+      conversion: plan.conversion,
+      validation,
+      removedDependabot: Boolean(o.removeDependabot),
+    };
+    if (o.coverage) {
+      const rt = findRenovate(io.env);
+      if (rt) {
+        err('dependabot2renovate: running Renovate local extraction…\n');
+        report.coverage = await checkCoverage(rt, plan.repoDir, plan.conversion);
+      } else err('dependabot2renovate: --coverage needs the Renovate runtime (scripts/setup.sh)\n');
+    }
+    if ('ok' in validation && !validation.ok) {
+      err(
+        `dependabot2renovate: the strict validator rejected the output; nothing written:\n  ${validation.messages.join('\n  ')}\n`,
+      );
+      code = exit.failed;
+    } else if (o.dryRun) {
+      out(diffText(relative(plan.repoDir, plan.outputFile), plan.existing ?? '', plan.json5));
+      if (o.removeDependabot)
+        out(
+          diffText(
+            relative(plan.repoDir, plan.dependabotFile),
+            readFileSync(plan.dependabotFile, 'utf8'),
+            '',
+          ),
+        );
+    } else {
+      mkdirSync(dirname(plan.outputFile), { recursive: true });
+      writeAtomic(plan.outputFile, plan.json5);
+      if (o.removeDependabot) rmSync(plan.dependabotFile);
+    }
+    out(o.output === 'json' ? `${JSON.stringify(reportJson(report), null, 2)}\n` : reportMarkdown(report));
+  });
+
+  branchOptions(
+    program
+      .command('migrate-org')
+      .argument('<dir>', 'directory whose sub-directories are repository checkouts')
+      .description('convert every repository under a directory and print a summary table')
+      .addOption(new Option('-o, --output <format>', 'output format').choices(['md', 'json']).default('md'))
+      .option('--dry-run', 'convert and validate but write nothing')
+      .option('--remove-dependabot', 'delete each Dependabot config that was converted'),
+  ).action(async (dir: string, o: Record<string, unknown>) => {
+    const repos = readdirSync(dir)
+      .map((n) => join(dir, n))
+      .filter((p) => statSync(p).isDirectory())
+      .sort();
+    const plans: Plan[] = [];
+    repos.forEach((repo, i) => {
+      err(`[${i + 1}/${repos.length}] ${basename(repo)}\n`);
+      plans.push(planMigration(repo, migrateOptions(o)));
+    });
+    const converted = plans.filter((p): p is Extract<Plan, { kind: 'converted' }> => p.kind === 'converted');
+    err(`validating ${converted.length} config(s) with renovate-config-validator --strict…\n`);
+    const verdicts = await validateText(
+      converted.map((p) => ({ path: p.outputFile, text: p.json5 })),
+      io.env,
+    );
+    const rows: OrgRow[] = [];
+    const results: unknown[] = [];
+    for (const plan of plans) {
+      const repo = basename(plan.repoDir);
+      if (plan.kind === 'invalid') {
+        code = exit.failed;
+        rows.push({ repo, status: `invalid dependabot.yml (${plan.diagnostics.length} error(s))` });
+        results.push({ repo, status: 'invalid', diagnostics: plan.diagnostics });
+        continue;
+      }
+      if (plan.kind !== 'converted') {
+        rows.push({ repo, status: `skipped: ${describeSkip(plan)}` });
+        results.push({ repo, status: 'skipped', reason: describeSkip(plan) });
+        continue;
+      }
+      const v = verdicts.get(plan.outputFile)!;
+      const valid = !('ok' in v) || v.ok;
+      if (valid && !o.dryRun) {
+        writeAtomic(plan.outputFile, plan.json5);
+        if (o.removeDependabot) rmSync(plan.dependabotFile);
+      }
+      if (!valid) code = exit.failed;
+      const report: MigrationReport = {
+        source: plan.dependabotFile,
+        output: plan.outputFile,
+        conversion: plan.conversion,
+        validation: v,
+      };
+      rows.push({
+        repo,
+        status: !valid ? 'not written: validator failed' : o.dryRun ? 'converted (dry run)' : 'converted',
+        rules: plan.conversion.config.packageRules?.length ?? 0,
+        losses: plan.conversion.losses.filter((l) => l.kind !== 'manual-step').length,
+        validation: 'skipped' in v ? 'skipped' : v.ok ? 'passed' : 'FAILED',
+      });
+      results.push({ repo, status: rows.at(-1)!.status, ...reportJson(report) });
+    }
+    out(o.output === 'json' ? `${JSON.stringify(results, null, 2)}\n` : `${summaryTable(rows)}\n`);
+  });
+
+  program
+    .command('validate')
+    .argument('<files...>', 'Renovate config files')
+    .description('run the real renovate-config-validator --strict on the files')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (files: string[], o: Record<string, unknown>) => {
+      const rt = findRenovate(io.env);
+      if (!rt) {
+        err(
+          'dependabot2renovate: the Renovate runtime is not installed; run packages/dependabot2renovate/scripts/setup.sh\n',
+        );
+        code = exit.usage;
+        return;
+      }
+      const verdicts = await validateFiles(
+        rt,
+        files.map((f) => resolve(f)),
+      );
+      if (verdicts.some((v) => !v.ok)) code = exit.failed;
+      if (o.output === 'json')
+        out(`${JSON.stringify({ renovateVersion: rt.version, results: verdicts }, null, 2)}\n`);
+      else
+        for (const v of verdicts)
+          out(
+            `${relative(process.cwd(), v.file)}: ${v.ok ? 'valid' : `INVALID\n  ${v.messages.join('\n  ')}`}\n`,
+          );
+    });
+
+  program
+    .command('explain')
+    .argument('<dependabot.yml>')
+    .description(
+      'show, entry by entry, the Renovate rules each Dependabot key becomes and what cannot be kept',
+    )
+    .action((file: string) => {
+      const parsed = parseDependabot(readFileSync(file, 'utf8'));
+      if (!parsed.ok) {
+        for (const d of parsed.diagnostics) err(`${formatDiagnostic(file, d)}\n`);
+        code = exit.failed;
+        return;
+      }
+      out(explain(parsed.config, convertConfig(parsed.config, {}, parsed.locate)));
+    });
+
+  program
+    .command('sync-release-branches')
+    .argument('<renovate.json5>')
+    .description('rewrite the active release branches in place, keeping comments and formatting')
+    .requiredOption('--release-branches <glob>', 'release branch glob, e.g. "release-*"')
+    .option('--keep <n>', 'how many release branches are active', (v) => Number.parseInt(v, 10), 3)
+    .option('--repo <dir>', 'repository whose git branches are read', '.')
+    .option('--branches <names>', 'branch names to choose from (comma-separated) instead of git')
+    .option('--dry-run', 'print the diff instead of writing')
+    .action((file: string, o: Record<string, unknown>) => {
+      const names =
+        typeof o.branches === 'string'
+          ? o.branches.split(',').map((b) => b.trim())
+          : gitBranches(o.repo as string);
+      const releases = selectReleaseBranches(names, o.releaseBranches as string, o.keep as number);
+      const text = readFileSync(file, 'utf8');
+      const r = syncReleaseBranches(text, o.releaseBranches as string, releases);
+      if (!r.ok) {
+        err(`${file}: ${r.message}\n`);
+        code = exit.failed;
+        return;
+      }
+      if (o.dryRun) out(diffText(file, text, r.text));
+      else if (r.changed) writeAtomic(file, r.text);
+      err(
+        `${file}: release branches ${r.before.join(', ') || '(none)'} → ${r.after.join(', ') || '(none)'}; ${r.rulesUpdated} rule(s) updated${r.changed ? '' : ' (no change)'}\n`,
+      );
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? exit.ok : exit.usage;
+    err(`dependabot2renovate: ${(e as Error).message}\n`);
+    return exit.failed;
+  }
+  return code;
+}
