@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { convertConfig } from './convert.ts';
 import { checkCoverage } from './coverage.ts';
+import { demo } from './demo.ts';
 import { explain } from './explain.ts';
 import { type MigrateOptions, type Plan, planMigration } from './migrate.ts';
 import { formatDiagnostic, parseDependabot } from './parse.ts';
@@ -301,6 +302,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       err(
         `${file}: release branches ${r.before.join(', ') || '(none)'} → ${r.after.join(', ') || '(none)'}; ${r.rulesUpdated} rule(s) updated${r.changed ? '' : ' (no change)'}\n`,
       );
+    });
+
+  program
+    .command('demo')
+    .description("convert Antrea's real dependabot.yml, validate it and show the report")
+    .action(async () => {
+      code = await demo(io);
     });
 
   try {

@@ -155,12 +155,18 @@ export function convertConfig(
     { enabled: true },
     'security updates: `enabled: true` lets advisories override `enabled: false` rules',
   );
-  if (releases.length)
+  if (releases.length) {
     b.set(
       'osvVulnerabilityAlerts',
       true,
       "GitHub alerts only cover the default branch; OSV reads each release branch's own files",
     );
+    b.loss(
+      [],
+      'approximated',
+      `release branches ${releases.join(', ')} get security updates from OSV data, which covers direct dependencies only (no GitHub Actions, no indirect Go modules); run \`dependabot2renovate sync-release-branches\` after each release`,
+    );
+  }
   registryRules(cfg, b);
 
   branchRules(

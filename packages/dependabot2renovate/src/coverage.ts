@@ -9,7 +9,7 @@ import type { Conversion } from './builder.ts';
 import { matchesAny } from './glob.ts';
 import { renderJson5 } from './render.ts';
 import { extractLocal, type RenovateRuntime } from './renovate-runtime.ts';
-import { trackedFiles } from './repo-io.ts';
+import { renovatePaths, trackedFiles } from './repo-io.ts';
 import type { Coverage } from './report.ts';
 
 /**
@@ -28,12 +28,27 @@ export async function checkCoverage(
   const work = mkdtempSync(join(tmpdir(), 'd2r-coverage-'));
   const extract = async (config: Conversion['config']) => {
     writeFileSync(join(work, 'renovate.json5'), renderJson5({ config, comments: { top: {}, rules: [] } }));
+    // The local platform sees committed files only, the config included.
+    const git = (...a: string[]) => execFileSync('git', ['-C', work, ...a], { stdio: 'ignore' });
+    git('add', 'renovate.json5');
+    git(
+      '-c',
+      'user.email=d2r@localhost',
+      '-c',
+      'user.name=dependabot2renovate',
+      'commit',
+      '-qm',
+      'coverage check',
+      '--no-verify',
+    );
     const ex = await extractLocal(rt, work);
     if (ex.error && !ex.ok) throw new Error(`renovate extraction failed: ${ex.error}`);
     return { files: [...new Set(Object.values(ex.files).flat())].sort(), requests: ex.httpRequests };
   };
   try {
     execFileSync('git', ['clone', '-q', '--shared', repoDir, work], { stdio: 'ignore' });
+    // An existing Renovate config would win over ours (renovate.json comes first in Renovate's search).
+    execFileSync('git', ['-C', work, 'rm', '-q', '--ignore-unmatch', ...renovatePaths], { stdio: 'ignore' });
     const withConfig = await extract(conversion.config);
     const { includePaths: _, ...unrestricted } = conversion.config;
     const defaults = await extract(unrestricted);
