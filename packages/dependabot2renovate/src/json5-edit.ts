@@ -57,7 +57,8 @@ export function parseSpans(text: string): JNode {
     const tok = next();
     if (tok.t === '{') {
       const entries: { key: string; value: JNode }[] = [];
-      while (toks[p] && toks[p]!.t !== '}') {
+      while (toks[p]?.t !== '}') {
+        if (!toks[p]) throw new SyntaxError('unexpected end of file in an object');
         const k = next();
         if (next().t !== ':') throw new SyntaxError(`expected ':' at offset ${k.end}`);
         entries.push({ key: String(k.value), value: value() });
@@ -67,7 +68,8 @@ export function parseSpans(text: string): JNode {
     }
     if (tok.t === '[') {
       const items: JNode[] = [];
-      while (toks[p] && toks[p]!.t !== ']') {
+      while (toks[p]?.t !== ']') {
+        if (!toks[p]) throw new SyntaxError('unexpected end of file in an array');
         items.push(value());
         if (toks[p]?.t === ',') p++;
       }

@@ -45,7 +45,8 @@ export function renderJson5(conversion: Pick<Conversion, 'config' | 'comments'>,
   out += '{\n';
   for (const [k, v] of Object.entries(config)) {
     if (k === 'packageRules') continue;
-    if (comments.top[k]) out += comment(comments.top[k], '  ');
+    const why = Object.hasOwn(comments.top, k) ? comments.top[k] : undefined;
+    if (why) out += comment(why, '  ');
     out += `  ${key(k)}: ${renderValue(v, '  ')},\n`;
   }
   const rules = config.packageRules ?? [];
