@@ -60,6 +60,17 @@ describe('parseDependabot', () => {
     assert.deepEqual(codes('version: 2\nversion: 2\nupdates: []\n').slice(0, 1), ['yaml-syntax@2:1']);
   });
 
+  it('checks that registries and multi-ecosystem groups an entry names exist', () => {
+    const text = `${minimal}    registries: [npm-githb]\nregistries:\n  npm-github: { type: npm-registry, url: https://npm.pkg.github.com }\n`;
+    const r = parseDependabot(text);
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.code, d.line, d.column]),
+      [['invalid-value', 7, 18]],
+    );
+    assert.match(r.diagnostics[0]!.message, /did you mean `npm-github`/);
+  });
+
   it('requires exactly one of directory and directories', () => {
     assert.deepEqual(
       codes(minimal.replace('    directory: /\n', '    directory: /\n    directories: [/a]\n')),

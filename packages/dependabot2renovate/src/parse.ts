@@ -170,12 +170,17 @@ function toDiagnostics(
     ];
   }
   const code = issue.code === 'custom' && issue.params?.missing ? 'missing-key' : 'invalid-value';
+  const params = issue.code === 'custom' ? issue.params : undefined;
+  const undefinedName = params?.undefinedName as string | undefined;
+  const hint = undefinedName
+    ? suggest(undefinedName, (params?.candidates as string[] | undefined) ?? [])
+    : undefined;
   return [
     {
       code,
       path: formatPath(path),
       ...locate(path),
-      message: `${formatPath(path)}: ${issue.message}`,
+      message: `${formatPath(path)}: ${issue.message}${hint ? `; did you mean \`${hint}\`?` : ''}`,
     },
   ];
 }

@@ -234,18 +234,44 @@ export const MultiEcosystemGroup = z.strictObject({
 });
 export type MultiEcosystemGroup = z.infer<typeof MultiEcosystemGroup>;
 
-export const DependabotConfig = z.strictObject({
+export const DependabotConfigFields = z.strictObject({
   version: z.union([z.number(), z.string()]),
   registries: z.record(z.string(), Registry).optional(),
   updates: z.array(UpdateEntry).min(1),
   'multi-ecosystem-groups': z.record(z.string(), MultiEcosystemGroup).optional(),
   'enable-beta-ecosystems': z.boolean().optional(),
 });
+
+// Names an entry uses must be defined at the top level, as Dependabot checks.
+export const DependabotConfig = DependabotConfigFields.superRefine((cfg, ctx) => {
+  const registries = Object.keys(cfg.registries ?? {});
+  const groups = Object.keys(cfg['multi-ecosystem-groups'] ?? {});
+  cfg.updates.forEach((u, i) => {
+    if (Array.isArray(u.registries))
+      u.registries.forEach((name, j) => {
+        if (!registries.includes(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['updates', i, 'registries', j],
+            message: `registry \`${name}\` is not defined under the top-level registries`,
+            params: { undefinedName: name, candidates: registries },
+          });
+      });
+    const g = u['multi-ecosystem-group'];
+    if (g !== undefined && !groups.includes(g))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['updates', i, 'multi-ecosystem-group'],
+        message: `multi-ecosystem group \`${g}\` is not defined under multi-ecosystem-groups`,
+        params: { undefinedName: g, candidates: groups },
+      });
+  });
+});
 export type DependabotConfig = z.infer<typeof DependabotConfig>;
 
 /** Keys allowed under each mapping key, for "did you mean" on unknown keys. */
 export const keysUnder: Record<string, string[]> = {
-  '': Object.keys(DependabotConfig.shape),
+  '': Object.keys(DependabotConfigFields.shape),
   updates: Object.keys(UpdateEntryFields.shape),
   schedule: Object.keys(Schedule.shape),
   'commit-message': Object.keys(CommitMessage.shape),

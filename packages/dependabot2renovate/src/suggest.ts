@@ -50,5 +50,10 @@ export function suggest(word: string, candidates: readonly string[]): string | u
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  if (best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))) return best;
+  // An abbreviation of exactly one candidate (npm-gh → npm-github).
+  const prefixed = candidates.filter(
+    (c) => c.toLowerCase().startsWith(word.toLowerCase()) || word.toLowerCase().startsWith(c.toLowerCase()),
+  );
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
