@@ -62,6 +62,7 @@ describe('dependabot2renovate CLI', () => {
       'release-1.8',
       'release-1.7',
     ]);
+    const reportFile = join(root, 'one-report.json');
     const r = await run(
       'convert',
       dir,
@@ -72,9 +73,12 @@ describe('dependabot2renovate CLI', () => {
       '--remove-dependabot',
       '-o',
       'json',
+      '--report',
+      reportFile,
     );
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
+    assert.deepEqual(JSON.parse(readFileSync(reportFile, 'utf8')), report);
     assert.equal(report.validation.ok, true);
     const written = JSON5.parse(readFileSync(join(dir, '.github/renovate.json5'), 'utf8'));
     assert.deepEqual(written.baseBranchPatterns, ['main', 'release-1.10', 'release-1.9']);
@@ -116,7 +120,8 @@ describe('dependabot2renovate CLI', () => {
     mk('b', { 'renovate.json': '{}', '.github/dependabot.yml': dependabot });
     mk('c', { README: 'x' });
     mk('d', { '.github/dependabot.yml': 'version: 2\nupdates: 3\n' });
-    const r = await run('migrate-org', org);
+    const reports = join(root, 'reports');
+    const r = await run('migrate-org', org, '--reports', reports);
     assert.equal(r.code, 1); // d is invalid
     assert.match(r.stdout, /\| a +\| converted +\| \d+ +\| \d+ +\| passed/);
     assert.match(r.stdout, /\| b +\| skipped: already uses Renovate \(renovate\.json\)/);
@@ -125,6 +130,11 @@ describe('dependabot2renovate CLI', () => {
     assert.match(r.stderr, /\[4\/4\] d/);
     assert.ok(existsSync(join(org, 'a/.github/renovate.json5')));
     assert.ok(!existsSync(join(org, 'b/.github/renovate.json5')));
+    assert.deepEqual(readdirSync(reports), ['a.md']);
+    assert.match(
+      readFileSync(join(reports, 'a.md'), 'utf8'),
+      /Validation \(renovate-config-validator --strict.*\): passed/,
+    );
   });
 
   it('validate runs the real validator; explain lists rules per entry', async () => {

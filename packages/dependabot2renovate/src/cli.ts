@@ -111,7 +111,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .option('--dry-run', 'print the diff instead of writing')
       .option('--remove-dependabot', 'delete the Dependabot config in the same change')
       .option('--force', 'overwrite an existing Renovate config')
-      .option('--coverage', 'run Renovate local extraction on the checkout and compare covered files'),
+      .option('--coverage', 'run Renovate local extraction on the checkout and compare covered files')
+      .option('--report <file>', 'also write the report to this file'),
   ).action(async (target: string, o: Record<string, unknown>) => {
     const plan = planMigration(resolve(target), migrateOptions(o), Boolean(o.force));
     if (plan.kind === 'invalid') {
@@ -164,7 +165,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       writeAtomic(plan.outputFile, plan.json5);
       if (o.removeDependabot) rmSync(plan.dependabotFile);
     }
-    out(o.output === 'json' ? `${JSON.stringify(reportJson(report), null, 2)}\n` : reportMarkdown(report));
+    const text =
+      o.output === 'json' ? `${JSON.stringify(reportJson(report), null, 2)}\n` : reportMarkdown(report);
+    if (typeof o.report === 'string' && code === exit.ok) writeAtomic(resolve(o.report), text);
+    out(text);
   });
 
   branchOptions(
@@ -174,7 +178,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
       .description('convert every repository under a directory and print a summary table')
       .addOption(new Option('-o, --output <format>', 'output format').choices(['md', 'json']).default('md'))
       .option('--dry-run', 'convert and validate but write nothing')
-      .option('--remove-dependabot', 'delete each Dependabot config that was converted'),
+      .option('--remove-dependabot', 'delete each Dependabot config that was converted')
+      .option(
+        '--coverage',
+        'also run Renovate local extraction in each checkout (slow: ~10 s per repository)',
+      )
+      .option('--reports <dir>', "write each repository's Markdown report to <dir>/<repo>.md"),
   ).action(async (dir: string, o: Record<string, unknown>) => {
     const repos = readdirSync(dir)
       .map((n) => join(dir, n))
@@ -218,13 +227,24 @@ export async function main(argv: string[], io: Io): Promise<number> {
         output: plan.outputFile,
         conversion: plan.conversion,
         validation: v,
+        removedDependabot: valid && !o.dryRun && Boolean(o.removeDependabot),
       };
+      const rt = o.coverage ? findRenovate(io.env) : undefined;
+      if (rt) {
+        err(`coverage: ${repo}\n`);
+        report.coverage = await checkCoverage(rt, plan.repoDir, plan.conversion);
+      }
+      if (typeof o.reports === 'string') {
+        mkdirSync(o.reports, { recursive: true });
+        writeAtomic(join(o.reports, `${repo}.md`), reportMarkdown(report));
+      }
       rows.push({
         repo,
         status: !valid ? 'not written: validator failed' : o.dryRun ? 'converted (dry run)' : 'converted',
         rules: plan.conversion.config.packageRules?.length ?? 0,
         losses: plan.conversion.losses.filter((l) => l.kind !== 'manual-step').length,
         validation: 'skipped' in v ? 'skipped' : v.ok ? 'passed' : 'FAILED',
+        coverage: report.coverage ? `${report.coverage.missed.length} missed` : undefined,
       });
       results.push({ repo, status: rows.at(-1)!.status, ...reportJson(report) });
     }

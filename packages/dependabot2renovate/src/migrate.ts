@@ -33,9 +33,9 @@ export type Plan =
 
 export function planMigration(target: string, opts: MigrateOptions = {}, allowExisting = false): Plan {
   const where = locate(target);
-  if (!where.dependabotFile) return { kind: 'no-dependabot', repoDir: where.repoDir };
   if (where.renovateFile && !allowExisting)
     return { kind: 'already-renovate', repoDir: where.repoDir, renovateFile: where.renovateFile };
+  if (!where.dependabotFile) return { kind: 'no-dependabot', repoDir: where.repoDir };
   const text = readFileSync(where.dependabotFile, 'utf8');
   const releases = opts.releaseBranches
     ? selectReleaseBranches(opts.branches ?? gitBranches(where.repoDir), opts.releaseBranches, opts.keep ?? 3)

@@ -64,7 +64,8 @@ export function reportMarkdown(r: MigrationReport): string {
     lines.push(
       `- Coverage (Renovate local extraction): ${cov.renovateFiles.length} manifest files found, ${cov.missed.length} missed, ${cov.newlyCovered.length} newly covered`,
     );
-    for (const f of cov.missed) lines.push(`  - missed: \`${f}\``);
+    for (const f of cov.missed)
+      lines.push(`  - missed (Renovate extracted no dependencies from it): \`${f}\``);
     for (const f of cov.newlyCovered) lines.push(`  - newly covered: \`${f}\``);
     if (cov.keptOut.length)
       lines.push(
@@ -80,16 +81,32 @@ export function reportMarkdown(r: MigrationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export type OrgRow = { repo: string; status: string; rules?: number; losses?: number; validation?: string };
+export type OrgRow = {
+  repo: string;
+  status: string;
+  rules?: number;
+  losses?: number;
+  validation?: string;
+  coverage?: string;
+};
 
 export function summaryTable(rows: OrgRow[]): string {
-  const head = ['repository', 'status', 'rules', 'losses', 'validation'];
+  const withCoverage = rows.some((r) => r.coverage);
+  const head = [
+    'repository',
+    'status',
+    'rules',
+    'losses',
+    'validation',
+    ...(withCoverage ? ['coverage'] : []),
+  ];
   const cells = rows.map((r) => [
     r.repo,
     r.status,
     r.rules?.toString() ?? '',
     r.losses?.toString() ?? '',
     r.validation ?? '',
+    ...(withCoverage ? [r.coverage ?? ''] : []),
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const fmt = (c: string[]) => `| ${c.map((x, i) => x.padEnd(width[i]!)).join(' | ')} |`;
