@@ -1,31 +1,23 @@
 // `dependabot2renovate` CLI: thin over the library. All file writes are atomic (temp file + rename) and
 // happen only after the conversion (and, when installed, the strict validator) succeeded.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { createTwoFilesPatch } from 'diff';
+import { describeSkip, diffText, type Io, migrateOptions, validateText } from './cli-shared.ts';
 import { convertConfig } from './convert.ts';
 import { checkCoverage } from './coverage.ts';
 import { demo } from './demo.ts';
 import { explain } from './explain.ts';
-import { type MigrateOptions, type Plan, planMigration } from './migrate.ts';
+import { planMigration } from './migrate.ts';
+import { migrateOrg } from './migrate-org.ts';
 import { formatDiagnostic, parseDependabot } from './parse.ts';
 import { selectReleaseBranches } from './release-branches.ts';
 import { findRenovate, validateFiles } from './renovate-runtime.ts';
 import { gitBranches, writeAtomic } from './repo-io.ts';
-import {
-  type MigrationReport,
-  type OrgRow,
-  reportJson,
-  reportMarkdown,
-  summaryTable,
-  type Validation,
-} from './report.ts';
+import { type MigrationReport, reportJson, reportMarkdown } from './report.ts';
 import { syncReleaseBranches } from './sync.ts';
 
-type Writable = { write(s: string): unknown };
-export type Io = { stdout: Writable; stderr: Writable; env?: NodeJS.ProcessEnv };
+export type { Io } from './cli-shared.ts';
 
 const exit = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -41,54 +33,6 @@ function branchOptions(cmd: Command): Command {
       "branch names to choose from instead of the repository's git branches (comma-separated)",
     )
     .option('--default-branch <name>', 'default branch (detected from git, else main)');
-}
-
-function migrateOptions(o: Record<string, unknown>): MigrateOptions {
-  return {
-    releaseBranches: o.releaseBranches as string | undefined,
-    keep: o.keep as number,
-    branches: typeof o.branches === 'string' ? o.branches.split(',').map((b) => b.trim()) : undefined,
-    defaultBranch: o.defaultBranch as string | undefined,
-  };
-}
-
-async function validateText(
-  files: { path: string; text: string }[],
-  env?: NodeJS.ProcessEnv,
-): Promise<Map<string, Validation>> {
-  const out = new Map<string, Validation>();
-  const rt = findRenovate(env);
-  if (!rt) {
-    for (const f of files)
-      out.set(f.path, { skipped: 'Renovate runtime not installed (run scripts/setup.sh)' });
-    return out;
-  }
-  // Validate the text before anything is written: a temp copy with the real file's name.
-  const dir = mkdtempSync(join(tmpdir(), 'd2r-validate-'));
-  try {
-    const temps = files.map((f, i) => {
-      const p = join(dir, `${i}-${basename(f.path)}`);
-      writeFileSync(p, f.text);
-      return p;
-    });
-    const verdicts = await validateFiles(rt, temps);
-    for (const [i, v] of verdicts.entries())
-      out.set(files[i]!.path, { ok: v.ok, messages: v.messages, renovateVersion: rt.version });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return out;
-}
-
-function describeSkip(plan: Plan): string {
-  if (plan.kind === 'no-dependabot') return 'no Dependabot config';
-  if (plan.kind === 'already-renovate')
-    return `already uses Renovate (${relative(plan.repoDir, plan.renovateFile)})`;
-  return plan.kind;
-}
-
-function diffText(path: string, before: string, after: string): string {
-  return createTwoFilesPatch(path, path, before, after, '', '', { context: 3 });
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -185,70 +129,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       )
       .option('--reports <dir>', "write each repository's Markdown report to <dir>/<repo>.md"),
   ).action(async (dir: string, o: Record<string, unknown>) => {
-    const repos = readdirSync(dir)
-      .map((n) => join(dir, n))
-      .filter((p) => statSync(p).isDirectory())
-      .sort();
-    const plans: Plan[] = [];
-    repos.forEach((repo, i) => {
-      err(`[${i + 1}/${repos.length}] ${basename(repo)}\n`);
-      plans.push(planMigration(repo, migrateOptions(o)));
-    });
-    const converted = plans.filter((p): p is Extract<Plan, { kind: 'converted' }> => p.kind === 'converted');
-    err(`validating ${converted.length} config(s) with renovate-config-validator --strict…\n`);
-    const verdicts = await validateText(
-      converted.map((p) => ({ path: p.outputFile, text: p.json5 })),
-      io.env,
-    );
-    const rows: OrgRow[] = [];
-    const results: unknown[] = [];
-    for (const plan of plans) {
-      const repo = basename(plan.repoDir);
-      if (plan.kind === 'invalid') {
-        code = exit.failed;
-        rows.push({ repo, status: `invalid dependabot.yml (${plan.diagnostics.length} error(s))` });
-        results.push({ repo, status: 'invalid', diagnostics: plan.diagnostics });
-        continue;
-      }
-      if (plan.kind !== 'converted') {
-        rows.push({ repo, status: `skipped: ${describeSkip(plan)}` });
-        results.push({ repo, status: 'skipped', reason: describeSkip(plan) });
-        continue;
-      }
-      const v = verdicts.get(plan.outputFile)!;
-      const valid = !('ok' in v) || v.ok;
-      if (valid && !o.dryRun) {
-        writeAtomic(plan.outputFile, plan.json5);
-        if (o.removeDependabot) rmSync(plan.dependabotFile);
-      }
-      if (!valid) code = exit.failed;
-      const report: MigrationReport = {
-        source: plan.dependabotFile,
-        output: plan.outputFile,
-        conversion: plan.conversion,
-        validation: v,
-        removedDependabot: valid && !o.dryRun && Boolean(o.removeDependabot),
-      };
-      const rt = o.coverage ? findRenovate(io.env) : undefined;
-      if (rt) {
-        err(`coverage: ${repo}\n`);
-        report.coverage = await checkCoverage(rt, plan.repoDir, plan.conversion);
-      }
-      if (typeof o.reports === 'string') {
-        mkdirSync(o.reports, { recursive: true });
-        writeAtomic(join(o.reports, `${repo}.md`), reportMarkdown(report));
-      }
-      rows.push({
-        repo,
-        status: !valid ? 'not written: validator failed' : o.dryRun ? 'converted (dry run)' : 'converted',
-        rules: plan.conversion.config.packageRules?.length ?? 0,
-        losses: plan.conversion.losses.filter((l) => l.kind !== 'manual-step').length,
-        validation: 'skipped' in v ? 'skipped' : v.ok ? 'passed' : 'FAILED',
-        coverage: report.coverage ? `${report.coverage.missed.length} missed` : undefined,
-      });
-      results.push({ repo, status: rows.at(-1)!.status, ...reportJson(report) });
-    }
-    out(o.output === 'json' ? `${JSON.stringify(results, null, 2)}\n` : `${summaryTable(rows)}\n`);
+    code = await migrateOrg(dir, o, io);
   });
 
   program
