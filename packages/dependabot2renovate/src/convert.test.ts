@@ -115,6 +115,16 @@ describe('convert', () => {
     );
   });
 
+  it('a recursive entry leaves nested directories to their own entries', () => {
+    const r = conv(
+      `updates:\n${entry('    labels: [root]\n', 'npm', '/')}${entry('    labels: [web]\n', 'npm', '/web')}`,
+    );
+    assert.deepEqual(
+      find(r, (p) => 'labels' in p).map((p) => p.matchFileNames),
+      [['**/package.json', '!web/**'], ['web/**/package.json']],
+    );
+  });
+
   it('allow disables the scope then re-enables the allowed names, keeping indirect Go modules off', () => {
     const r = conv(`updates:\n${entry('    allow:\n      - dependency-name: "golang.org/x/*"\n')}`);
     assert.deepEqual(

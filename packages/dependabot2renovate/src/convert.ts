@@ -2,7 +2,7 @@
 import { Builder, type Conversion, type PackageRule } from './builder.ts';
 import { ecosystemMap } from './ecosystems.ts';
 import { type Diagnostic, type Locate, parseDependabot } from './parse.ts';
-import { directoryFiles } from './patterns.ts';
+import { directoryFiles, normaliseDirectory } from './patterns.ts';
 import { allowRules } from './rules/allow.ts';
 import { commitMessageRules } from './rules/commit-message.ts';
 import type { EntryContext } from './rules/context.ts';
@@ -86,12 +86,24 @@ export function convertConfig(
     (e.entry.directories ?? [e.entry.directory ?? '/']).flatMap((d) =>
       directoryFiles(e.entry['package-ecosystem'], e.mapping, d),
     );
+  const dirsOf = (e: (typeof entries)[number]) =>
+    (e.entry.directories ?? [e.entry.directory ?? '/']).map(normaliseDirectory);
   const scopes = entries.map((e) => {
-    const shared = entries.some(
+    const others = entries.filter(
       (o) => o !== e && o.mapping.managers.some((m) => e.mapping.managers.includes(m)),
     );
     const scope: PackageRule = { matchManagers: e.mapping.managers };
-    if (shared) scope.matchFileNames = filesOf(e);
+    if (others.length) {
+      // A recursive entry (npm at `/`) must leave the directories of nested entries to those entries.
+      const nested = e.mapping.recursive
+        ? others
+            .flatMap(dirsOf)
+            .filter(
+              (d) => d && dirsOf(e).some((mine) => mine !== d && (mine === '' || d.startsWith(`${mine}/`))),
+            )
+        : [];
+      scope.matchFileNames = [...filesOf(e), ...[...new Set(nested)].map((d) => `!${d}/**`)];
+    }
     if (plan.multiBase) scope.matchBaseBranches = [branchOf(e)];
     return scope;
   });
