@@ -127,7 +127,7 @@ export function convertConfig(
     schedules.filter((x) => x.s),
     b,
   );
-  if (tz) b.set('timezone', tz);
+  if (tz) b.set('timezone', tz, 'Dependabot schedule.timezone (Renovate has one per repository)');
   if (uniform && crons[0]) b.set('schedule', [crons[0]], 'Dependabot schedule.interval/day/time');
 
   const ecosystemCount = new Set(cfg.updates.map((u) => u['package-ecosystem'])).size;
