@@ -45,17 +45,31 @@ describe('real Renovate runtime', () => {
   it('extracts a local checkout offline, honouring includePaths', async () => {
     const repo = join(dir, 'repo');
     mkdirSync(join(repo, 'sub'), { recursive: true });
-    const gomod = 'module x\n\ngo 1.22\n\nrequire github.com/pkg/errors v0.9.1\n';
+    const gomod =
+      'module x\n\ngo 1.22\n\ntoolchain go1.22.5\n\nrequire github.com/pkg/errors v0.9.1\n\nrequire golang.org/x/sys v0.20.0 // indirect\n';
     writeFileSync(join(repo, 'go.mod'), gomod);
     writeFileSync(join(repo, 'sub/go.mod'), gomod);
-    writeFileSync(join(repo, 'renovate.json5'), '{ enabledManagers: ["gomod"], includePaths: ["go.mod"] }');
+    mkdirSync(join(repo, '.github/workflows'), { recursive: true });
+    writeFileSync(
+      join(repo, '.github/workflows/ci.yml'),
+      'on: push\njobs:\n  a:\n    runs-on: ubuntu-22.04\n    steps:\n      - uses: actions/checkout@v4\n',
+    );
+    writeFileSync(
+      join(repo, 'renovate.json5'),
+      '{ enabledManagers: ["gomod", "github-actions"], includePaths: ["go.mod", ".github/workflows/*.yml"] }',
+    );
     const git = (...a: string[]) => execFileSync('git', ['-C', repo, ...a], { stdio: 'ignore' });
     git('init', '-q');
     git('add', '-A');
     git('-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'init');
     const ex = await extractLocal(rt!, repo);
     assert.equal(ex.error, undefined);
-    assert.deepEqual(ex.files, { gomod: ['go.mod'] });
+    assert.deepEqual(ex.files, { gomod: ['go.mod'], 'github-actions': ['.github/workflows/ci.yml'] });
+    // The depType names the converter's rules rely on (`!action` for runners, `toolchain`, `indirect`).
+    const types = (m: string) =>
+      [...new Set(ex.deps.filter((d) => d.manager === m).map((d) => d.depType))].sort();
+    assert.deepEqual(types('github-actions'), ['action', 'github-runner']);
+    assert.deepEqual(types('gomod'), ['golang', 'indirect', 'require', 'toolchain']);
     assert.equal(ex.httpRequests, 0);
   });
 });
