@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseDependabot } from './parse.ts';
@@ -69,6 +70,17 @@ describe('parseDependabot', () => {
       [['invalid-value', 7, 18]],
     );
     assert.match(r.diagnostics[0]!.message, /did you mean `npm-github`/);
+  });
+
+  it("rejects rails/rails' real (historic) config: version 1 and a `javascript` ecosystem", () => {
+    const text = readFileSync(new URL('../test/fixtures/invalid/rails--rails.yml', import.meta.url), 'utf8');
+    const r = parseDependabot(text);
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.code}@${d.line}:${d.column}`),
+      ['unsupported-version@1:10', 'invalid-value@7:24'],
+    );
+    assert.match(r.diagnostics[1]!.message, /did you mean `npm`/);
   });
 
   it('requires exactly one of directory and directories', () => {
