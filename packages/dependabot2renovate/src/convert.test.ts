@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PackageRule } from './builder.ts';
+import { convert } from './convert.ts';
+
+function conv(yaml: string, opts = {}) {
+  const r = convert(`version: 2\n${yaml}`, opts);
+  assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.diagnostics));
+  return r;
+}
+const rules = (r: ReturnType<typeof conv>) => r.config.packageRules ?? [];
+const find = (r: ReturnType<typeof conv>, pred: (p: PackageRule) => boolean) => rules(r).filter(pred);
+const entry = (body: string, eco = 'gomod', dir = '/') =>
+  `  - package-ecosystem: ${eco}\n    directory: ${dir}\n    schedule: { interval: weekly }\n${body}`;
+
+describe('convert', () => {
+  it('maps ecosystems to managers and limits extraction to the listed directories', () => {
+    const r = conv(`updates:\n${entry('', 'npm', '/web')}${entry('', 'github-actions')}`);
+    assert.deepEqual(r.config.enabledManagers, ['npm', 'github-actions']);
+    assert.deepEqual(r.config.includePaths, [
+      'web/**/package.json',
+      '.github/workflows/*.yml',
+      '.github/workflows/*.yaml',
+      'action.yml',
+      'action.yaml',
+    ]);
+    assert.deepEqual(r.config.schedule, ['* * * * 1']);
+    assert.equal(r.config.prConcurrentLimit, 10);
+  });
+
+  it('labels like Dependabot: dependencies + ecosystem label only with several ecosystems', () => {
+    const one = conv(`updates:\n${entry('')}`);
+    assert.deepEqual(one.config.labels, ['dependencies']);
+    assert.equal(find(one, (p) => 'addLabels' in p).length, 0);
+    const two = conv(`updates:\n${entry('')}${entry('    labels: [deps]\n', 'docker')}`);
+    assert.deepEqual(
+      find(two, (p) => 'addLabels' in p).map((p) => p.addLabels),
+      [['go']],
+    );
+    assert.deepEqual(
+      find(two, (p) => 'labels' in p).map((p) => p.labels),
+      [['deps']],
+    );
+  });
+
+  it('translates Dependabot wildcards, which cross "/" and ignore case', () => {
+    const r = conv(
+      `updates:\n${entry('    ignore:\n      - dependency-name: "k8s.io/*"\n      - dependency-name: "*aws*"\n      - dependency-name: "golang.org/x/net"\n')}`,
+    );
+    assert.deepEqual(
+      find(r, (p) => p.enabled === false && 'matchPackageNames' in p).map((p) => p.matchPackageNames),
+      [['k8s.io/**'], ['/^.*aws.*$/i'], ['golang.org/x/net']],
+    );
+  });
+
+  it('ignore update-types keeps the other update types by bucketing them apart', () => {
+    const r = conv(
+      `updates:\n${entry('    ignore:\n      - dependency-name: "a/*"\n        update-types: ["version-update:semver-major"]\n')}`,
+    );
+    const [bucket, off] = find(r, (p) => JSON.stringify(p.matchPackageNames) === '["a/**"]');
+    assert.deepEqual(
+      [bucket?.separateMajorMinor, off?.matchUpdateTypes, off?.enabled],
+      [true, ['major'], false],
+    );
+  });
+
+  it('ignore versions become one negated allowedVersions per dependency', () => {
+    const r = conv(
+      `updates:\n${entry('    ignore:\n      - dependency-name: git2\n        versions: ["0.13.17", "1.x"]\n', 'cargo')}`,
+    );
+    assert.deepEqual(
+      find(r, (p) => 'allowedVersions' in p).map((p) => p.allowedVersions),
+      ['!/(^v?0\\.13\\.17$|^v?1\\.)/'],
+    );
+    const range = conv(
+      `updates:\n${entry('    ignore:\n      - dependency-name: x\n        versions: [">= 2"]\n', 'npm')}`,
+    );
+    assert.deepEqual(
+      find(range, (p) => 'allowedVersions' in p).map((p) => p.allowedVersions),
+      ['< 2'],
+    );
+    const lost = conv(
+      `updates:\n${entry('    ignore:\n      - dependency-name: x\n        versions: [">= 2, < 3"]\n')}`,
+    );
+    assert.ok(
+      lost.losses.some((l) => l.path === 'updates[0].ignore[0].versions' && l.kind === 'unsupported'),
+    );
+  });
+
+  it('emits groups in reverse so the first Dependabot group wins, with exclusions', () => {
+    const r = conv(
+      `updates:\n${entry('    groups:\n      first:\n        patterns: ["a*"]\n        exclude-patterns: ["ab"]\n      second:\n        patterns: ["*"]\n        update-types: [minor, patch]\n')}`,
+    );
+    const named = find(r, (p) => 'groupName' in p);
+    assert.deepEqual(
+      named.map((p) => [p.groupName, p.matchPackageNames, p.matchUpdateTypes]),
+      [
+        ['second', ['*'], ['minor', 'patch']],
+        ['first', ['/^a.*$/i', '!ab'], undefined],
+      ],
+    );
+    assert.equal(r.config.groupSingleUpdates, true);
+  });
+
+  it('keeps groups of different entries apart and scopes shared managers by file', () => {
+    const g = '    groups:\n      all:\n        patterns: ["*"]\n';
+    const r = conv(`updates:\n${entry(g, 'npm', '/a')}${entry(g, 'npm', '/b')}`);
+    const named = find(r, (p) => 'groupName' in p);
+    assert.deepEqual(
+      named.map((p) => [p.groupName, p.matchFileNames]),
+      [
+        ['all (npm /a)', ['a/**/package.json']],
+        ['all (npm /b)', ['b/**/package.json']],
+      ],
+    );
+  });
+
+  it('a recursive entry leaves nested directories to their own entries', () => {
+    const r = conv(
+      `updates:\n${entry('    labels: [root]\n', 'npm', '/')}${entry('    labels: [web]\n', 'npm', '/web')}`,
+    );
+    assert.deepEqual(
+      find(r, (p) => 'labels' in p).map((p) => p.matchFileNames),
+      [['**/package.json', '!web/**'], ['web/**/package.json']],
+    );
+  });
+
+  it('allow disables the scope then re-enables the allowed names, keeping indirect Go modules off', () => {
+    const r = conv(`updates:\n${entry('    allow:\n      - dependency-name: "golang.org/x/*"\n')}`);
+    assert.deepEqual(
+      rules(r)
+        .slice(0, 3)
+        .map((p) => [p.matchPackageNames, p.matchDepTypes, p.enabled]),
+      [
+        [undefined, undefined, false],
+        [['golang.org/x/**'], undefined, true],
+        [undefined, ['indirect'], false],
+      ],
+    );
+  });
+
+  it('open-pull-requests-limit 0 keeps security updates only; other limits add up', () => {
+    const r = conv(
+      `updates:\n${entry('    open-pull-requests-limit: 0\n')}${entry('    open-pull-requests-limit: 3\n', 'docker')}`,
+    );
+    assert.equal(r.config.prConcurrentLimit, 3);
+    assert.deepEqual(
+      find(
+        r,
+        (p) =>
+          p.enabled === false &&
+          JSON.stringify(p.matchManagers) === '["gomod"]' &&
+          !p.matchUpdateTypes &&
+          !p.matchDepTypes,
+      ).length,
+      1,
+    );
+    assert.deepEqual(r.config.vulnerabilityAlerts, { enabled: true });
+  });
+
+  it('release branches: first rule disables them, every other rule is scoped to the default branch', () => {
+    const r = conv(`updates:\n${entry('    labels: [x]\n')}`, {
+      defaultBranch: 'main',
+      releaseBranches: ['release-2.7', 'release-2.6'],
+    });
+    assert.deepEqual(r.config.baseBranchPatterns, ['main', 'release-2.7', 'release-2.6']);
+    assert.deepEqual(rules(r)[0], { matchBaseBranches: ['release-2.7', 'release-2.6'], enabled: false });
+    assert.equal(r.config.osvVulnerabilityAlerts, true);
+    assert.ok(!JSON.stringify(r.config).includes('isVulnerabilityAlert'));
+    for (const p of rules(r)
+      .slice(1)
+      .filter((p) => p.enabled !== false))
+      assert.deepEqual(p.matchBaseBranches, ['main']);
+  });
+
+  it('target-branch: version updates move to that branch, security updates stay on the default one', () => {
+    const r = conv(`updates:\n${entry('    target-branch: develop\n')}`, { defaultBranch: 'main' });
+    assert.deepEqual(r.config.baseBranchPatterns, ['main', 'develop']);
+    assert.deepEqual(rules(r)[0], { matchBaseBranches: ['main'], enabled: false });
+  });
+
+  it('maps the remaining entry keys', () => {
+    const r = conv(
+      `updates:\n${entry(
+        [
+          '    assignees: [alice]',
+          '    reviewers: [org/team-a, bob]',
+          '    milestone: 4',
+          '    commit-message: { prefix: chore, include: scope }',
+          '    rebase-strategy: disabled',
+          '    versioning-strategy: increase',
+          '    cooldown: { default-days: 5, semver-major-days: 30, exclude: ["internal/*"] }',
+          '    exclude-paths: ["legacy/**"]',
+          '    pull-request-branch-name: { separator: "-" }',
+          '    insecure-external-code-execution: allow',
+          '',
+        ].join('\n'),
+        'npm',
+      )}`,
+    );
+    const all = Object.assign({}, ...rules(r));
+    assert.deepEqual(all.assignees, ['alice']);
+    assert.deepEqual(all.reviewers, ['team:team-a', 'bob']);
+    assert.equal(all.milestone, 4);
+    assert.equal(all.rebaseWhen, 'never');
+    assert.equal(all.rangeStrategy, 'bump');
+    assert.deepEqual(
+      find(r, (p) => 'minimumReleaseAge' in p).map((p) => [
+        p.minimumReleaseAge,
+        p.matchUpdateTypes,
+        p.matchPackageNames,
+      ]),
+      [
+        ['5 days', undefined, ['!internal/**']],
+        ['30 days', ['major'], ['!internal/**']],
+      ],
+    );
+    assert.deepEqual(
+      find(r, (p) => 'semanticCommitType' in p).map((p) => [p.semanticCommitType, p.semanticCommitScope]),
+      [
+        ['chore', 'deps'],
+        ['chore', 'deps-dev'],
+      ],
+    );
+    assert.deepEqual(find(r, (p) => 'matchFileNames' in p && p.enabled === false)[0]?.matchFileNames, [
+      'legacy/**',
+    ]);
+    assert.equal(r.config.branchPrefix, 'renovate-');
+    assert.ok(
+      r.losses.some((l) => l.path === 'updates[0].insecure-external-code-execution' && l.line === 15),
+    );
+  });
+
+  it('schedules: intervals, time windows, cron and one repository timezone', () => {
+    const s = (body: string) =>
+      conv(`updates:\n  - package-ecosystem: gomod\n    directory: /\n    schedule: ${body}\n`);
+    assert.deepEqual(s('{ interval: daily, time: "09:30", timezone: Europe/Berlin }').config.schedule, [
+      '* 9-12 * * 1-5',
+    ]);
+    assert.equal(s('{ interval: daily, timezone: Europe/Berlin }').config.timezone, 'Europe/Berlin');
+    assert.deepEqual(s('{ interval: weekly, day: sunday }').config.schedule, ['* * * * 0']);
+    assert.deepEqual(s('{ interval: quarterly }').config.schedule, ['* * 1 1,4,7,10 *']);
+    assert.deepEqual(s('{ interval: cron, cronjob: "30 5 * * 1,3" }').config.schedule, ['* 5 * * 1,3']);
+    assert.ok(
+      s('{ interval: cron, cronjob: "every day at 5pm" }').losses.some((l) => l.kind === 'unsupported'),
+    );
+  });
+
+  it('registries become host rules with app secrets; replaces-base sets registryUrls', () => {
+    const r = conv(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Dependabot's secret syntax, not a template
+      'registries:\n  gh:\n    type: npm-registry\n    url: https://npm.pkg.github.com\n    token: ${{secrets.GH_TOKEN}}\n    replaces-base: true\n' +
+        `updates:\n${entry('    registries: [gh]\n', 'npm')}`,
+    );
+    assert.deepEqual(r.config.hostRules, [
+      { matchHost: 'https://npm.pkg.github.com', hostType: 'npm', token: '{{ secrets.GH_TOKEN }}' },
+    ]);
+    assert.deepEqual(rules(r)[0], {
+      matchDatasources: ['npm'],
+      registryUrls: ['https://npm.pkg.github.com'],
+    });
+    assert.ok(r.losses.some((l) => l.kind === 'manual-step' && l.message.includes('GH_TOKEN')));
+  });
+
+  it('multi-ecosystem groups become one groupName across managers with the group schedule', () => {
+    const r = conv(
+      'multi-ecosystem-groups:\n  infra:\n    schedule: { interval: monthly }\n    labels: [infra]\n' +
+        'updates:\n  - package-ecosystem: docker\n    directory: /\n    multi-ecosystem-group: infra\n    patterns: ["*"]\n' +
+        '  - package-ecosystem: terraform\n    directory: /\n    multi-ecosystem-group: infra\n    patterns: ["aws*"]\n',
+    );
+    assert.deepEqual(
+      find(r, (p) => p.groupName === 'infra').map((p) => [p.matchManagers, p.matchPackageNames, p.addLabels]),
+      [
+        [['dockerfile'], ['*'], ['infra']],
+        [['terraform'], ['/^aws.*$/i'], ['infra']],
+      ],
+    );
+    assert.deepEqual(r.config.schedule, ['* * 1 * *']);
+  });
+
+  it('reports ecosystems Renovate cannot serve and enables default-off managers', () => {
+    const r = conv(`updates:\n${entry('', 'conda')}${entry('', 'gitsubmodule')}${entry('', 'pre-commit')}`);
+    assert.ok(r.losses.some((l) => l.path === 'updates[0].package-ecosystem' && l.kind === 'unsupported'));
+    assert.deepEqual(r.config['git-submodules'], { enabled: true });
+    assert.deepEqual(r.config['pre-commit'], { enabled: true });
+    assert.deepEqual(r.config.enabledManagers, ['git-submodules', 'pre-commit']);
+  });
+
+  it('is deterministic', () => {
+    const text = `updates:\n${entry('    groups:\n      a: { patterns: ["*"] }\n')}${entry('', 'npm')}`;
+    assert.deepEqual(JSON.stringify(conv(text)), JSON.stringify(conv(text)));
+  });
+});

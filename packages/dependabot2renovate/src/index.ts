@@ -1,0 +1,15 @@
+export type { Comments, Conversion, Loss, LossKind, PackageRule, RenovateConfig } from './builder.ts';
+export { type ConvertOptions, type ConvertResult, convert, convertConfig } from './convert.ts';
+export { checkCoverage } from './coverage.ts';
+export { demo } from './demo.ts';
+export { type EcosystemMapping, ecosystemMap } from './ecosystems.ts';
+export { explain } from './explain.ts';
+export { type MigrateOptions, type Plan, planMigration } from './migrate.ts';
+export { type Diagnostic, type DiagnosticCode, formatDiagnostic, parseDependabot } from './parse.ts';
+export { selectReleaseBranches } from './release-branches.ts';
+export { renderJson5 } from './render.ts';
+export { extractLocal, findRenovate, type RenovateRuntime, validateFiles } from './renovate-runtime.ts';
+export { type Coverage, type MigrationReport, reportJson, reportMarkdown } from './report.ts';
+export { DependabotConfig } from './schema.ts';
+export { evaluate, type Outcome, type SampleDep } from './semantics.ts';
+export { syncReleaseBranches } from './sync.ts';

@@ -1,0 +1,41 @@
+// multi-ecosystem-groups: one PR for several ecosystems. Renovate groups across managers by groupName, so
+// each member entry gets a rule with the group's name and its patterns; group options ride on that rule.
+
+import { namePattern } from '../patterns.ts';
+import { type EntryContext, entryPath } from './context.ts';
+import { groupSlug } from './groups.ts';
+import { cronFor } from './schedule.ts';
+
+export function multiEcosystemRule(ctx: EntryContext): void {
+  const id = ctx.entry['multi-ecosystem-group'];
+  if (!id) return;
+  const group = ctx.config['multi-ecosystem-groups']?.[id];
+  const { builder, scope, name } = ctx;
+  if (!group) {
+    builder.loss(
+      entryPath(ctx, 'multi-ecosystem-group'),
+      'unsupported',
+      `multi-ecosystem group ${id} is not defined at the top level`,
+    );
+    return;
+  }
+  const rule: Record<string, unknown> = {
+    ...scope,
+    matchPackageNames: (ctx.entry.patterns ?? ['*']).map(namePattern),
+    groupName: id,
+    groupSlug: groupSlug(id),
+  };
+  const cron = cronFor(group.schedule, ['multi-ecosystem-groups', id, 'schedule'], builder);
+  if (cron) rule.schedule = [cron];
+  if (group.labels?.length) rule.addLabels = group.labels;
+  if (group.assignees?.length) rule.assignees = group.assignees;
+  if (group.milestone !== undefined) rule.milestone = group.milestone;
+  if (group['commit-message']?.prefix) rule.commitMessagePrefix = group['commit-message'].prefix;
+  if (group['target-branch'])
+    builder.loss(
+      ['multi-ecosystem-groups', id, 'target-branch'],
+      'unsupported',
+      "a group-level target branch is not kept: the group follows each entry's base branch",
+    );
+  builder.rule(`${name}: multi-ecosystem-group ${id}`, rule);
+}
