@@ -1,6 +1,7 @@
 // Runs each product's demo in turn and prints one summary line per product. A product's demo is a function
 // `(log) => Promise<string>` that narrates to `log` and returns its summary line.
 import { demoBpf } from '@harbormaster/bpf/demo';
+import { demoMigration } from '@harbormaster/dependabot2renovate';
 import { demoControlPlane } from '@harbormaster/kube-testenv/demo';
 
 type Demo = { title: string; run: (log: (line: string) => void) => Promise<string> };
@@ -8,6 +9,7 @@ type Demo = { title: string; run: (log: (line: string) => void) => Promise<strin
 const demos: Demo[] = [
   { title: 'Kubernetes control plane for tests (kube, kube-testenv)', run: demoControlPlane },
   { title: 'PacketCapture filters: classic BPF compiler (bpf)', run: demoBpf },
+  { title: 'Dependabot → Renovate migration (dependabot2renovate)', run: demoMigration },
 ];
 
 const summary: string[] = [];

@@ -1,7 +1,7 @@
 export type { Comments, Conversion, Loss, LossKind, PackageRule, RenovateConfig } from './builder.ts';
 export { type ConvertOptions, type ConvertResult, convert, convertConfig } from './convert.ts';
 export { checkCoverage } from './coverage.ts';
-export { demo } from './demo.ts';
+export { demo, demoMigration } from './demo.ts';
 export { type EcosystemMapping, ecosystemMap } from './ecosystems.ts';
 export { explain } from './explain.ts';
 export { type MigrateOptions, type Plan, planMigration } from './migrate.ts';
