@@ -1,5 +1,5 @@
 import type { RawInstruction } from './instructions.ts';
-import { ANCILLARY, type Ancillary, SKF_AD_OFF } from './opcodes.ts';
+import { ALU_OP, ANCILLARY, type Ancillary, JMP_OP, SIZE, SKF_AD_OFF } from './opcodes.ts';
 
 /** A problem in program text, located by 1-based line and column. */
 export interface AsmError {
@@ -21,20 +21,11 @@ const num = (text: string): number => {
   return (neg ? -value : value) >>> 0;
 };
 
-const SIZES: Record<string, number> = { ld: 0x00, ldh: 0x08, ldb: 0x10 };
-const JUMPS: Record<string, number> = { jeq: 0x10, jgt: 0x20, jge: 0x30, jset: 0x40 };
-const ALUS: Record<string, number> = {
-  add: 0x00,
-  sub: 0x10,
-  mul: 0x20,
-  div: 0x30,
-  or: 0x40,
-  and: 0x50,
-  lsh: 0x60,
-  rsh: 0x70,
-  mod: 0x90,
-  xor: 0xa0,
-};
+// tcpdump's mnemonics for the opcode fields: `ld`/`ldh`/`ldb` name the size; `neg` and `ja` take no operand
+// and are parsed on their own.
+const SIZES: Record<string, number> = { ld: SIZE.w, ldh: SIZE.h, ldb: SIZE.b };
+const { ja: _ja, ...JUMPS } = JMP_OP as Record<string, number>;
+const { neg: _neg, ...ALUS } = ALU_OP as Record<string, number>;
 
 type Decoded = { code: number; k?: number; jt?: number; jf?: number } | string;
 
