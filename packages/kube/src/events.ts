@@ -6,6 +6,9 @@ import { microTime } from './time.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
+/** What happened: `reason` is a constant (CamelCase) users filter on, `note` the human-readable detail. */
+export type EventDetails = { type: EventType; reason: string; action: string; note: string };
+
 /**
  * Records events.k8s.io/v1 Events about objects, as `kubectl describe` and `kubectl events` show them.
  * Writing an event never fails the caller: events are advisory.
@@ -22,14 +25,8 @@ export class EventRecorder {
     this.events = new ResourceClient(rest, builtin.event);
   }
 
-  async record(
-    regarding: KubeObject,
-    regardingType: ResourceType,
-    type: EventType,
-    reason: string,
-    action: string,
-    note: string,
-  ): Promise<void> {
+  async record(regarding: KubeObject, regardingType: ResourceType, details: EventDetails): Promise<void> {
+    const { type, reason, action, note } = details;
     const namespace = regarding.metadata.namespace ?? 'default';
     try {
       await this.events.create({

@@ -88,14 +88,12 @@ describe('kube plumbing against a real API server', () => {
         } as Widget,
         { fieldManager: 'widget-controller', force: true },
       );
-      await recorder.record(
-        widget,
-        widgetType,
-        'Normal',
-        'Sized',
-        'Reconcile',
-        `observed size ${widget.spec.size}`,
-      );
+      await recorder.record(widget, widgetType, {
+        type: 'Normal',
+        reason: 'Sized',
+        action: 'Reconcile',
+        note: `observed size ${widget.spec.size}`,
+      });
       return undefined;
     };
     const controller = runController(
