@@ -4,6 +4,7 @@ import { deadCode } from './dead-code.ts';
 import { fromGraph, type Graph, toGraph } from './graph.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { redundantLoads } from './redundant-loads.ts';
+import { sinkChecks } from './sink-checks.ts';
 import { constantJumps, threadJumps } from './thread-jumps.ts';
 
 /** Every pass: takes the program graph, changes it in place, reports whether it changed anything. */
@@ -13,6 +14,7 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
   'redundant-loads': redundantLoads,
   constants,
   'dead-code': deadCode,
+  'sink-checks': sinkChecks,
   'merge-blocks': mergeBlocks,
 };
 
