@@ -1,5 +1,5 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
-import { analyse, loadEnd, type State } from './analysis.ts';
+import { analyse, indexedEnd, loadEnd, type State } from './analysis.ts';
 import { bypass, type Graph, reachable } from './graph.ts';
 
 const A = 1 << 16;
@@ -19,6 +19,9 @@ export function effects(
   const e = rawEffects(ins);
   const end = loadEnd(ins);
   if (e.mayFault && end !== undefined && ((state && end <= state.safe) || end <= coverAfter))
+    return { ...e, mayFault: false };
+  const iend = state && indexedEnd(ins, state.x);
+  if (e.mayFault && state && iend !== undefined && iend <= (state.ind.get(state.x) ?? 0))
     return { ...e, mayFault: false };
   return e;
 }

@@ -59,7 +59,8 @@ export function predecessors(g: Graph, order: number[] = reachable(g)): Map<numb
 }
 
 /**
- * Lays the graph out in id order, adding `ja` where a straight-line successor is not next. Returns undefined
+ * Lays the graph out in id order, adding `ja` (or a copy of the return it would reach) where a straight-line
+ * successor is not next. Returns undefined
  * if a conditional jump would span more than 255 instructions.
  */
 export function fromGraph(g: Graph): RawInstruction[] | undefined {
@@ -86,7 +87,12 @@ export function fromGraph(g: Graph): RawInstruction[] | undefined {
       out.push({ ...n.ins, jt, jf });
     } else {
       out.push({ ...n.ins, jt: 0, jf: 0 });
-      if (needsJa(i)) out.push({ code: 0x05, jt: 0, jf: 0, k: at.get(n.succ[0]!)! - here - 2 });
+      // A jump to a return is replaced by a copy of the return: as long, one step shorter to run.
+      const to = g.nodes.get(n.succ[0]!)?.ins;
+      if (needsJa(i))
+        out.push(
+          to && isRet(to.code) ? { ...to } : { code: 0x05, jt: 0, jf: 0, k: at.get(n.succ[0]!)! - here - 2 },
+        );
     }
   }
   return out;

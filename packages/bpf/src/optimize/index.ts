@@ -2,6 +2,7 @@ import type { RawInstruction } from '../instructions.ts';
 import { constants } from './constants.ts';
 import { deadCode } from './dead-code.ts';
 import { fromGraph, type Graph, toGraph } from './graph.ts';
+import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { redundantLoads } from './redundant-loads.ts';
 import { sinkChecks } from './sink-checks.ts';
@@ -9,6 +10,7 @@ import { constantJumps, threadJumps } from './thread-jumps.ts';
 
 /** Every pass: takes the program graph, changes it in place, reports whether it changed anything. */
 export const PASSES: Record<string, (g: Graph) => boolean> = {
+  'hoist-tests': hoistTests,
   'thread-jumps': threadJumps,
   'constant-jumps': constantJumps,
   'redundant-loads': redundantLoads,
