@@ -50,12 +50,42 @@ export function constants(g: Graph): boolean {
     if (n.ins.code !== 0x54 || n.succ.length !== 1) continue;
     const j = g.nodes.get(n.succ[0]!)!;
     const jumpPreds = [...g.nodes.values()].filter((m) => m.succ.includes(n.succ[0]!)).length;
-    if (j.ins.code !== 0x15 || j.ins.k !== 0 || jumpPreds !== 1) continue;
+    if (j.ins.code !== 0x15 || jumpPreds !== 1) continue;
     if (j.succ.some((t) => (live.get(t) ?? 0) & A)) continue;
-    j.ins = { ...j.ins, code: 0x45, k: n.ins.k };
-    j.succ = [j.succ[1]!, j.succ[0]!];
-    bypass(g, id);
+    const m = n.ins.k >>> 0;
+    const v = j.ins.k >>> 0;
+    const [yes, no] = j.succ as [number, number];
+    if (v === 0) {
+      j.ins = { ...j.ins, code: 0x45, k: m };
+      j.succ = [no, yes];
+      bypass(g, id);
+      changed = true;
+      continue;
+    }
+    // (A & m) == v bit by bit: at most as many jumps as `and` + `jeq`, and a mismatch on the first bit stops.
+    // Bits that must be clear go first: excluded flags (an ACK in a SYN-only test) are the usual mismatch.
+    const bits = bits32(m);
+    if ((v & ~m) >>> 0 !== 0 || bits.length > 2) continue;
+    bits.sort((b, c) => Number((v & b) !== 0) - Number((v & c) !== 0));
+    // The edges of `jset #bit` that continue to `pass` when the bit is as v wants it, else reject.
+    const edges = (bit: number, pass: number) => ((v & bit) !== 0 ? [pass, no] : [no, pass]);
+    const [first, second] = bits as [number, number | undefined];
+    if (second === undefined) {
+      j.ins = { ...j.ins, code: 0x45, k: first };
+      j.succ = edges(first, yes);
+      bypass(g, id);
+    } else {
+      n.ins = { ...n.ins, code: 0x45, k: first };
+      n.succ = edges(first, n.succ[0]!);
+      j.ins = { ...j.ins, code: 0x45, k: second };
+      j.succ = edges(second, yes);
+    }
     changed = true;
   }
   return changed;
+}
+
+/** The set bits of a 32-bit value, lowest first. */
+function bits32(m: number): number[] {
+  return Array.from({ length: 32 }, (_, i) => (1 << i) >>> 0).filter((b) => (m & b) !== 0);
 }
