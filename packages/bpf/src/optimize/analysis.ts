@@ -1,7 +1,7 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { SKF_AD_OFF } from '../opcodes.ts';
 import { type Cond, decide, type Fact, join, refine, TOP } from './facts.ts';
-import { type Graph, reachable } from './graph.ts';
+import { type Graph, memo, reachable } from './graph.ts';
 
 /**
  * Symbolic values: equal strings mean equal values on every path where both are defined. Packet loads are
@@ -176,33 +176,66 @@ export function decided(ins: RawInstruction, s: State): boolean | undefined {
   return decide(factOf(s, s.a), condOf(ins.code), operand);
 }
 
+/** The symbol all states agree on, or a fresh one for the merge point. */
+function agree(syms: string[], id: number, name: string): string {
+  const first = syms[0]!;
+  for (const sym of syms) if (sym !== first) return `phi${id}${name}`;
+  return first;
+}
+
 function merge(states: State[], id: number): State {
   if (states.length === 1) return states[0]!;
-  const same = (pick: (s: State) => string, name: string) =>
-    states.every((s) => pick(s) === pick(states[0]!)) ? pick(states[0]!) : `phi${id}${name}`;
+  const first = states[0]!;
   const facts = new Map<string, Fact>();
-  for (const [sym, f] of states[0]!.facts) {
+  for (const [sym, f] of first.facts) {
     let acc: Fact | undefined = f;
-    for (const s of states.slice(1)) {
-      const g = s.facts.get(sym);
-      acc = g && acc ? join(acc, g) : undefined;
+    for (let i = 1; i < states.length && acc; i++) {
+      const g = states[i]!.facts.get(sym);
+      acc = g ? join(acc, g) : undefined;
     }
     if (acc) facts.set(sym, acc);
   }
+  const mem: string[] = [];
+  for (let i = 0; i < 16; i++)
+    mem.push(
+      agree(
+        states.map((s) => s.mem[i]!),
+        id,
+        `m${i}`,
+      ),
+    );
+  const ind = new Map<string, number>();
+  for (const [x, e] of first.ind) {
+    let least = e;
+    for (const s of states) least = Math.min(least, s.ind.get(x) ?? 0);
+    if (least > 0) ind.set(x, least);
+  }
+  let safe = first.safe;
+  for (const s of states) safe = Math.min(safe, s.safe);
   return {
-    a: same((s) => s.a, 'a'),
-    x: same((s) => s.x, 'x'),
-    mem: Array.from({ length: 16 }, (_, i) => same((s) => s.mem[i]!, `m${i}`)),
-    facts,
-    safe: Math.min(...states.map((s) => s.safe)),
-    ind: new Map(
-      [...states[0]!.ind].map(([x, e]) => [x, Math.min(e, ...states.map((s) => s.ind.get(x) ?? 0))]),
+    a: agree(
+      states.map((s) => s.a),
+      id,
+      'a',
     ),
+    x: agree(
+      states.map((s) => s.x),
+      id,
+      'x',
+    ),
+    mem,
+    facts,
+    safe,
+    ind,
   };
 }
 
 /** The state on entry to every reachable node (one forward pass suffices: edges only go forward). */
 export function analyse(g: Graph): Map<number, State> {
+  return memo(g, 'analyse', () => analyseNow(g));
+}
+
+function analyseNow(g: Graph): Map<number, State> {
   const order = reachable(g);
   const incoming = new Map<number, State[]>();
   const entry: State = {
@@ -220,11 +253,16 @@ export function analyse(g: Graph): Map<number, State> {
     const inState = merge(incoming.get(id) ?? [entry], id);
     states.set(id, inState);
     const out = transfer(node.ins, inState, id);
-    const push = (to: number, s: State) => incoming.set(to, [...(incoming.get(to) ?? []), s]);
     if (isCondJump(node.ins.code)) {
-      push(node.succ[0]!, edgeState(node.ins, out, true));
-      push(node.succ[1]!, edgeState(node.ins, out, false));
-    } else for (const s of node.succ) push(s, out);
+      arrive(incoming, node.succ[0]!, edgeState(node.ins, out, true));
+      arrive(incoming, node.succ[1]!, edgeState(node.ins, out, false));
+    } else for (const s of node.succ) arrive(incoming, s, out);
   }
   return states;
+}
+
+function arrive(incoming: Map<number, State[]>, to: number, s: State): void {
+  const list = incoming.get(to);
+  if (list) list.push(s);
+  else incoming.set(to, [s]);
 }

@@ -112,3 +112,27 @@ export function redirect(g: Graph, from: number, to: number): void {
   for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === from ? to : s));
   if (g.entry === from) g.entry = to;
 }
+
+/** A key that changes whenever anything the analyses read changes: the entry and every node's code, k, edges. */
+export function fingerprint(g: Graph): string {
+  let key = `${g.entry}`;
+  for (const [id, n] of g.nodes) key += `|${id}:${n.ins.code},${n.ins.k},${n.succ.join(',')}`;
+  return key;
+}
+
+const memos = new WeakMap<Graph, Map<string, { key: string; value: unknown }>>();
+
+/**
+ * The result of `compute` for the graph as it is now, reused while the graph is unchanged: passes that find
+ * nothing to do leave it as it was, so the next pass needs no fresh analysis. Callers must not modify it.
+ */
+export function memo<T>(g: Graph, name: string, compute: () => T): T {
+  const key = fingerprint(g);
+  const table = memos.get(g) ?? new Map<string, { key: string; value: unknown }>();
+  memos.set(g, table);
+  const hit = table.get(name);
+  if (hit && hit.key === key) return hit.value as T;
+  const value = compute();
+  table.set(name, { key, value });
+  return value;
+}

@@ -25,15 +25,18 @@ export function hoistTests(g: Graph): boolean {
     for (const which of [1, 0]) {
       const l = jump.succ[which]!;
       if (isRet(g.nodes.get(l)!.ins.code) || preds.get(l)!.length !== 1) continue;
+      // The nodes after l entered only from l's stretch, in order, up to the first test of the value.
       const region = new Set([l]);
+      let t: number | undefined;
       for (const m of order) {
-        if (m <= l || isRet(g.nodes.get(m)!.ins.code)) continue;
-        if (preds.get(m)!.every((p) => region.has(p))) region.add(m);
-      }
-      const t = [...region].find((m) => {
         const n = g.nodes.get(m)!;
-        return m !== l && isCondJump(n.ins.code) && !(n.ins.code & 8) && states.get(m)!.a === sym;
-      });
+        if (m <= l || isRet(n.ins.code) || !preds.get(m)!.every((p) => region.has(p))) continue;
+        region.add(m);
+        if (isCondJump(n.ins.code) && !(n.ins.code & 8) && states.get(m)!.a === sym) {
+          t = m;
+          break;
+        }
+      }
       if (t === undefined) continue;
       // The stretch from l to t, and the reloads of the value in it: there must be one, and none may fail.
       const stretch = new Set([t]);

@@ -1,7 +1,7 @@
 import type { RawInstruction } from '../instructions.ts';
 import { constants } from './constants.ts';
 import { deadCode } from './dead-code.ts';
-import { fromGraph, type Graph, toGraph } from './graph.ts';
+import { fingerprint, fromGraph, type Graph, toGraph } from './graph.ts';
 import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { redundantLoads } from './redundant-loads.ts';
@@ -10,6 +10,7 @@ import { constantJumps, threadJumps } from './thread-jumps.ts';
 
 /** Every pass: takes the program graph, changes it in place, reports whether it changed anything. */
 export const PASSES: Record<string, (g: Graph) => boolean> = {
+  // First: merge-blocks would fold its two fresh copies back together before the others specialise them.
   'hoist-tests': hoistTests,
   'thread-jumps': threadJumps,
   'constant-jumps': constantJumps,
@@ -29,9 +30,18 @@ export function optimize(
   passes: readonly string[] = Object.keys(PASSES),
 ): RawInstruction[] {
   const g = toGraph(prog);
+  // A pass that found nothing to do on a graph would find nothing again on the same graph.
+  const idleOn = new Map<string, string>();
+  let now = fingerprint(g);
   for (let round = 0; round < 20; round++) {
     let changed = false;
-    for (const name of passes) changed = PASSES[name]!(g) || changed;
+    for (const name of passes) {
+      if (idleOn.get(name) === now) continue;
+      if (PASSES[name]!(g)) {
+        changed = true;
+        now = fingerprint(g);
+      } else idleOn.set(name, now);
+    }
     if (!changed) break;
   }
   const out = fromGraph(g);
