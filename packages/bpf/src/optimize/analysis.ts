@@ -195,8 +195,9 @@ function merge(states: State[], id: number): State {
     }
     if (acc) facts.set(sym, acc);
   }
-  const mem: string[] = [];
-  for (let i = 0; i < 16; i++)
+  // Scratch memory is rarely written: paths usually share the very same array.
+  const mem: string[] = states.every((s) => s.mem === first.mem) ? first.mem : [];
+  for (let i = 0; i < 16 && mem !== first.mem; i++)
     mem.push(
       agree(
         states.map((s) => s.mem[i]!),

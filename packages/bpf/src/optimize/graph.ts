@@ -113,14 +113,33 @@ export function redirect(g: Graph, from: number, to: number): void {
   if (g.entry === from) g.entry = to;
 }
 
-/** A key that changes whenever anything the analyses read changes: the entry and every node's code, k, edges. */
-export function fingerprint(g: Graph): string {
-  let key = `${g.entry}`;
-  for (const [id, n] of g.nodes) key += `|${id}:${n.ins.code},${n.ins.k},${n.succ.join(',')}`;
+/**
+ * A key that changes whenever anything the analyses read changes: the entry and every node's id, code, k and
+ * edges, as numbers (cheaper to build and compare than a string).
+ */
+export function fingerprint(g: Graph): Float64Array {
+  let size = 1;
+  for (const n of g.nodes.values()) size += 4 + n.succ.length;
+  const key = new Float64Array(size);
+  key[0] = g.entry;
+  let i = 1;
+  for (const [id, n] of g.nodes) {
+    key[i++] = id;
+    key[i++] = n.ins.code;
+    key[i++] = n.ins.k;
+    key[i++] = n.succ.length;
+    for (const s of n.succ) key[i++] = s;
+  }
   return key;
 }
 
-const memos = new WeakMap<Graph, Map<string, { key: string; value: unknown }>>();
+export function sameFingerprint(a: Float64Array | undefined, b: Float64Array): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const memos = new WeakMap<Graph, Map<string, { key: Float64Array; value: unknown }>>();
 
 /**
  * The result of `compute` for the graph as it is now, reused while the graph is unchanged: passes that find
@@ -128,10 +147,10 @@ const memos = new WeakMap<Graph, Map<string, { key: string; value: unknown }>>()
  */
 export function memo<T>(g: Graph, name: string, compute: () => T): T {
   const key = fingerprint(g);
-  const table = memos.get(g) ?? new Map<string, { key: string; value: unknown }>();
+  const table = memos.get(g) ?? new Map<string, { key: Float64Array; value: unknown }>();
   memos.set(g, table);
   const hit = table.get(name);
-  if (hit && hit.key === key) return hit.value as T;
+  if (hit && sameFingerprint(hit.key, key)) return hit.value as T;
   const value = compute();
   table.set(name, { key, value });
   return value;

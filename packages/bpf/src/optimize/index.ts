@@ -1,7 +1,7 @@
 import type { RawInstruction } from '../instructions.ts';
 import { constants } from './constants.ts';
 import { deadCode } from './dead-code.ts';
-import { fingerprint, fromGraph, type Graph, toGraph } from './graph.ts';
+import { fingerprint, fromGraph, type Graph, sameFingerprint, toGraph } from './graph.ts';
 import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { redundantLoads } from './redundant-loads.ts';
@@ -31,12 +31,12 @@ export function optimize(
 ): RawInstruction[] {
   const g = toGraph(prog);
   // A pass that found nothing to do on a graph would find nothing again on the same graph.
-  const idleOn = new Map<string, string>();
+  const idleOn = new Map<string, Float64Array>();
   let now = fingerprint(g);
   for (let round = 0; round < 20; round++) {
     let changed = false;
     for (const name of passes) {
-      if (idleOn.get(name) === now) continue;
+      if (sameFingerprint(idleOn.get(name), now)) continue;
       if (PASSES[name]!(g)) {
         changed = true;
         now = fingerprint(g);
