@@ -22,7 +22,8 @@ export function sinkChecks(g: Graph): boolean {
   for (const id of order) {
     const n = g.nodes.get(id)!;
     const end = loadEnd(n.ins);
-    if (end === undefined || n.succ.length !== 1) continue;
+    // (The check loads byte end-1, which must stay a plain packet offset.)
+    if (end === undefined || end > 0x7fffffff || n.succ.length !== 1) continue;
     const s = n.succ[0]!;
     const e = effects(n.ins, states.get(id), covered.get(s) ?? 0);
     if (!e.mayFault || (e.def & (live.get(s) ?? 0)) !== 0) continue;
