@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDump } from '../parse-asm.ts';
+import { run } from '../vm.ts';
 import { analyse } from './analysis.ts';
 import { fromGraph, memo, toGraph } from './graph.ts';
 
@@ -21,11 +22,24 @@ test('an analysis is reused while the graph is unchanged and redone after any ch
 });
 
 test('a jump to a return is laid out as a copy of the return', () => {
-  const g = toGraph(parseDump('ldb [0]\njeq #1 jt 2 jf 4\nldb [1]\nja 5\nret #0\nret #1').program);
+  // Two loads go on to the same return: only one of them can fall through into it.
+  const g = toGraph(parseDump('ldb [0]\njeq #1 jt 2 jf 4\nldb [1]\nja 5\nldb [2]\nret #1').program);
   const out = fromGraph(g)!;
   assert.deepEqual(
     out.map((i) => i.code),
-    [0x30, 0x15, 0x30, 0x06, 0x06, 0x06],
+    [0x30, 0x15, 0x30, 0x06, 0x30, 0x06],
   );
   assert.equal(out[3]!.k, 1);
+});
+
+test('a straight-line node waits in the layout until it can fall through into its successor', () => {
+  const prog = parseDump(
+    'ldb [0]\njeq #1 jt 2 jf 4\nldb [5]\nja 6\njeq #2 jt 6 jf 5\nret #0\nret #1',
+  ).program;
+  const out = fromGraph(toGraph(prog))!;
+  assert.equal(out.length, 6);
+  for (const bytes of [[1, 0, 0, 0, 0, 0], [1, 0], [2], [3]]) {
+    const data = Uint8Array.from(bytes);
+    assert.equal(run(out, { data }).value, run(prog, { data }).value, `${bytes}`);
+  }
 });

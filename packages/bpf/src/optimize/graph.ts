@@ -64,7 +64,7 @@ export function predecessors(g: Graph, order: number[] = reachable(g)): Map<numb
  * if a conditional jump would span more than 255 instructions.
  */
 export function fromGraph(g: Graph): RawInstruction[] | undefined {
-  const order = reachable(g);
+  const order = layout(g);
   // A node whose fall-through successor is not the next node needs a ja after it.
   const needsJa = (i: number) => {
     const n = g.nodes.get(order[i]!)!;
@@ -96,6 +96,36 @@ export function fromGraph(g: Graph): RawInstruction[] | undefined {
     }
   }
   return out;
+}
+
+/**
+ * An order of the reachable nodes with every edge forward: by id, except that a straight-line node whose
+ * successor is still waiting for other predecessors goes as late as it can, so that it can fall through into
+ * that successor instead of needing a `ja` (or a copy of a return) after it.
+ */
+function layout(g: Graph): number[] {
+  const ids = reachable(g);
+  const waiting = new Map<number, number>(ids.map((id) => [id, 0]));
+  for (const id of ids) for (const s of new Set(g.nodes.get(id)!.succ)) waiting.set(s, waiting.get(s)! + 1);
+  const ready = new Set([g.entry]);
+  const order: number[] = [];
+  const straight = (id: number) =>
+    g.nodes.get(id)!.succ.length === 1 && !isCondJump(g.nodes.get(id)!.ins.code);
+  const deferred = (id: number) => straight(id) && waiting.get(g.nodes.get(id)!.succ[0]!)! > 1;
+  while (ready.size) {
+    const last = order[order.length - 1];
+    const next = last !== undefined && straight(last) ? g.nodes.get(last)!.succ[0]! : undefined;
+    const sorted = [...ready].sort((a, b) => a - b);
+    const pick =
+      next !== undefined && ready.has(next) ? next : (sorted.find((id) => !deferred(id)) ?? sorted[0]!);
+    ready.delete(pick);
+    order.push(pick);
+    for (const s of new Set(g.nodes.get(pick)!.succ)) {
+      waiting.set(s, waiting.get(s)! - 1);
+      if (waiting.get(s) === 0) ready.add(s);
+    }
+  }
+  return order;
 }
 
 /** Removes a straight-line node by sending its predecessors (and the entry) to its successor. */
