@@ -1,7 +1,7 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { SKF_AD_OFF } from '../opcodes.ts';
 import { type Cond, decide, type Fact, join, refine, TOP } from './facts.ts';
-import { type Graph, reachable } from './graph.ts';
+import { type Graph, memo, reachable } from './graph.ts';
 
 /**
  * Symbolic values: equal strings mean equal values on every path where both are defined. Packet loads are
@@ -14,6 +14,11 @@ export interface State {
   facts: Map<string, Fact>;
   /** Packet bytes [0, safe) are known to exist: a load ending there already succeeded on every path. */
   safe: number;
+  /**
+   * For X set by `ldxb 4*([k]&0xf)` (named `Hk`, at most 60, so X+k cannot wrap): bytes [0, X+end) are known
+   * to exist, from an indexed load with that X ending at X+end that already succeeded on every path.
+   */
+  ind: Map<string, number>;
 }
 
 const COND: Record<number, Cond> = { 16: 'jeq', 32: 'jgt', 48: 'jge', 64: 'jset' };
@@ -86,6 +91,12 @@ function alu(op: number, a: string, b: string): string {
 
 const BYTES: Record<number, number> = { 0: 4, 8: 2, 16: 1 };
 
+/** For an indexed packet load from a small X (see `State.ind`), the end of its bytes past X. */
+export function indexedEnd({ code, k }: RawInstruction, x: string): number | undefined {
+  if ((code & 7) !== 0 || (code & 0xe0) !== 0x40 || !/^H\d+$/.test(x) || k >= 1 << 20) return undefined;
+  return k + (BYTES[code & 0x18] ?? 4);
+}
+
 /** For an absolute packet load (or ldxb), the end of the bytes it reads. */
 export function loadEnd({ code, k }: RawInstruction): number | undefined {
   if ((k | 0) < 0) return undefined;
@@ -97,9 +108,11 @@ export function loadEnd({ code, k }: RawInstruction): number | undefined {
 /** The state after one instruction; `id` names values that are new on every execution. */
 export function transfer(ins: RawInstruction, s: State, id: number): State {
   const { code, k } = ins;
-  const out: State = { a: s.a, x: s.x, mem: s.mem, facts: s.facts, safe: s.safe };
+  const out: State = { a: s.a, x: s.x, mem: s.mem, facts: s.facts, safe: s.safe, ind: s.ind };
   const end = loadEnd(ins);
   if (end !== undefined) out.safe = Math.max(s.safe, end);
+  const iend = indexedEnd(ins, s.x);
+  if (iend !== undefined && iend > (s.ind.get(s.x) ?? 0)) out.ind = new Map(s.ind).set(s.x, iend);
   const cls = code & 7;
   if (cls === 0) {
     const mode = code & 0xe0;
@@ -163,30 +176,67 @@ export function decided(ins: RawInstruction, s: State): boolean | undefined {
   return decide(factOf(s, s.a), condOf(ins.code), operand);
 }
 
+/** The symbol all states agree on, or a fresh one for the merge point. */
+function agree(syms: string[], id: number, name: string): string {
+  const first = syms[0]!;
+  for (const sym of syms) if (sym !== first) return `phi${id}${name}`;
+  return first;
+}
+
 function merge(states: State[], id: number): State {
   if (states.length === 1) return states[0]!;
-  const same = (pick: (s: State) => string, name: string) =>
-    states.every((s) => pick(s) === pick(states[0]!)) ? pick(states[0]!) : `phi${id}${name}`;
+  const first = states[0]!;
   const facts = new Map<string, Fact>();
-  for (const [sym, f] of states[0]!.facts) {
+  for (const [sym, f] of first.facts) {
     let acc: Fact | undefined = f;
-    for (const s of states.slice(1)) {
-      const g = s.facts.get(sym);
-      acc = g && acc ? join(acc, g) : undefined;
+    for (let i = 1; i < states.length && acc; i++) {
+      const g = states[i]!.facts.get(sym);
+      acc = g ? join(acc, g) : undefined;
     }
     if (acc) facts.set(sym, acc);
   }
+  // Scratch memory is rarely written: paths usually share the very same array.
+  const mem: string[] = states.every((s) => s.mem === first.mem) ? first.mem : [];
+  for (let i = 0; i < 16 && mem !== first.mem; i++)
+    mem.push(
+      agree(
+        states.map((s) => s.mem[i]!),
+        id,
+        `m${i}`,
+      ),
+    );
+  const ind = new Map<string, number>();
+  for (const [x, e] of first.ind) {
+    let least = e;
+    for (const s of states) least = Math.min(least, s.ind.get(x) ?? 0);
+    if (least > 0) ind.set(x, least);
+  }
+  let safe = first.safe;
+  for (const s of states) safe = Math.min(safe, s.safe);
   return {
-    a: same((s) => s.a, 'a'),
-    x: same((s) => s.x, 'x'),
-    mem: Array.from({ length: 16 }, (_, i) => same((s) => s.mem[i]!, `m${i}`)),
+    a: agree(
+      states.map((s) => s.a),
+      id,
+      'a',
+    ),
+    x: agree(
+      states.map((s) => s.x),
+      id,
+      'x',
+    ),
+    mem,
     facts,
-    safe: Math.min(...states.map((s) => s.safe)),
+    safe,
+    ind,
   };
 }
 
 /** The state on entry to every reachable node (one forward pass suffices: edges only go forward). */
 export function analyse(g: Graph): Map<number, State> {
+  return memo(g, 'analyse', () => analyseNow(g));
+}
+
+function analyseNow(g: Graph): Map<number, State> {
   const order = reachable(g);
   const incoming = new Map<number, State[]>();
   const entry: State = {
@@ -195,6 +245,7 @@ export function analyse(g: Graph): Map<number, State> {
     mem: Array.from({ length: 16 }, (_, i) => `m0_${i}`),
     facts: new Map(),
     safe: 0,
+    ind: new Map(),
   };
   incoming.set(g.entry, [entry]);
   const states = new Map<number, State>();
@@ -203,11 +254,16 @@ export function analyse(g: Graph): Map<number, State> {
     const inState = merge(incoming.get(id) ?? [entry], id);
     states.set(id, inState);
     const out = transfer(node.ins, inState, id);
-    const push = (to: number, s: State) => incoming.set(to, [...(incoming.get(to) ?? []), s]);
     if (isCondJump(node.ins.code)) {
-      push(node.succ[0]!, edgeState(node.ins, out, true));
-      push(node.succ[1]!, edgeState(node.ins, out, false));
-    } else for (const s of node.succ) push(s, out);
+      arrive(incoming, node.succ[0]!, edgeState(node.ins, out, true));
+      arrive(incoming, node.succ[1]!, edgeState(node.ins, out, false));
+    } else for (const s of node.succ) arrive(incoming, s, out);
   }
   return states;
+}
+
+function arrive(incoming: Map<number, State[]>, to: number, s: State): void {
+  const list = incoming.get(to);
+  if (list) list.push(s);
+  else incoming.set(to, [s]);
 }

@@ -7,7 +7,8 @@ const A = 1 << 16;
 /**
  * Constant propagation and peepholes: scratch or register loads of a known constant become immediates,
  * ALU ops on X with X known become ALU ops on an immediate, ALU ops that leave A unchanged go, and
- * `and #m` followed by `jeq #0` becomes `jset #m` with the edges swapped when nothing reads A afterwards.
+ * `and #m` followed by `jeq #v` becomes jumps on A itself when nothing reads A afterwards: `jset #m` with the
+ * edges swapped for v = 0, one `jset` per bit when m has one or two bits, `jgt`/`jge` when m is a prefix mask.
  */
 export function constants(g: Graph): boolean {
   const states = analyse(g);
@@ -50,12 +51,66 @@ export function constants(g: Graph): boolean {
     if (n.ins.code !== 0x54 || n.succ.length !== 1) continue;
     const j = g.nodes.get(n.succ[0]!)!;
     const jumpPreds = [...g.nodes.values()].filter((m) => m.succ.includes(n.succ[0]!)).length;
-    if (j.ins.code !== 0x15 || j.ins.k !== 0 || jumpPreds !== 1) continue;
+    if (j.ins.code !== 0x15 || jumpPreds !== 1) continue;
     if (j.succ.some((t) => (live.get(t) ?? 0) & A)) continue;
-    j.ins = { ...j.ins, code: 0x45, k: n.ins.k };
-    j.succ = [j.succ[1]!, j.succ[0]!];
-    bypass(g, id);
+    const m = n.ins.k >>> 0;
+    const v = j.ins.k >>> 0;
+    const [yes, no] = j.succ as [number, number];
+    if (v === 0) {
+      j.ins = { ...j.ins, code: 0x45, k: m };
+      j.succ = [no, yes];
+      bypass(g, id);
+      changed = true;
+      continue;
+    }
+    // (A & m) == v bit by bit: at most as many jumps as `and` + `jeq`, and a mismatch on the first bit stops.
+    // Bits that must be clear go first: excluded flags (an ACK in a SYN-only test) are the usual mismatch.
+    const bits = bits32(m);
+    if ((v & ~m) >>> 0 !== 0) continue;
+    const low = ~m >>> 0;
+    if (bits.length > 2 && (low & (low + 1)) === 0) {
+      // A prefix mask (a CIDR test): v <= A <= v | low, two jumps instead of `and` + `jeq`. The bound that
+      // excludes more of the value space goes first, so most mismatches take one jump.
+      const hi = (v | low) >>> 0;
+      const above = 0xffffffff - hi;
+      const [first, second] =
+        above >= v
+          ? [
+              { code: 0x25, k: hi, succ: [no, n.succ[0]!] },
+              { code: 0x35, k: v, succ: [yes, no] },
+            ]
+          : [
+              { code: 0x35, k: v, succ: [n.succ[0]!, no] },
+              { code: 0x25, k: hi, succ: [no, yes] },
+            ];
+      n.ins = { ...n.ins, code: first.code, k: first.k };
+      n.succ = first.succ;
+      j.ins = { ...j.ins, code: second.code, k: second.k };
+      j.succ = second.succ;
+      changed = true;
+      continue;
+    }
+    if (bits.length > 2) continue;
+    bits.sort((b, c) => Number((v & b) !== 0) - Number((v & c) !== 0));
+    // The edges of `jset #bit` that continue to `pass` when the bit is as v wants it, else reject.
+    const edges = (bit: number, pass: number) => ((v & bit) !== 0 ? [pass, no] : [no, pass]);
+    const [first, second] = bits as [number, number | undefined];
+    if (second === undefined) {
+      j.ins = { ...j.ins, code: 0x45, k: first };
+      j.succ = edges(first, yes);
+      bypass(g, id);
+    } else {
+      n.ins = { ...n.ins, code: 0x45, k: first };
+      n.succ = edges(first, n.succ[0]!);
+      j.ins = { ...j.ins, code: 0x45, k: second };
+      j.succ = edges(second, yes);
+    }
     changed = true;
   }
   return changed;
+}
+
+/** The set bits of a 32-bit value, lowest first. */
+function bits32(m: number): number[] {
+  return Array.from({ length: 32 }, (_, i) => (1 << i) >>> 0).filter((b) => (m & b) !== 0);
 }

@@ -1,6 +1,6 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
-import { analyse, loadEnd, type State } from './analysis.ts';
-import { bypass, type Graph, reachable } from './graph.ts';
+import { analyse, indexedEnd, loadEnd, type State } from './analysis.ts';
+import { bypass, type Graph, memo, reachable } from './graph.ts';
 
 const A = 1 << 16;
 const X = 1 << 17;
@@ -19,6 +19,9 @@ export function effects(
   const e = rawEffects(ins);
   const end = loadEnd(ins);
   if (e.mayFault && end !== undefined && ((state && end <= state.safe) || end <= coverAfter))
+    return { ...e, mayFault: false };
+  const iend = state && indexedEnd(ins, state.x);
+  if (e.mayFault && state && iend !== undefined && iend <= (state.ind.get(state.x) ?? 0))
     return { ...e, mayFault: false };
   return e;
 }
@@ -78,9 +81,17 @@ function rawEffects({ code, k }: RawInstruction): { use: number; def: number; ma
  * jumps whose two edges go to the same place.
  */
 export function deadCode(g: Graph): boolean {
+  // One removal can enable another (a load that only fed a jump that went, a jump whose two targets became
+  // one): repeating here is cheaper than another round of every pass.
   let changed = false;
-  const order = reachable(g);
-  for (const id of order) {
+  while (deadCodeOnce(g)) changed = true;
+  return changed;
+}
+
+function deadCodeOnce(g: Graph): boolean {
+  let changed = false;
+  // Latest first, so a jump whose edges met because a later jump went is seen in the same sweep.
+  for (const id of reachable(g).reverse()) {
     const n = g.nodes.get(id)!;
     if (isCondJump(n.ins.code) && n.succ[0] === n.succ[1]) {
       bypass(g, id);
@@ -107,6 +118,10 @@ export function deadCode(g: Graph): boolean {
 
 /** Registers live on entry to each reachable node. */
 export function liveness(g: Graph, states: Map<number, State>): Map<number, number> {
+  return memo(g, 'liveness', () => livenessNow(g, states));
+}
+
+function livenessNow(g: Graph, states: Map<number, State>): Map<number, number> {
   const live = new Map<number, number>();
   for (const id of reachable(g).reverse()) {
     const n = g.nodes.get(id)!;

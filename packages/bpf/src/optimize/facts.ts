@@ -39,13 +39,14 @@ export function decide(f: Fact, cond: Cond, k: number): boolean | undefined {
 
 /** The fact after learning that `value cond k` came out as `outcome`. */
 export function refine(f: Fact, cond: Cond, k: number, outcome: boolean): Fact {
-  const g = { ...f, ne: [...f.ne], anySet: [...f.anySet] };
+  // Facts are never changed in place: the lists are copied only where one grows.
+  const g = { ...f };
   switch (cond) {
     case 'jeq':
       if (outcome) {
         g.lo = k;
         g.hi = k;
-      } else if (!g.ne.includes(k)) g.ne.push(k);
+      } else if (!g.ne.includes(k)) g.ne = [...g.ne, k];
       break;
     case 'jgt':
       if (outcome) g.lo = Math.max(g.lo, k + 1);
@@ -58,7 +59,7 @@ export function refine(f: Fact, cond: Cond, k: number, outcome: boolean): Fact {
     case 'jset':
       if (!outcome) g.zero = (g.zero | k) >>> 0;
       else if ((k & (k - 1)) === 0) g.one = (g.one | k) >>> 0;
-      else if (!g.anySet.includes(k)) g.anySet.push(k);
+      else if (!g.anySet.includes(k)) g.anySet = [...g.anySet, k];
       break;
   }
   return g;

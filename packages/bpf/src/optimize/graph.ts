@@ -59,11 +59,12 @@ export function predecessors(g: Graph, order: number[] = reachable(g)): Map<numb
 }
 
 /**
- * Lays the graph out in id order, adding `ja` where a straight-line successor is not next. Returns undefined
+ * Lays the graph out in id order, adding `ja` (or a copy of the return it would reach) where a straight-line
+ * successor is not next. Returns undefined
  * if a conditional jump would span more than 255 instructions.
  */
 export function fromGraph(g: Graph): RawInstruction[] | undefined {
-  const order = reachable(g);
+  const order = layout(g);
   // A node whose fall-through successor is not the next node needs a ja after it.
   const needsJa = (i: number) => {
     const n = g.nodes.get(order[i]!)!;
@@ -86,10 +87,45 @@ export function fromGraph(g: Graph): RawInstruction[] | undefined {
       out.push({ ...n.ins, jt, jf });
     } else {
       out.push({ ...n.ins, jt: 0, jf: 0 });
-      if (needsJa(i)) out.push({ code: 0x05, jt: 0, jf: 0, k: at.get(n.succ[0]!)! - here - 2 });
+      // A jump to a return is replaced by a copy of the return: as long, one step shorter to run.
+      const to = g.nodes.get(n.succ[0]!)?.ins;
+      if (needsJa(i))
+        out.push(
+          to && isRet(to.code) ? { ...to } : { code: 0x05, jt: 0, jf: 0, k: at.get(n.succ[0]!)! - here - 2 },
+        );
     }
   }
   return out;
+}
+
+/**
+ * An order of the reachable nodes with every edge forward: by id, except that a straight-line node whose
+ * successor is still waiting for other predecessors goes as late as it can, so that it can fall through into
+ * that successor instead of needing a `ja` (or a copy of a return) after it.
+ */
+function layout(g: Graph): number[] {
+  const ids = reachable(g);
+  const waiting = new Map<number, number>(ids.map((id) => [id, 0]));
+  for (const id of ids) for (const s of new Set(g.nodes.get(id)!.succ)) waiting.set(s, waiting.get(s)! + 1);
+  const ready = new Set([g.entry]);
+  const order: number[] = [];
+  const straight = (id: number) =>
+    g.nodes.get(id)!.succ.length === 1 && !isCondJump(g.nodes.get(id)!.ins.code);
+  const deferred = (id: number) => straight(id) && waiting.get(g.nodes.get(id)!.succ[0]!)! > 1;
+  while (ready.size) {
+    const last = order[order.length - 1];
+    const next = last !== undefined && straight(last) ? g.nodes.get(last)!.succ[0]! : undefined;
+    const sorted = [...ready].sort((a, b) => a - b);
+    const pick =
+      next !== undefined && ready.has(next) ? next : (sorted.find((id) => !deferred(id)) ?? sorted[0]!);
+    ready.delete(pick);
+    order.push(pick);
+    for (const s of new Set(g.nodes.get(pick)!.succ)) {
+      waiting.set(s, waiting.get(s)! - 1);
+      if (waiting.get(s) === 0) ready.add(s);
+    }
+  }
+  return order;
 }
 
 /** Removes a straight-line node by sending its predecessors (and the entry) to its successor. */
@@ -105,4 +141,47 @@ export function bypass(g: Graph, id: number): void {
 export function redirect(g: Graph, from: number, to: number): void {
   for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === from ? to : s));
   if (g.entry === from) g.entry = to;
+}
+
+/**
+ * A key that changes whenever anything the analyses read changes: the entry and every node's id, code, k and
+ * edges, as numbers (cheaper to build and compare than a string).
+ */
+export function fingerprint(g: Graph): Float64Array {
+  let size = 1;
+  for (const n of g.nodes.values()) size += 4 + n.succ.length;
+  const key = new Float64Array(size);
+  key[0] = g.entry;
+  let i = 1;
+  for (const [id, n] of g.nodes) {
+    key[i++] = id;
+    key[i++] = n.ins.code;
+    key[i++] = n.ins.k;
+    key[i++] = n.succ.length;
+    for (const s of n.succ) key[i++] = s;
+  }
+  return key;
+}
+
+export function sameFingerprint(a: Float64Array | undefined, b: Float64Array): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const memos = new WeakMap<Graph, Map<string, { key: Float64Array; value: unknown }>>();
+
+/**
+ * The result of `compute` for the graph as it is now, reused while the graph is unchanged: passes that find
+ * nothing to do leave it as it was, so the next pass needs no fresh analysis. Callers must not modify it.
+ */
+export function memo<T>(g: Graph, name: string, compute: () => T): T {
+  const key = fingerprint(g);
+  const table = memos.get(g) ?? new Map<string, { key: Float64Array; value: unknown }>();
+  memos.set(g, table);
+  const hit = table.get(name);
+  if (hit && sameFingerprint(hit.key, key)) return hit.value as T;
+  const value = compute();
+  table.set(name, { key, value });
+  return value;
 }

@@ -1,18 +1,23 @@
 import type { RawInstruction } from '../instructions.ts';
 import { constants } from './constants.ts';
 import { deadCode } from './dead-code.ts';
-import { fromGraph, type Graph, toGraph } from './graph.ts';
+import { fingerprint, fromGraph, type Graph, sameFingerprint, toGraph } from './graph.ts';
+import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { redundantLoads } from './redundant-loads.ts';
+import { sinkChecks } from './sink-checks.ts';
 import { constantJumps, threadJumps } from './thread-jumps.ts';
 
 /** Every pass: takes the program graph, changes it in place, reports whether it changed anything. */
 export const PASSES: Record<string, (g: Graph) => boolean> = {
+  // First: merge-blocks would fold its two fresh copies back together before the others specialise them.
+  'hoist-tests': hoistTests,
   'thread-jumps': threadJumps,
   'constant-jumps': constantJumps,
   'redundant-loads': redundantLoads,
   constants,
   'dead-code': deadCode,
+  'sink-checks': sinkChecks,
   'merge-blocks': mergeBlocks,
 };
 
@@ -25,11 +30,28 @@ export function optimize(
   passes: readonly string[] = Object.keys(PASSES),
 ): RawInstruction[] {
   const g = toGraph(prog);
+  // A pass that found nothing to do on a graph would find nothing again on the same graph.
+  const idleOn = new Map<string, Float64Array>();
+  let now = fingerprint(g);
   for (let round = 0; round < 20; round++) {
     let changed = false;
-    for (const name of passes) changed = PASSES[name]!(g) || changed;
-    if (!changed) break;
+    for (const name of passes) {
+      // Hoisting scans ahead of every jump: cheaper once the first round has shrunk the program.
+      if (round === 0 && name === 'hoist-tests' && passes.length > 1) continue;
+      if (sameFingerprint(idleOn.get(name), now)) continue;
+      if (PASSES[name]!(g)) {
+        changed = true;
+        now = fingerprint(g);
+      } else idleOn.set(name, now);
+    }
+    if (!changed && round > 0) break;
   }
   const out = fromGraph(g);
-  return out && out.length <= prog.length ? out : prog.map((i) => ({ ...i }));
+  if (out && out.length <= prog.length) return out;
+  // The passes that copy code can stretch a jump past 255; without them the layout may still fit.
+  const fewer = passes.filter((name) => !GROWING.includes(name));
+  if (fewer.length < passes.length) return optimize(prog, fewer);
+  return prog.map((i) => ({ ...i }));
 }
+
+const GROWING = ['hoist-tests', 'sink-checks'];

@@ -2,24 +2,26 @@ import { isCondJump } from '../instructions.ts';
 import { type Graph, predecessors, reachable, redirect } from './graph.ts';
 
 /**
- * Merges instructions that are equal and go to the same places, keeping the later copy. A copy that is
+ * Merges instructions that are equal and go to the same places, keeping a later copy. A copy that is
  * entered by falling through from the instruction before it is merged only if that instruction merges too
  * (so whole equal sequences collapse); otherwise the fall-through would need an extra `ja` that every packet
- * on that path would pay for.
+ * on that path would pay for. When a copy cannot merge into one twin it may still merge into another (the
+ * one its fall-through predecessor's twin leads to), so each refused pairing is remembered, not the copy.
  */
 export function mergeBlocks(g: Graph): boolean {
   const order = reachable(g).reverse();
-  const preds = predecessors(g);
-  const forbidden = new Set<number>();
+  const preds = predecessors(g, [...order].reverse());
+  const refused = new Set<string>();
   for (;;) {
     const canon = new Map<number, number>();
-    const seen = new Map<string, number>();
+    const seen = new Map<string, number[]>();
     for (const id of order) {
       const n = g.nodes.get(id)!;
       const key = `${n.ins.code} ${n.ins.k >>> 0} ${n.succ.map((s) => canon.get(s) ?? s).join(',')}`;
-      const twin = seen.get(key);
-      if (twin === undefined) seen.set(key, id);
-      else if (!forbidden.has(id) && id !== g.entry) canon.set(id, twin);
+      const twins = seen.get(key) ?? [];
+      const twin = id === g.entry ? undefined : twins.find((t) => !refused.has(`${id} ${t}`));
+      if (twin === undefined) seen.set(key, [...twins, id]);
+      else canon.set(id, twin);
     }
     const violators = [...canon.keys()].filter((id) =>
       (preds.get(id) ?? []).some((p) => !isCondJump(g.nodes.get(p)!.ins.code) && !canon.has(p)),
@@ -31,6 +33,6 @@ export function mergeBlocks(g: Graph): boolean {
       }
       return canon.size > 0;
     }
-    for (const v of violators) forbidden.add(v);
+    for (const v of violators) refused.add(`${v} ${canon.get(v)}`);
   }
 }

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { buildCorpus, PORTS } from '../../test/support/corpus.ts';
+import { compileFilterUnoptimized } from '../filter/compile.ts';
+import { formatProgram } from '../format.ts';
+import { validate } from '../validate.ts';
+import { run } from '../vm.ts';
+import { optimize } from './index.ts';
+
+const corpus = buildCorpus(7, 400);
+// Or-chains over ports and addresses are where a value is tested, overwritten and reloaded.
+const term = fc.oneof(
+  fc.tuple(fc.constantFrom('', 'src ', 'dst '), fc.constantFrom(...PORTS)).map(([d, p]) => `${d}port ${p}`),
+  fc.constantFrom('host 10.0.0.1', 'src host 1.2.3.4', 'net 10.0.0.0/8', 'ip6 src net fd00:10:244::/64'),
+  fc.constantFrom('portrange 1000-2000', 'tcp[tcpflags] & tcp-syn != 0', 'udp', 'ip6'),
+);
+const expression = fc
+  .tuple(
+    fc.constantFrom('', 'tcp and ', 'udp and ', 'ip6 and ', 'not '),
+    fc.array(term, { minLength: 2, maxLength: 4 }),
+    fc.constantFrom(' or ', ' and '),
+  )
+  .map(([head, terms, op]) => `${head}(${terms.join(' or ')})${op}${terms[0]}`);
+
+test('hoisting tests never changes what a filter returns', () => {
+  fc.assert(
+    fc.property(expression, (e) => {
+      const r = compileFilterUnoptimized(e, { optimize: true });
+      assert.ok('program' in r);
+      for (const passes of [['hoist-tests'], undefined]) {
+        const opt = optimize(r.program, passes);
+        assert.deepEqual(validate(opt), []);
+        for (const p of corpus) assert.equal(run(opt, p).value, run(r.program, p).value, e);
+      }
+    }),
+    { numRuns: 150, seed: 11 },
+  );
+});
+
+test('a port tested against two numbers is compared twice while loaded once', () => {
+  const r = compileFilterUnoptimized('tcp and (port 80 or port 443)', { optimize: true });
+  assert.ok('program' in r);
+  const text = formatProgram(optimize(r.program), 'd');
+  // The IPv6 source port: tested against 80 and 443 right after one load.
+  assert.match(text, /ldh {6}\[54\]\n.*jeq {6}#0x50 .*\n.*jeq {6}#0x1bb/, text);
+  assert.equal(text.match(/ldh {6}\[54\]/g)?.length, 1, text);
+});

@@ -1,0 +1,82 @@
+import { isCondJump } from '../instructions.ts';
+import { analyse, transfer } from './analysis.ts';
+import { effects } from './dead-code.ts';
+import { type Graph, isRet, predecessors, reachable } from './graph.ts';
+
+const A = 1 << 16;
+const MAX_COPY = 12;
+
+/**
+ * Tests a value again while it is still in A instead of after a reload. When a jump J tests the value in A
+ * and, past one of its edges, the value is overwritten, reloaded (by a load that cannot fail there) and
+ * tested by T, a copy of T goes on J's edge: its two outcomes lead to two copies of the stretch up to T, on
+ * each of which T (and so the reload feeding it) is decided and drops out in the later passes. Both copies
+ * keep every load that may fail, in order, so no packet's result changes. Only stretches entered solely
+ * through that edge are copied (so the outcome is known all along them), and at most `MAX_COPY` nodes.
+ */
+export function hoistTests(g: Graph): boolean {
+  const order = reachable(g);
+  const states = analyse(g);
+  const preds = predecessors(g, order);
+  for (const j of order) {
+    const jump = g.nodes.get(j)!;
+    if (!isCondJump(jump.ins.code) || jump.ins.code & 8 || jump.succ[0] === jump.succ[1]) continue;
+    const sym = states.get(j)!.a;
+    for (const which of [1, 0]) {
+      const l = jump.succ[which]!;
+      if (isRet(g.nodes.get(l)!.ins.code) || preds.get(l)!.length !== 1) continue;
+      // The nodes after l entered only from l's stretch, in order, up to the first test of the value.
+      const region = new Set([l]);
+      let t: number | undefined;
+      for (const m of order) {
+        const n = g.nodes.get(m)!;
+        if (m <= l || isRet(n.ins.code) || !preds.get(m)!.every((p) => region.has(p))) continue;
+        region.add(m);
+        if (isCondJump(n.ins.code) && !(n.ins.code & 8) && states.get(m)!.a === sym) {
+          t = m;
+          break;
+        }
+      }
+      if (t === undefined) continue;
+      // The stretch from l to t, and the reloads of the value in it: there must be one, and none may fail.
+      const stretch = new Set([t]);
+      for (const m of [...region].filter((m) => m < t).reverse())
+        if (g.nodes.get(m)!.succ.some((s) => stretch.has(s))) stretch.add(m);
+      const reloads = [...stretch].filter((m) => {
+        const n = g.nodes.get(m)!;
+        const s = states.get(m)!;
+        return m !== t && s.a !== sym && transfer(n.ins, s, m).a === sym && effects(n.ins, s).def & A;
+      });
+      if (reloads.length === 0 || stretch.size > MAX_COPY) continue;
+      if (reloads.some((m) => effects(g.nodes.get(m)!.ins, states.get(m)!).mayFault)) continue;
+      hoist(g, j, which, t, stretch);
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Renumbers the graph with gaps (ids 4, 8, ...), then puts the copy of the stretch one below each original
+ * node and the copy of t two below the stretch's first node, between J and it.
+ */
+function hoist(g: Graph, j: number, which: number, t: number, stretch: Set<number>): void {
+  const order = reachable(g);
+  const id = new Map(order.map((m, i) => [m, (i + 1) * 4]));
+  const old = new Map(g.nodes);
+  g.nodes.clear();
+  for (const m of order) {
+    const n = old.get(m)!;
+    g.nodes.set(id.get(m)!, { ins: n.ins, succ: n.succ.map((s) => id.get(s)!) });
+  }
+  g.entry = id.get(g.entry)!;
+  const jump = g.nodes.get(id.get(j)!)!;
+  const l = jump.succ[which]!;
+  const copied = new Set([...stretch].map((m) => id.get(m)!));
+  for (const m of copied) {
+    const n = g.nodes.get(m)!;
+    g.nodes.set(m - 1, { ins: { ...n.ins }, succ: n.succ.map((s) => (copied.has(s) ? s - 1 : s)) });
+  }
+  g.nodes.set(l - 2, { ins: { ...g.nodes.get(id.get(t)!)!.ins }, succ: [l - 1, l] });
+  jump.succ[which] = l - 2;
+}
