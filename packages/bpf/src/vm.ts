@@ -1,3 +1,4 @@
+import { aluResult } from './alu.ts';
 import type { RawInstruction } from './instructions.ts';
 import { ANCILLARY, MEM_WORDS, SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF } from './opcodes.ts';
 
@@ -199,8 +200,8 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
         const cls = code & 7;
         const operand = code & 0x08 ? x : k >>> 0;
         if (cls === 4) {
-          const r = alu(code & 0xf0, a, operand);
-          if (r === ABORT) return fault('divide');
+          const r = aluResult(code & 0xf0, a, operand);
+          if (r === undefined) return fault('divide');
           a = r;
         } else if (cls === 5) {
           const op = code & 0xf0;
@@ -221,33 +222,6 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
     }
   }
   return stop(0);
-}
-
-function alu(op: number, a: number, b: number): number {
-  switch (op) {
-    case 0x00:
-      return (a + b) >>> 0;
-    case 0x10:
-      return (a - b) >>> 0;
-    case 0x20:
-      return Math.imul(a, b) >>> 0;
-    case 0x30:
-      return b === 0 ? ABORT : Math.floor(a / b) >>> 0;
-    case 0x90:
-      return b === 0 ? ABORT : (a % b) >>> 0;
-    case 0x40:
-      return (a | b) >>> 0;
-    case 0x50:
-      return (a & b) >>> 0;
-    case 0xa0:
-      return (a ^ b) >>> 0;
-    case 0x60:
-      return (a << (b & 31)) >>> 0;
-    case 0x70:
-      return a >>> (b & 31);
-    default:
-      return ABORT;
-  }
 }
 
 /** Whether the program keeps the packet (returns nonzero). */

@@ -1,3 +1,4 @@
+import { aluResult } from '../alu.ts';
 import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { SKF_AD_OFF } from '../opcodes.ts';
 import { type Cond, decide, type Fact, join, refine, TOP } from './facts.ts';
@@ -41,38 +42,11 @@ const plus = (sym: string, c: number): string => {
 
 const SIZE: Record<number, string> = { 0: 'w', 8: 'h', 16: 'b' };
 
-function fold(op: number, a: number, b: number): number | undefined {
-  switch (op) {
-    case 0x00:
-      return (a + b) >>> 0;
-    case 0x10:
-      return (a - b) >>> 0;
-    case 0x20:
-      return Math.imul(a, b) >>> 0;
-    case 0x30:
-      return b === 0 ? undefined : Math.floor(a / b);
-    case 0x90:
-      return b === 0 ? undefined : a % b;
-    case 0x40:
-      return (a | b) >>> 0;
-    case 0x50:
-      return (a & b) >>> 0;
-    case 0xa0:
-      return (a ^ b) >>> 0;
-    case 0x60:
-      return (a << (b & 31)) >>> 0;
-    case 0x70:
-      return a >>> (b & 31);
-    default:
-      return undefined;
-  }
-}
-
 function alu(op: number, a: string, b: string): string {
   const ca = constOf(a);
   const cb = constOf(b);
   if (ca !== undefined && cb !== undefined) {
-    const v = fold(op, ca, cb);
+    const v = aluResult(op, ca, cb);
     if (v !== undefined) return `#${v}`;
   }
   // Identities that hold whatever the other operand is.
