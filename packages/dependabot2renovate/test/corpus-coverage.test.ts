@@ -146,6 +146,20 @@ describe('corpus coverage', () => {
     t.diagnostic(`${keys.size}/${allKeyPaths().length} top-level, entry and nested keys`);
   });
 
+  it('the synthetic every-key fixture covers every ecosystem and key the real files miss', () => {
+    const fixture = parse(readFileSync(join(corpus, '../fixtures/every-key.yml'), 'utf8')) as unknown;
+    const fixtureKeys = usedKeyPaths(fixture);
+    assert.deepEqual(
+      Object.keys(missingKeys).filter((k) => !fixtureKeys.has(k)),
+      [],
+    );
+    const fixtureEcos = usedEcosystems(fixture);
+    assert.deepEqual(
+      Object.keys(missingEcosystems).filter((e) => !fixtureEcos.has(e)),
+      [],
+    );
+  });
+
   it('counts a key under a list item or a named group, and only real keys', () => {
     const doc = parse(
       'version: 2\nupdates:\n  - package-ecosystem: npm\n    groups:\n      g:\n        group-by: dependency-name\n' +
