@@ -50,7 +50,7 @@ const coveredEcosystems = [
   'vcpkg',
 ];
 const missingEcosystems: Record<string, string> = {
-  deno: `${searched}; Deno projects checked (deno, std, fresh, deployctl, …) update Deno code by other means`,
+  deno: `${searched}; the one user reporting it in dependabot-core#2417 (cloudydeno) has not published it in a stored snapshot`,
   elm: `${searched}; Elm projects checked (elm/compiler, elm-spa-example, elm-pages, …) have no elm entry`,
   opentofu: `${searched}; OpenTofu's own repositories have no opentofu entry`,
   sbt: `${searched}; Scala projects checked (playframework, pekko, scalafmt) have no sbt entry`,
@@ -66,6 +66,7 @@ const coveredKeys = [
   'updates.allow.dependency-name',
   'updates.allow.dependency-type',
   'updates.allow.update-types',
+  'updates.assignees',
   'updates.commit-message',
   'updates.commit-message.include',
   'updates.commit-message.prefix',
@@ -95,6 +96,8 @@ const coveredKeys = [
   'updates.open-pull-requests-limit',
   'updates.package-ecosystem',
   'updates.patterns',
+  'updates.pull-request-branch-name',
+  'updates.pull-request-branch-name.separator',
   'updates.rebase-strategy',
   'updates.registries',
   'updates.reviewers',
@@ -117,13 +120,10 @@ const missingKeys: Record<string, string> = {
   'multi-ecosystem-groups.milestone': perGroup,
   'multi-ecosystem-groups.pull-request-branch-name': perGroup,
   'multi-ecosystem-groups.target-branch': perGroup,
-  'updates.assignees': `${searched}; the index has it only in templates, tutorials and excerpts with no repository to cite`,
   'updates.cooldown.include': `${searched}; public configs use default-days and semver days, some with exclude`,
   'updates.enable-beta-ecosystems': `${searched}; real configs set it at the top level`,
   'updates.insecure-external-code-execution': `${searched}; it matters only with private registries`,
   'updates.milestone': `${searched}; milestone numbers are repository-specific and rarely committed`,
-  'updates.pull-request-branch-name': `${searched}; the index has it only in tutorials and excerpts with no repository to cite`,
-  'updates.pull-request-branch-name.separator': `${searched}; the index has it only in tutorials and excerpts with no repository to cite`,
   'updates.vendor': `${searched}; Dependabot vendors Go modules without it, so only bundler repos would set it`,
 };
 
