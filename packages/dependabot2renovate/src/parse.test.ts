@@ -90,6 +90,11 @@ describe('parseDependabot', () => {
     assert.match(r.diagnostics[1]!.message, /did you mean `npm`/);
   });
 
+  it("rejects RebelToolbox/RebelEngine's real (historic) config: `groups` inside a multi-ecosystem group", () => {
+    const url = new URL('../test/fixtures/invalid/RebelToolbox--RebelEngine.yml', import.meta.url);
+    assert.deepEqual(codes(readFileSync(url, 'utf8')), ['unknown-key@12:5']);
+  });
+
   it('requires exactly one of directory and directories', () => {
     assert.deepEqual(
       codes(minimal.replace('    directory: /\n', '    directory: /\n    directories: [/a]\n')),

@@ -119,7 +119,7 @@ const coveredKeys = [
 ];
 const perGroup =
   'public groups found (opentelemetry-demo, dependabot-core, microsandbox) set only schedule, commit-message, ' +
-  'target-branch; RebelEngine, quoted in dependabot-core#13648 with labels, dropped its group since';
+  "target-branch; RebelEngine's historic one (labels, separator) also nests `groups`: a bad-input fixture";
 const missingKeys: Record<string, string> = {
   'multi-ecosystem-groups.assignees': perGroup,
   'multi-ecosystem-groups.labels': perGroup,
