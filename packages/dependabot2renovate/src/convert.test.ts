@@ -85,6 +85,13 @@ describe('convert', () => {
     assert.ok(
       lost.losses.some((l) => l.path === 'updates[0].ignore[0].versions' && l.kind === 'unsupported'),
     );
+    const docker = conv(
+      `updates:\n${entry('    ignore:\n      - dependency-name: postgres\n        versions: [">=15"]\n', 'docker')}`,
+    );
+    assert.match(
+      docker.losses.find((l) => l.path === 'updates[0].ignore[0].versions')!.message,
+      /only for npm/,
+    );
   });
 
   it('emits groups in reverse so the first Dependabot group wins, with exclusions', () => {

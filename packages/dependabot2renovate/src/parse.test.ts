@@ -19,6 +19,13 @@ describe('parseDependabot', () => {
     assert.equal(r.config.updates[0]?.['package-ecosystem'], 'gomod');
   });
 
+  it('accepts any non-empty group name, such as `@std` (cloudydeno/aws-api)', () => {
+    const r = parseDependabot(`${minimal}    groups:\n      "@std": { patterns: ["@std/*"] }\n`);
+    assert.ok(r.ok, JSON.stringify(r.ok ? '' : r.diagnostics));
+    assert.deepEqual(Object.keys(r.config.updates[0]?.groups ?? {}), ['@std']);
+    assert.deepEqual(codes(`${minimal}    groups:\n      "": { patterns: ["*"] }\n`).length, 1);
+  });
+
   it('suggests the right key for a typo such as registeries, at its line and column', () => {
     const r = parseDependabot(`${minimal}registeries:\n  x: { type: npm-registry, url: https://r }\n`);
     assert.ok(!r.ok);
@@ -81,6 +88,11 @@ describe('parseDependabot', () => {
       ['unsupported-version@1:10', 'invalid-value@7:24'],
     );
     assert.match(r.diagnostics[1]!.message, /did you mean `npm`/);
+  });
+
+  it("rejects RebelToolbox/RebelEngine's real (historic) config: `groups` inside a multi-ecosystem group", () => {
+    const url = new URL('../test/fixtures/invalid/RebelToolbox--RebelEngine.yml', import.meta.url);
+    assert.deepEqual(codes(readFileSync(url, 'utf8')), ['unknown-key@12:5']);
   });
 
   it('requires exactly one of directory and directories', () => {

@@ -2,7 +2,7 @@
 // for development dependencies, `include: scope` adding `(deps)` / `(deps-dev)`.
 import { type EntryContext, entryPath } from './context.ts';
 
-const withColon = (p: string) => (/[A-Za-z0-9)\]]$/.test(p) ? `${p}:` : p);
+export const withColon = (p: string) => (/[A-Za-z0-9)\]]$/.test(p) ? `${p}:` : p);
 
 export function commitMessageRules(ctx: EntryContext): void {
   const cm = ctx.entry['commit-message'];

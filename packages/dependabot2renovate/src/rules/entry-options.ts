@@ -1,5 +1,5 @@
 // The small per-entry keys: rebase-strategy, versioning-strategy, vendor, insecure-external-code-execution,
-// exclude-paths and per-entry registries. Each maps to at most one rule or one reported loss.
+// exclude-paths, per-entry registries and enable-beta-ecosystems. Each maps to at most one rule or one reported loss.
 import { normaliseDirectory } from '../patterns.ts';
 import { type EntryContext, entryPath } from './context.ts';
 
@@ -42,6 +42,12 @@ export function entryOptionRules(ctx: EntryContext): void {
     );
     builder.rule(`${name}: exclude-paths`, { ...scope, matchFileNames: [...new Set(files)], enabled: false });
   }
+  if (entry['enable-beta-ecosystems'] !== undefined)
+    builder.loss(
+      entryPath(ctx, 'enable-beta-ecosystems'),
+      'ignored',
+      'no effect in Dependabot today; nothing to convert',
+    );
   if (Array.isArray(entry.registries) && entry.registries.length)
     builder.loss(
       entryPath(ctx, 'registries'),

@@ -77,10 +77,15 @@ export function ignoreRules(ctx: EntryContext): void {
     else if (versions.length === 1 && rangeEcosystems.has(entry['package-ecosystem']))
       allowed = complementRange(versions[0]!);
     if (allowed === undefined) {
+      // A range such as docker's `>=15` (getsentry/self-hosted) is a range this ecosystem's versioning cannot read.
+      const why =
+        versions.length === 1 && complementRange(versions[0]!)
+          ? `single-bound ranges only for ${[...rangeEcosystems].join(', ')}`
+          : 'only exact versions, x-wildcards and single-bound ranges are';
       builder.loss(
         path,
         'unsupported',
-        `ignored versions ${JSON.stringify(versions)} are not translated (only exact versions, x-wildcards and single-bound ranges are)`,
+        `ignored versions ${JSON.stringify(versions)} are not translated (${why})`,
       );
       continue;
     }

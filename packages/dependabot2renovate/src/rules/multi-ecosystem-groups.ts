@@ -2,6 +2,7 @@
 // each member entry gets a rule with the group's name and its patterns; group options ride on that rule.
 
 import { namePattern } from '../patterns.ts';
+import { withColon } from './commit-message.ts';
 import { type EntryContext, entryPath } from './context.ts';
 import { groupSlug } from './groups.ts';
 import { cronFor } from './schedule.ts';
@@ -30,7 +31,27 @@ export function multiEcosystemRule(ctx: EntryContext): void {
   if (group.labels?.length) rule.addLabels = group.labels;
   if (group.assignees?.length) rule.assignees = group.assignees;
   if (group.milestone !== undefined) rule.milestone = group.milestone;
-  if (group['commit-message']?.prefix) rule.commitMessagePrefix = group['commit-message'].prefix;
+  const cm = group['commit-message'];
+  // The same prefix rule as an entry's commit-message: a colon after a word, and no semantic type before it.
+  if (cm?.prefix)
+    Object.assign(rule, { semanticCommits: 'disabled', commitMessagePrefix: withColon(cm.prefix.trim()) });
+  for (const key of ['prefix-development', 'include'] as const)
+    if (cm?.[key] !== undefined)
+      builder.loss(
+        ['multi-ecosystem-groups', id, 'commit-message', key],
+        'unsupported',
+        `a group-level commit-message ${key} is not kept: the group PR uses the group prefix only`,
+      );
+  const separator = group['pull-request-branch-name']?.separator;
+  const entrySeparators = new Set(
+    ctx.config.updates.map((u) => u['pull-request-branch-name']?.separator ?? '/'),
+  );
+  if (separator !== undefined && (entrySeparators.size !== 1 || !entrySeparators.has(separator)))
+    builder.loss(
+      ['multi-ecosystem-groups', id, 'pull-request-branch-name'],
+      'unsupported',
+      `the group's branch separator ${separator} is not kept: Renovate has one branch prefix for the repository`,
+    );
   if (group['target-branch'])
     builder.loss(
       ['multi-ecosystem-groups', id, 'target-branch'],

@@ -1,0 +1,174 @@
+// Which ecosystems and keys the REAL corpus files cover (test/corpus; the synthetic every-key fixture does not
+// count). The full lists are asserted, so removing or replacing a file cannot silently drop coverage, and an
+// ecosystem or key added to the schema must be placed here: covered by a real file, or listed as not found
+// with the reason.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { ecosystems } from '../src/schema.ts';
+import { allKeyPaths, usedEcosystems, usedKeyPaths } from './corpus-keys.ts';
+
+const corpus = join(new URL('.', import.meta.url).pathname, 'corpus');
+const docs = readdirSync(corpus)
+  .filter((f) => f.endsWith('.yml'))
+  .map((f) => parse(readFileSync(join(corpus, f), 'utf8')) as unknown);
+
+const searched =
+  'not in any public dependabot.yml found (code and issue indexes searched, ~230 repositories checked, Nov 2026)';
+
+const coveredEcosystems = [
+  'bazel',
+  'bun',
+  'bundler',
+  'cargo',
+  'composer',
+  'conda',
+  'deno',
+  'devcontainers',
+  'docker',
+  'docker-compose',
+  'dotnet-sdk',
+  'elm',
+  'github-actions',
+  'gitsubmodule',
+  'gomod',
+  'gradle',
+  'helm',
+  'julia',
+  'maven',
+  'mix',
+  'nix',
+  'npm',
+  'nuget',
+  'opentofu',
+  'pip',
+  'pre-commit',
+  'pub',
+  'rust-toolchain',
+  'sbt',
+  'swift',
+  'terraform',
+  'uv',
+  'vcpkg',
+];
+// Every ecosystem has a real file; an ecosystem added to the schema must get one or a reason here.
+const missingEcosystems: Record<string, string> = {};
+
+const coveredKeys = [
+  'enable-beta-ecosystems',
+  'multi-ecosystem-groups',
+  'multi-ecosystem-groups.commit-message',
+  'multi-ecosystem-groups.schedule',
+  'multi-ecosystem-groups.target-branch',
+  'registries',
+  'updates',
+  'updates.allow',
+  'updates.allow.dependency-name',
+  'updates.allow.dependency-type',
+  'updates.allow.update-types',
+  'updates.assignees',
+  'updates.commit-message',
+  'updates.commit-message.include',
+  'updates.commit-message.prefix',
+  'updates.commit-message.prefix-development',
+  'updates.cooldown',
+  'updates.cooldown.default-days',
+  'updates.cooldown.exclude',
+  'updates.cooldown.include',
+  'updates.cooldown.semver-major-days',
+  'updates.cooldown.semver-minor-days',
+  'updates.cooldown.semver-patch-days',
+  'updates.directories',
+  'updates.directory',
+  'updates.exclude-paths',
+  'updates.groups',
+  'updates.groups.applies-to',
+  'updates.groups.dependency-type',
+  'updates.groups.exclude-patterns',
+  'updates.groups.group-by',
+  'updates.groups.patterns',
+  'updates.groups.update-types',
+  'updates.ignore',
+  'updates.ignore.dependency-name',
+  'updates.ignore.update-types',
+  'updates.ignore.versions',
+  'updates.insecure-external-code-execution',
+  'updates.labels',
+  'updates.milestone',
+  'updates.multi-ecosystem-group',
+  'updates.open-pull-requests-limit',
+  'updates.package-ecosystem',
+  'updates.patterns',
+  'updates.pull-request-branch-name',
+  'updates.pull-request-branch-name.separator',
+  'updates.rebase-strategy',
+  'updates.registries',
+  'updates.reviewers',
+  'updates.schedule',
+  'updates.schedule.cronjob',
+  'updates.schedule.day',
+  'updates.schedule.interval',
+  'updates.schedule.time',
+  'updates.schedule.timezone',
+  'updates.target-branch',
+  'updates.vendor',
+  'updates.versioning-strategy',
+  'version',
+];
+const perGroup =
+  'public groups found (opentelemetry-demo, dependabot-core, microsandbox) set only schedule, commit-message, ' +
+  "target-branch; RebelEngine's historic one (labels, separator) also nests `groups`: a bad-input fixture";
+const missingKeys: Record<string, string> = {
+  'multi-ecosystem-groups.assignees': perGroup,
+  'multi-ecosystem-groups.labels': perGroup,
+  'multi-ecosystem-groups.milestone': perGroup,
+  'multi-ecosystem-groups.pull-request-branch-name': perGroup,
+  'updates.enable-beta-ecosystems': `${searched}; real configs set it at the top level`,
+};
+
+describe('corpus coverage', () => {
+  const ecos = new Set(docs.flatMap((d) => [...usedEcosystems(d)]));
+  const keys = new Set(docs.flatMap((d) => [...usedKeyPaths(d)]));
+
+  it('real files cover exactly the listed ecosystems; the rest are listed as not found', (t) => {
+    assert.deepEqual([...ecos].sort(), coveredEcosystems);
+    assert.deepEqual(
+      [...coveredEcosystems, ...Object.keys(missingEcosystems)].sort(),
+      [...ecosystems].sort(),
+    );
+    t.diagnostic(`${docs.length} real files; ${ecos.size}/${ecosystems.length} ecosystems`);
+  });
+
+  it('real files cover exactly the listed keys; the rest are listed as not found', (t) => {
+    assert.deepEqual([...keys].sort(), coveredKeys);
+    assert.deepEqual([...coveredKeys, ...Object.keys(missingKeys)].sort(), allKeyPaths());
+    t.diagnostic(`${keys.size}/${allKeyPaths().length} top-level, entry and nested keys`);
+  });
+
+  it('the synthetic every-key fixture covers every ecosystem and key the real files miss', () => {
+    const fixture = parse(readFileSync(join(corpus, '../fixtures/every-key.yml'), 'utf8')) as unknown;
+    const fixtureKeys = usedKeyPaths(fixture);
+    assert.deepEqual(
+      Object.keys(missingKeys).filter((k) => !fixtureKeys.has(k)),
+      [],
+    );
+    const fixtureEcos = usedEcosystems(fixture);
+    assert.deepEqual(
+      Object.keys(missingEcosystems).filter((e) => !fixtureEcos.has(e)),
+      [],
+    );
+  });
+
+  it('counts a key under a list item or a named group, and only real keys', () => {
+    const doc = parse(
+      'version: 2\nupdates:\n  - package-ecosystem: npm\n    groups:\n      g:\n        group-by: dependency-name\n' +
+        '    ignore:\n      - dependency-name: a\n',
+    );
+    const used = usedKeyPaths(doc);
+    assert.ok(used.has('updates.groups.group-by') && used.has('updates.ignore.dependency-name'));
+    assert.ok(!used.has('updates.groups.g'));
+    assert.deepEqual([...usedEcosystems(doc)], ['npm']);
+  });
+});
