@@ -293,6 +293,16 @@ describe('convert', () => {
     assert.deepEqual(r.config.enabledManagers, ['git-submodules', 'pre-commit']);
   });
 
+  it('reports two ecosystems that one Renovate manager serves over the same directory', () => {
+    const r = conv(
+      `updates:\n${entry('', 'terraform', '/infra')}${entry('', 'opentofu', '/infra')}${entry('', 'opentofu', '/tofu')}`,
+    );
+    const merged = r.losses.filter((l) => l.message.includes("both map to Renovate's terraform manager"));
+    assert.equal(merged.length, 1);
+    assert.equal(merged[0]?.path, 'updates[1].package-ecosystem');
+    assert.match(merged[0]?.message ?? '', /on \/infra:/);
+  });
+
   it('is deterministic', () => {
     const text = `updates:\n${entry('    groups:\n      a: { patterns: ["*"] }\n')}${entry('', 'npm')}`;
     assert.deepEqual(JSON.stringify(conv(text)), JSON.stringify(conv(text)));

@@ -108,6 +108,8 @@ export function convertConfig(
     return scope;
   });
 
+  reportSharedManagers(entries, dirsOf, b);
+
   const managers = [...new Set(entries.flatMap((e) => e.mapping.managers))];
   if (managers.length) b.set('enabledManagers', managers, 'one per Dependabot package-ecosystem');
   const include = [...new Set(entries.flatMap(filesOf))];
@@ -265,4 +267,27 @@ function globalNotes(b: Builder, cfg: DependabotConfig): void {
     'manual-step',
     'automation keyed on dependabot[bot], the dependabot/ branch prefix or "Bump …" titles must follow renovate[bot], renovate/ and "Update …"',
   );
+}
+
+/**
+ * Two ecosystems that one Renovate manager serves (terraform and opentofu: both the terraform manager) over
+ * the same directory become one stream of updates, since Renovate reads each file once: one PR where
+ * Dependabot opened one per ecosystem, and the later entry's rules win where both set an option.
+ */
+function reportSharedManagers<
+  E extends { entry: { 'package-ecosystem': string }; index: number; mapping: { managers: string[] } },
+>(entries: E[], dirsOf: (e: E) => string[], b: Builder): void {
+  for (const [i, first] of entries.entries())
+    for (const second of entries.slice(i + 1)) {
+      const [a, c] = [first.entry['package-ecosystem'], second.entry['package-ecosystem']];
+      if (a === c) continue;
+      const manager = first.mapping.managers.find((m) => second.mapping.managers.includes(m));
+      const shared = dirsOf(first).filter((d) => dirsOf(second).includes(d));
+      if (!manager || shared.length === 0) continue;
+      b.loss(
+        ['updates', second.index, 'package-ecosystem'],
+        'approximated',
+        `${a} (updates[${first.index}]) and ${c} both map to Renovate's ${manager} manager on ${shared.map((d) => `/${d}`).join(', ')}: Renovate reads those files once, so their updates come as one PR instead of one per ecosystem, and where both entries set an option the later one wins`,
+      );
+    }
 }
