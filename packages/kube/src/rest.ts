@@ -65,10 +65,12 @@ export class KubeRest {
     if ((response.statusCode ?? 0) >= 400) {
       throw toApiError('WATCH', path, response.statusCode ?? 0, await readAll(response));
     }
+    // Decode as a stream, so a character split across two chunks stays whole.
+    response.setEncoding('utf8');
     let buffered = '';
     try {
       for await (const chunk of response) {
-        buffered += chunk.toString();
+        buffered += chunk as string;
         let newline = buffered.indexOf('\n');
         while (newline >= 0) {
           const line = buffered.slice(0, newline).trim();
