@@ -4,6 +4,10 @@ import { parseDump } from '../parse-asm.ts';
 import { run } from '../vm.ts';
 import { optimize } from './index.ts';
 
+/** `(A & m) == v` on the packet's first word: accept with 1, reject with 0. */
+const maskedCompare = (m: number, v: number) =>
+  parseDump(`ld [0]\nand #${m}\njeq #${v} jt 3 jf 4\nret #1\nret #0`).program;
+
 for (const [m, v] of <[number, number][]>[
   [0x12, 0x02],
   [0x12, 0x12],
@@ -12,11 +16,7 @@ for (const [m, v] of <[number, number][]>[
   [0x80000001, 0x80000000],
 ]) {
   test(`(A & ${m}) == ${v} becomes bit tests that stop at the first mismatch`, () => {
-    const { program } = parseDump(`ld [0]
-and #${m}
-jeq #${v} jt 3 jf 4
-ret #1
-ret #0`);
+    const program = maskedCompare(m, v);
     const opt = optimize(program);
     assert.ok(!opt.some((i) => i.code === 0x54), 'no and left');
     for (const a of [0, 0x02, 0x10, 0x12, 0x04, 0x16, 0x80000000, 0x80000001, 0xffffffff]) {
@@ -39,11 +39,7 @@ for (const [m, v] of <[number, number][]>[
   [0xffffff00, 0x00000100],
 ]) {
   test(`(A & ${m.toString(16)}) == ${v.toString(16)} becomes a range test of two jumps`, () => {
-    const { program } = parseDump(`ld [0]
-and #${m}
-jeq #${v} jt 3 jf 4
-ret #1
-ret #0`);
+    const program = maskedCompare(m, v);
     const opt = optimize(program);
     assert.ok(!opt.some((i) => i.code === 0x54), 'no and left');
     assert.ok(opt.length <= program.length);

@@ -3,6 +3,16 @@ import { test } from 'node:test';
 import { run } from '../vm.ts';
 import { compileSpec } from './compile.ts';
 
+/** An Ethernet + IPv4 (10.0.0.src → 10.0.0.dst, first fragment) + UDP frame. */
+const ipv4UdpFrame = (src: number, dst: number, sport: number, dport: number) =>
+  Uint8Array.from([
+    ...new Array(12).fill(0),
+    ...[0x08, 0x00],
+    ...[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0],
+    ...[10, 0, 0, src, 10, 0, 0, dst],
+    ...[sport >> 8, sport & 0xff, dport >> 8, dport & 0xff, 0, 8, 0, 0],
+  ]);
+
 const paths = (input: Parameters<typeof compileSpec>[0]) => compileSpec(input).problems.map((p) => p.path);
 
 test('problems name the field', () => {
@@ -27,22 +37,7 @@ test('problems name the field', () => {
 
 test('the snap length is what an accepted packet returns', () => {
   const { program } = compileSpec({ snaplen: 96, packet: { protocol: 'UDP' } });
-  const frame = Uint8Array.from([
-    ...new Array(12).fill(0),
-    0x08,
-    0x00,
-    0x45,
-    0,
-    0,
-    28,
-    0,
-    0,
-    0,
-    0,
-    64,
-    17,
-    ...new Array(30).fill(0),
-  ]);
+  const frame = ipv4UdpFrame(0, 0, 0, 0);
   assert.equal(run(program!, { data: frame }).value, 96);
 });
 
@@ -54,40 +49,9 @@ test('Both matches either direction and nothing else', () => {
     packet: { transportHeader: { udp: { dstPort: 53 } } },
   });
   const udp = (src: number, dst: number, sport: number, dport: number) => ({
-    data: Uint8Array.from([
-      ...new Array(12).fill(0),
-      0x08,
-      0x00,
-      0x45,
-      0,
-      0,
-      28,
-      0,
-      0,
-      0,
-      0,
-      64,
-      17,
-      0,
-      0,
-      10,
-      0,
-      0,
-      src,
-      10,
-      0,
-      0,
-      dst,
-      sport >> 8,
-      sport & 0xff,
-      dport >> 8,
-      dport & 0xff,
-      0,
-      8,
-      0,
-      0,
-    ]),
+    data: ipv4UdpFrame(src, dst, sport, dport),
   });
+
   assert.notEqual(run(program!, udp(1, 2, 5000, 53)).value, 0);
   assert.notEqual(run(program!, udp(2, 1, 53, 5000)).value, 0);
   assert.equal(run(program!, udp(2, 1, 5000, 53)).value, 0);
