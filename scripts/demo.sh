@@ -5,4 +5,5 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
+source scripts/node-path.sh
 node --import tsx scripts/demo.ts "$@"

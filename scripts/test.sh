@@ -6,6 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 start=$SECONDS
 bash scripts/setup.sh
+source scripts/node-path.sh
 npx biome check .
 npx tsc -p tsconfig.json
 node scripts/run-tests.mjs "$@"

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { convert } from '../src/convert.ts';
 import { renderJson5 } from '../src/render.ts';
-import { findRenovate, validateFiles } from '../src/renovate-runtime.ts';
+import { findRenovate, renovateMissing, validateFiles } from '../src/renovate-runtime.ts';
 
 const corpus = new URL('../test/corpus/', import.meta.url).pathname;
 const texts = readdirSync(corpus)
@@ -32,7 +32,7 @@ console.log(`convert: ${convertMs.toFixed(3)} ms/file (mean of ${rounds} passes)
 
 const rt = findRenovate();
 if (!rt) {
-  console.log('validator: Renovate runtime not installed (scripts/setup.sh); no ratio');
+  console.log(`validator: ${renovateMissing}; no ratio`);
   process.exit(0);
 }
 const dir = mkdtempSync(join(tmpdir(), 'd2r-bench-'));

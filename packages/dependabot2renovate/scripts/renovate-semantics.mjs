@@ -1,11 +1,13 @@
-// Runs under the isolated Node 24 (renovate-runtime/): evaluates configs with Renovate's OWN code
+// Run as `node renovate-semantics.mjs <renovate package folder>` (src/semantics.ts passes findRenovate()'s):
+// evaluates configs with Renovate's OWN code
 // (migrateConfig, resolveConfigPresets, applyPackageRules) for sample dependencies, so two configs can be
 // compared by behaviour instead of by text. Input JSON on stdin: { jobs: [{ name, config, cases: [{ manager,
 // depName, packageName?, depType?, updateType, baseBranch, packageFile, datasource, vulnerable? }] }] }. Output JSON: { name: [{ enabled, groupName, labels, schedule, separateMajorMinor,
 // separateMinorPatch, minimumReleaseAge }] } in case order.
-import { readFileSync } from 'node:fs';
+import { text } from 'node:stream/consumers';
+import { pathToFileURL } from 'node:url';
 
-const dist = new URL('../renovate-runtime/node_modules/renovate/dist/', import.meta.url);
+const dist = pathToFileURL(`${process.argv[2]}/dist/`);
 const { migrateConfig } = await import(new URL('config/migration.js', dist));
 const { resolveConfigPresets } = await import(new URL('config/presets/index.js', dist));
 const { applyPackageRules } = await import(new URL('util/package-rules/index.js', dist));
@@ -13,7 +15,8 @@ const { getConfig } = await import(new URL('config/defaults.js', dist));
 const { mergeChildConfig } = await import(new URL('config/utils.js', dist));
 const { getFilteredFileList } = await import(new URL('workers/repository/extract/file-match.js', dist));
 
-const input = JSON.parse(readFileSync(0, 'utf8'));
+// Read as a stream: readFileSync(0) fails with EAGAIN when the spawning process leaves stdin non-blocking.
+const input = JSON.parse(await text(process.stdin));
 const out = {};
 for (const { name, config: raw, cases } of input.jobs) {
   const { migratedConfig } = migrateConfig(raw);

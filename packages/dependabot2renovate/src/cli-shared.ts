@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { MigrateOptions, Plan } from './migrate.ts';
-import { findRenovate, validateFiles } from './renovate-runtime.ts';
+import { findRenovate, renovateMissing, validateFiles } from './renovate-runtime.ts';
 import type { Validation } from './report.ts';
 
 type Writable = { write(s: string): unknown };
@@ -21,13 +21,11 @@ export function migrateOptions(o: Record<string, unknown>): MigrateOptions {
 
 export async function validateText(
   files: { path: string; text: string }[],
-  env?: NodeJS.ProcessEnv,
 ): Promise<Map<string, Validation>> {
   const out = new Map<string, Validation>();
-  const rt = findRenovate(env);
+  const rt = findRenovate();
   if (!rt) {
-    for (const f of files)
-      out.set(f.path, { skipped: 'Renovate runtime not installed (run scripts/setup.sh)' });
+    for (const f of files) out.set(f.path, { skipped: renovateMissing });
     return out;
   }
   // Validate the text before anything is written: a temp copy with the real file's name.

@@ -12,7 +12,7 @@ import { planMigration } from './migrate.ts';
 import { migrateOrg } from './migrate-org.ts';
 import { formatDiagnostic, parseDependabot } from './parse.ts';
 import { selectReleaseBranches } from './release-branches.ts';
-import { findRenovate, validateFiles } from './renovate-runtime.ts';
+import { findRenovate, renovateMissing, validateFiles } from './renovate-runtime.ts';
 import { gitBranches, writeAtomic } from './repo-io.ts';
 import { type MigrationReport, reportJson, reportMarkdown } from './report.ts';
 import { syncReleaseBranches } from './sync.ts';
@@ -72,7 +72,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       code = exit.failed;
       return;
     }
-    const validation = (await validateText([{ path: plan.outputFile, text: plan.json5 }], io.env)).get(
+    const validation = (await validateText([{ path: plan.outputFile, text: plan.json5 }])).get(
       plan.outputFile,
     )!;
     const report: MigrationReport = {
@@ -83,11 +83,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       removedDependabot: Boolean(o.removeDependabot),
     };
     if (o.coverage) {
-      const rt = findRenovate(io.env);
+      const rt = findRenovate();
       if (rt) {
         err('dependabot2renovate: running Renovate local extraction…\n');
         report.coverage = await checkCoverage(rt, plan.repoDir, plan.conversion);
-      } else err('dependabot2renovate: --coverage needs the Renovate runtime (scripts/setup.sh)\n');
+      } else err(`dependabot2renovate: --coverage needs Renovate: ${renovateMissing}\n`);
     }
     if ('ok' in validation && !validation.ok) {
       err(
@@ -138,11 +138,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .description('run the real renovate-config-validator --strict on the files')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (files: string[], o: Record<string, unknown>) => {
-      const rt = findRenovate(io.env);
+      const rt = findRenovate();
       if (!rt) {
-        err(
-          'dependabot2renovate: the Renovate runtime is not installed; run packages/dependabot2renovate/scripts/setup.sh\n',
-        );
+        err(`dependabot2renovate: ${renovateMissing}\n`);
         code = exit.usage;
         return;
       }

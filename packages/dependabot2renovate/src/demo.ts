@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { convert } from './convert.ts';
 import { renderJson5 } from './render.ts';
-import { findRenovate, validateFiles } from './renovate-runtime.ts';
+import { findRenovate, renovateMissing, validateFiles } from './renovate-runtime.ts';
 import { reportMarkdown, type Validation } from './report.ts';
 import { syncReleaseBranches } from './sync.ts';
 
@@ -48,7 +48,7 @@ async function runDemo(io: {
     return { ok: false, summary };
   }
   const json5 = renderJson5(r, "Converted from antrea-io/antrea's .github/dependabot.yml (before PR #7354)");
-  let validation: Validation = { skipped: 'Renovate runtime not installed (scripts/setup.sh)' };
+  let validation: Validation = { skipped: renovateMissing };
   const rt = findRenovate();
   if (rt) {
     const dir = mkdtempSync(join(tmpdir(), 'd2r-demo-'));

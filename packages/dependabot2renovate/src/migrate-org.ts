@@ -24,10 +24,7 @@ export async function migrateOrg(dir: string, o: Record<string, unknown>, io: Io
   });
   const converted = plans.filter((p): p is Extract<Plan, { kind: 'converted' }> => p.kind === 'converted');
   err(`validating ${converted.length} config(s) with renovate-config-validator --strict…\n`);
-  const verdicts = await validateText(
-    converted.map((p) => ({ path: p.outputFile, text: p.json5 })),
-    io.env,
-  );
+  const verdicts = await validateText(converted.map((p) => ({ path: p.outputFile, text: p.json5 })));
   const rows: OrgRow[] = [];
   const results: unknown[] = [];
   for (const plan of plans) {
@@ -57,7 +54,7 @@ export async function migrateOrg(dir: string, o: Record<string, unknown>, io: Io
       validation: v,
       removedDependabot: valid && !o.dryRun && Boolean(o.removeDependabot),
     };
-    const rt = o.coverage ? findRenovate(io.env) : undefined;
+    const rt = o.coverage ? findRenovate() : undefined;
     if (rt) {
       err(`coverage: ${repo}\n`);
       report.coverage = await checkCoverage(rt, plan.repoDir, plan.conversion);

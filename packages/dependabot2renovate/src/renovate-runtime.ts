@@ -1,30 +1,41 @@
-// I/O adapter around the real Renovate installed by scripts/setup.sh into renovate-runtime/ (Node 24 +
-// renovate 44). Everything here spawns processes; the converter itself never calls it.
+// I/O adapter around the real Renovate 44 (an optional peer dependency). Everything here spawns processes; the converter itself never calls it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-export type RenovateRuntime = { node: string; validator: string; renovate: string; version: string };
+export type RenovateRuntime = {
+  /** The Node that runs Renovate: this process's own (Renovate 44 needs Node 24, as this package does). */
+  node: string;
+  /** The installed `renovate` package's folder. */
+  dir: string;
+  validator: string;
+  renovate: string;
+  version: string;
+};
+
+export const renovateMissing =
+  'Renovate 44 is not installed beside dependabot2renovate (npm install renovate@44; the workspace has it)';
 
 export type FileVerdict = { file: string; ok: boolean; messages: string[] };
 
-const defaultRuntimeDir = new URL('../renovate-runtime/node_modules', import.meta.url).pathname;
-
-/** Finds the isolated runtime; `D2R_RENOVATE_RUNTIME` may point at another `node_modules` holding both. */
-export function findRenovate(env: NodeJS.ProcessEnv = process.env): RenovateRuntime | undefined {
-  const dir = env.D2R_RENOVATE_RUNTIME ?? defaultRuntimeDir;
-  const node = join(dir, 'node/bin/node');
-  const validator = join(dir, 'renovate/dist/config-validator.js');
-  const renovate = join(dir, 'renovate/dist/renovate.js');
-  if (!existsSync(node) || !existsSync(validator)) return undefined;
-  let version = 'unknown';
+/**
+ * Finds the real Renovate: an optional peer dependency, installed beside this package (the workspace has it as
+ * a dev dependency; a global install of this package needs `npm install -g renovate@44` for validation).
+ */
+export function findRenovate(): RenovateRuntime | undefined {
+  let manifest: string;
   try {
-    version = JSON.parse(readFileSync(join(dir, 'renovate/package.json'), 'utf8')).version;
+    manifest = createRequire(import.meta.url).resolve('renovate/package.json');
   } catch {
-    // the version is only informative
+    return undefined;
   }
-  return { node, validator, renovate, version };
+  const dir = dirname(manifest);
+  const validator = join(dir, 'dist/config-validator.js');
+  if (!existsSync(validator)) return undefined;
+  const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+  return { node: process.execPath, dir, validator, renovate: join(dir, 'dist/renovate.js'), version };
 }
 
 type RunResult = { code: number | null; stdout: string; stderr: string; timedOut: boolean };
@@ -44,6 +55,11 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env: NodeJS.Proc
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
+    });
+    // A spawn that fails (the Node binary gone, say) is reported as a failed run, not an unhandled error.
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: `${stderr}${error.message}\n`, timedOut });
     });
     child.on('close', (code) => {
       clearTimeout(timer);

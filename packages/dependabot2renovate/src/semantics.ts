@@ -32,7 +32,7 @@ export type Job = { name: string; config: unknown; cases: SampleDep[] };
 
 /** Evaluates every job in one Node 24 process (loading Renovate costs ~1.5 s). */
 export function evaluate(rt: RenovateRuntime, jobs: Job[]): Record<string, Outcome[]> {
-  const res = spawnSync(rt.node, [script], {
+  const res = spawnSync(rt.node, [script, rt.dir], {
     input: JSON.stringify({ jobs }),
     encoding: 'utf8',
     env: {

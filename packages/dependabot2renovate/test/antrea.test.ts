@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import JSON5 from 'json5';
 import { convert } from '../src/convert.ts';
 import { parseDependabot } from '../src/parse.ts';
-import { findRenovate } from '../src/renovate-runtime.ts';
+import { findRenovate, renovateMissing } from '../src/renovate-runtime.ts';
 import { evaluate, type Outcome, type SampleDep } from '../src/semantics.ts';
 import { samples } from './samples.ts';
 
@@ -157,7 +157,7 @@ describe("Antrea's real migration", () => {
 
   for (const p of prepared) {
     it(`${p.repo}: same behaviour as Antrea's merged config, except for listed reasons`, (t) => {
-      assert.ok(rt, 'run scripts/setup.sh');
+      assert.ok(rt, renovateMissing);
       const diffs = compare(p.cases, results[`${p.repo}/ours`]!, results[`${p.repo}/theirs`]!);
       const unexplained = diffs.filter((d) => !reasons.some((r) => r.applies(d)));
       assert.deepEqual(

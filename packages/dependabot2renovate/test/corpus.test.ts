@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { convert } from '../src/convert.ts';
 import { renderJson5 } from '../src/render.ts';
-import { findRenovate, validateFiles } from '../src/renovate-runtime.ts';
+import { findRenovate, renovateMissing, validateFiles } from '../src/renovate-runtime.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const corpus = join(here, 'corpus');
@@ -49,7 +49,7 @@ describe('corpus', () => {
       written.push(plainFile);
     }
     const rt = findRenovate();
-    assert.ok(rt, 'run scripts/setup.sh');
+    assert.ok(rt, renovateMissing);
     const verdicts = await validateFiles(rt, written);
     const failed = verdicts.filter((v) => !v.ok).map((v) => `${v.file}: ${v.messages.join('; ')}`);
     t.diagnostic(`${verdicts.length - failed.length}/${written.length} outputs pass --strict`);

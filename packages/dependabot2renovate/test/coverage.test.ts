@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { convert } from '../src/convert.ts';
 import { checkCoverage } from '../src/coverage.ts';
-import { findRenovate } from '../src/renovate-runtime.ts';
+import { findRenovate, renovateMissing } from '../src/renovate-runtime.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'd2r-coverage-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -37,7 +37,7 @@ describe('coverage against Renovate local extraction', () => {
   const rt = findRenovate();
 
   it("Antrea's layout: every file Dependabot covered is found; nested modules and composite actions stay out", async () => {
-    assert.ok(rt, 'run scripts/setup.sh');
+    assert.ok(rt, renovateMissing);
     const text = readFileSync(new URL('./fixtures/antrea/antrea/dependabot.yml', import.meta.url), 'utf8');
     const r = convert(text);
     assert.ok(r.ok);

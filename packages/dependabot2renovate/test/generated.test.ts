@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { convert } from '../src/convert.ts';
 import { renderJson5 } from '../src/render.ts';
-import { findRenovate, validateFiles } from '../src/renovate-runtime.ts';
+import { findRenovate, renovateMissing, validateFiles } from '../src/renovate-runtime.ts';
 import { ecosystems, intervals, weekdays } from '../src/schema.ts';
 
 const name = fc.oneof(
@@ -134,7 +134,7 @@ describe('generated Dependabot configs', () => {
 
   it('a fixed-seed sample of 40 passes renovate-config-validator --strict', async () => {
     const rt = findRenovate();
-    assert.ok(rt, 'run scripts/setup.sh');
+    assert.ok(rt, renovateMissing);
     const sample = fc.sample(fc.tuple(config, releases), { numRuns: 40, seed: 4242 });
     const files = sample.map(([cfg, rel], i) => {
       const r = convert(stringify(cfg), { releaseBranches: rel });

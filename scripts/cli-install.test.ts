@@ -1,0 +1,113 @@
+// Contract test for every package with a command-line tool: `npm pack` gives a tarball that installs offline
+// into an empty prefix (nothing to fetch: the bundle carries its dependencies) and runs there, on Node 24, the
+// same as the workspace's source; an older Node gets a message that names the problem.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { main as cbpfMain } from '../packages/bpf/src/cli.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const clis = readdirSync(join(root, 'packages'))
+  .map((dir) => ({
+    dir,
+    manifest: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
+  }))
+  .filter(({ manifest }) => manifest.bin);
+
+const work = mkdtempSync(join(tmpdir(), 'cli-install-'));
+const prefix = join(work, 'prefix');
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const npm = (args: string[], cwd = root) =>
+  execFileSync(
+    'npm',
+    [...args, '--no-audit', '--no-fund', '--loglevel=error', `--cache=${join(work, 'npm-cache')}`],
+    {
+      cwd,
+      encoding: 'utf8',
+    },
+  );
+
+function runInstalled(bin: string, args: string[], options: { node?: string; nodeArgs?: string[] } = {}) {
+  return spawnSync(
+    options.node ?? process.execPath,
+    [...(options.nodeArgs ?? []), join(prefix, 'bin', bin), ...args],
+    {
+      encoding: 'utf8',
+      cwd: work,
+    },
+  );
+}
+
+async function captured(main: typeof cbpfMain, argv: string[]) {
+  let stdout = '';
+  const code = await main(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: () => true },
+  });
+  return { code, stdout };
+}
+
+describe('command-line tools install from their npm pack tarballs', () => {
+  before(() => {
+    // npm names a tarball <scope>-<name>-<version>.tgz; its stdout also carries the prepack build's output.
+    const tarballs = clis.map(({ dir, manifest }) => {
+      npm(['pack', `--workspace=packages/${dir}`, `--pack-destination=${work}`]);
+      return join(work, `${manifest.name.replace(/^@/, '').replace('/', '-')}-${manifest.version}.tgz`);
+    });
+    npm(['install', '--global', '--offline', `--prefix=${prefix}`, ...tarballs], work);
+  });
+
+  it('ships only the launcher and the bundle, with no run-time dependencies', () => {
+    assert.ok(clis.length >= 2, 'cbpf and dependabot2renovate at least');
+    for (const { manifest } of clis) {
+      const installed = join(prefix, 'lib/node_modules', manifest.name);
+      assert.deepEqual(manifest.dependencies ?? {}, {}, `${manifest.name} bundles what it needs`);
+      assert.ok(readdirSync(join(installed, 'dist')).includes('cli.js'));
+      assert.ok(!readdirSync(installed).includes('src'), `${manifest.name} ships no TypeScript`);
+    }
+  });
+
+  it('cbpf compiles exactly as the workspace source does', async () => {
+    const args = ['compile', '-ddd', 'tcp dst port 443 and net 10.0.0.0/8'];
+    const installed = runInstalled('cbpf', args);
+    assert.equal(installed.status, 0, installed.stderr);
+    assert.equal(installed.stdout, (await captured(cbpfMain, args)).stdout);
+  });
+
+  it('dependabot2renovate converts a real config and says Renovate is missing for validation', () => {
+    const repo = join(work, 'antrea');
+    cpSync(
+      join(root, 'packages/dependabot2renovate/test/fixtures/antrea/antrea/dependabot.yml'),
+      join(repo, '.github/dependabot.yml'),
+    );
+    const converted = runInstalled('dependabot2renovate', ['convert', repo, '--dry-run']);
+    assert.equal(converted.status, 0, converted.stderr);
+    assert.match(converted.stdout, /\+\+\+ .*renovate\.json5/);
+    const validated = runInstalled('dependabot2renovate', ['validate', join(repo, '.github/dependabot.yml')]);
+    assert.notEqual(validated.status, 0);
+    assert.match(validated.stderr, /Renovate 44 is not installed/);
+  });
+
+  it('every tool refuses an older Node with a message that names the problem', () => {
+    // Node reports an older version to the bundle; a real older Node, where the machine has one, must agree.
+    const olderNode =
+      '--import=data:text/javascript,Object.defineProperty(process.versions,"node",{value:"20.19.0"})';
+    for (const { manifest } of clis) {
+      for (const bin of Object.keys(manifest.bin)) {
+        const refused = runInstalled(bin, ['--help'], { nodeArgs: [olderNode] });
+        assert.equal(refused.status, 1);
+        assert.match(refused.stderr, new RegExp(`^${bin}: needs Node.js 24 or newer`));
+        const machineNode = spawnSync('/usr/bin/node', ['-p', 'process.versions.node'], { encoding: 'utf8' });
+        if (machineNode.status === 0 && Number(machineNode.stdout.split('.')[0]) < 24) {
+          const real = runInstalled(bin, ['--help'], { node: '/usr/bin/node' });
+          assert.equal(real.status, 1);
+          assert.match(real.stderr, new RegExp(`^${bin}: needs Node.js 24 or newer; /usr/bin/node is v`));
+        }
+      }
+    }
+  });
+});
