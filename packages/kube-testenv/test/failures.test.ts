@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -35,6 +35,7 @@ describe('failures name what failed and leave nothing running', () => {
 
   it('a component that does not become healthy is named with its log, and the cluster is torn down', async () => {
     const before = new Set(readdirSync(tmpdir()).filter((entry) => entry.startsWith('hm-cluster-')));
+    const processesBefore = new Set(clusterProcesses());
     await assert.rejects(
       startTestCluster({
         nodes: 0,
@@ -51,6 +52,21 @@ describe('failures name what failed and leave nothing running', () => {
       (entry) => entry.startsWith('hm-cluster-') && !before.has(entry),
     );
     assert.deepEqual(leftover, [], 'the failed cluster directory is removed');
-    assert.ok(!leftover.some((entry) => existsSync(join(tmpdir(), entry))));
+    const survivors = clusterProcesses().filter((pid) => !processesBefore.has(pid));
+    assert.deepEqual(survivors, [], 'no component of the failed cluster keeps running');
   });
 });
+
+/** Pids of the processes whose command line names a test cluster's directory (etcd, apiserver, kwok...). */
+function clusterProcesses(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('hm-cluster-');
+      } catch {
+        return false; // ended while we looked
+      }
+    })
+    .map(Number);
+}

@@ -35,7 +35,9 @@ export type ControllerOptions = {
  */
 export async function runController(options: ControllerOptions, signal: AbortSignal): Promise<void> {
   const { name, queue, reconcile, metrics, log = () => {} } = options;
-  signal.addEventListener('abort', () => queue.shutDown(), { once: true });
+  // An abort listener never fires for a signal that is already aborted: shut down at once then.
+  if (signal.aborted) queue.shutDown();
+  else signal.addEventListener('abort', () => queue.shutDown(), { once: true });
 
   async function worker() {
     for (;;) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { Counter } from 'prom-client';
 import type { KubeObject } from './objects.ts';
-import { apiVersionOf, builtin, ResourceClient, type ResourceType } from './resources.ts';
+import { apiVersionOf, builtin, type InvalidObject, ResourceClient, type ResourceType } from './resources.ts';
 import type { KubeRest } from './rest.ts';
 import { microTime } from './time.ts';
 
@@ -51,4 +52,24 @@ export class EventRecorder {
       this.onError(error);
     }
   }
+}
+
+/**
+ * An informer's `onInvalid` that tells the object's owner: a Warning Event `InvalidObject` on the object
+ * (what `kubectl describe` shows) naming the field, and a count per kind for alerts.
+ */
+export function reportInvalidObjects(
+  recorder: EventRecorder,
+  type: ResourceType,
+  counter?: Counter<'kind'>,
+): (invalid: InvalidObject) => void {
+  return (invalid) => {
+    counter?.inc({ kind: invalid.kind });
+    void recorder.record(invalid.raw, type, {
+      type: 'Warning',
+      reason: 'InvalidObject',
+      action: 'Decode',
+      note: `ignored by the controller: field ${invalid.field}: ${invalid.message}`,
+    });
+  };
 }

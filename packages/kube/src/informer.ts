@@ -1,5 +1,5 @@
 import { type KubeObject, objectKey } from './objects.ts';
-import type { ResourceClient } from './resources.ts';
+import type { DecodedEvent, InvalidObject, ResourceClient } from './resources.ts';
 import { isGone, type Query } from './rest.ts';
 import { sleep } from './sleep.ts';
 
@@ -18,22 +18,36 @@ export type InformerOptions = {
   resyncMs?: number;
   /** Reports list and watch failures; the informer retries them itself. */
   onError?: (error: unknown) => void;
+  /**
+   * Reports an object the server holds that does not match the schema (`reportInvalidObjects` turns this
+   * into a Warning Event and a metric). It is left out of the cache; a version of it that decoded earlier
+   * stays, so a bad edit does not look like a deletion.
+   */
+  onInvalid?: (invalid: InvalidObject) => void;
 };
 
-const maxRetryDelayMs = 30_000;
+/** Backoff between list/watch attempts that fail or end at once (client-go: 800 ms doubling to 30 s). */
+const firstRetryMs = 800;
+const maxRetryMs = 30_000;
+/** A watch that lasted at least this long was healthy: the next one starts without delay. */
+const healthyWatchMs = 1_000;
 
 /**
- * A list-then-watch cache of one kind. A watch that ends is resumed from the last resourceVersion seen; a
- * watch the server refuses with 410 Gone (its history was compacted) triggers a fresh list, and the diff
- * between the old cache and the new list is delivered as adds, updates and deletes, so no change is lost.
+ * A list-then-watch cache of one kind. A watch that ends is resumed from the last resourceVersion seen
+ * (bookmarks, requested with every watch, keep that current on quiet resources); a watch the server refuses
+ * with 410 Gone (its history was compacted) triggers a fresh list, and the diff between the old cache and
+ * the new list is delivered as adds, updates and deletes, so no change is lost. Failures, and watches that
+ * end as soon as they open, back off exponentially instead of spinning.
  */
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
   private readonly handlers: InformerHandlers<T>[] = [];
   private synced = false;
-  private readonly syncWaiters: Array<() => void> = [];
-  /** How many times the informer listed; tests read it to see a relist after 410. */
+  private stopped = false;
+  private readonly syncWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  /** How many lists and watches the informer started; tests read them to see relists and backoff. */
   listCount = 0;
+  watchCount = 0;
 
   constructor(
     private readonly client: ResourceClient<T>,
@@ -56,8 +70,11 @@ export class Informer<T extends KubeObject> {
     return this.synced;
   }
 
+  /** Resolves once the first list is in the cache; rejects if the informer stops before that. */
   waitForSync(): Promise<void> {
-    return this.synced ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
+    if (this.synced) return Promise.resolve();
+    if (this.stopped) return Promise.reject(this.stoppedError());
+    return new Promise((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
   }
 
   /** Runs until `signal` aborts. */
@@ -67,38 +84,51 @@ export class Informer<T extends KubeObject> {
           for (const object of this.store.values()) this.emit('update', object, object);
         }, this.options.resyncMs)
       : undefined;
-    let retryDelayMs = 500;
+    let retryMs = firstRetryMs;
+    let resourceVersion: string | undefined;
     try {
       while (!signal.aborted) {
+        const started = Date.now();
         try {
-          let resourceVersion = await this.relist();
-          retryDelayMs = 500;
-          for (;;) {
-            if (signal.aborted) return;
-            resourceVersion = await this.watchFrom(resourceVersion, signal);
-          }
+          resourceVersion ??= await this.relist(signal);
+          resourceVersion = await this.watchFrom(resourceVersion, signal);
         } catch (error) {
           if (signal.aborted) return;
-          if (!isGone(error)) {
-            this.options.onError?.(error);
-            await sleep(retryDelayMs, signal);
-            retryDelayMs = Math.min(retryDelayMs * 2, maxRetryDelayMs);
-          }
+          if (isGone(error)) resourceVersion = undefined;
+          else this.options.onError?.(error);
         }
+        if (Date.now() - started >= healthyWatchMs) {
+          retryMs = firstRetryMs;
+          continue;
+        }
+        // Jitter, so informers that failed together do not come back together.
+        await sleep(retryMs * (0.5 + Math.random() / 2), signal);
+        retryMs = Math.min(retryMs * 2, maxRetryMs);
       }
     } finally {
       if (resync) clearInterval(resync);
+      this.stopped = true;
+      for (const waiter of this.syncWaiters.splice(0)) waiter.reject(this.stoppedError());
     }
+  }
+
+  private stoppedError(): Error {
+    return new Error(`informer for ${this.client.type.kind} stopped before its first list`);
   }
 
   private selectors(): Query {
     return { labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector };
   }
 
-  private async relist(): Promise<string> {
+  private async relist(signal: AbortSignal): Promise<string> {
     this.listCount++;
-    const list = await this.client.list(this.options.namespace, this.selectors());
+    const list = await this.client.list(this.options.namespace, this.selectors(), signal);
     const seen = new Set<string>();
+    for (const invalid of list.invalid) {
+      // Present on the server: keep what we had of it, as a watch would.
+      seen.add(invalid.key);
+      this.options.onInvalid?.(invalid);
+    }
     for (const object of list.items) {
       const key = objectKey(object);
       seen.add(key);
@@ -116,16 +146,17 @@ export class Informer<T extends KubeObject> {
     }
     if (!this.synced) {
       this.synced = true;
-      for (const waiter of this.syncWaiters.splice(0)) waiter();
+      for (const waiter of this.syncWaiters.splice(0)) waiter.resolve();
     }
     return list.metadata.resourceVersion ?? '';
   }
 
   /** Watches until the server ends the watch; returns the resourceVersion to resume from. */
   private async watchFrom(resourceVersion: string, signal: AbortSignal): Promise<string> {
+    this.watchCount++;
     let latest = resourceVersion;
-    await this.client.rest.watch<T>(
-      this.client.path(this.options.namespace),
+    await this.client.watch(
+      this.options.namespace,
       {
         ...this.selectors(),
         resourceVersion,
@@ -133,23 +164,43 @@ export class Informer<T extends KubeObject> {
         // Spread watch ends over time like client-go does, so many informers do not reconnect together.
         timeoutSeconds: 240 + Math.floor(Math.random() * 120),
       },
-      ({ type, object }) => {
-        latest = object.metadata.resourceVersion ?? latest;
-        if (type === 'BOOKMARK') return;
-        const key = objectKey(object);
-        const old = this.store.get(key);
-        if (type === 'DELETED') {
-          this.store.delete(key);
-          this.emit('delete', object);
-        } else {
-          this.store.set(key, object);
-          if (old) this.emit('update', old, object);
-          else this.emit('add', object);
-        }
+      (event) => {
+        latest = this.apply(event) ?? latest;
       },
       signal,
     );
     return latest;
+  }
+
+  /** Applies one watch event to the cache; returns the resourceVersion it carries. */
+  private apply(event: DecodedEvent<T>): string | undefined {
+    switch (event.type) {
+      case 'BOOKMARK':
+        return event.resourceVersion;
+      case 'INVALID': {
+        this.options.onInvalid?.(event.invalid);
+        const old = this.store.get(event.invalid.key);
+        if (event.deleted && old) {
+          this.store.delete(event.invalid.key);
+          this.emit('delete', old);
+        }
+        return event.invalid.raw.metadata?.resourceVersion;
+      }
+      case 'DELETED': {
+        const key = objectKey(event.object);
+        this.store.delete(key);
+        this.emit('delete', event.object);
+        return event.object.metadata.resourceVersion;
+      }
+      default: {
+        const key = objectKey(event.object);
+        const old = this.store.get(key);
+        this.store.set(key, event.object);
+        if (old) this.emit('update', old, event.object);
+        else this.emit('add', event.object);
+        return event.object.metadata.resourceVersion;
+      }
+    }
   }
 
   private emit(kind: 'add' | 'delete', object: T): void;

@@ -1,6 +1,6 @@
 import type { KubeObject } from './objects.ts';
 import { builtin, ResourceClient } from './resources.ts';
-import { isConflict, isNotFound, type KubeRest } from './rest.ts';
+import { ignoreNotFound, isAlreadyExists, isConflict, type KubeRest } from './rest.ts';
 import { sleep } from './sleep.ts';
 import { microTime } from './time.ts';
 
@@ -27,12 +27,18 @@ export type LeaderElectionOptions = {
   onStartedLeading: (signal: AbortSignal) => Promise<void> | void;
   onStoppedLeading?: () => void;
   onNewLeader?: (identity: string) => void;
+  /** Reports a failed attempt to read or write the Lease; the elector keeps campaigning. */
+  onError?: (error: unknown) => void;
 };
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease with client-go's rules. Expiry is judged by the local
  * time at which this process last saw the lease change (not the holder's clock), and every write carries
  * the resourceVersion it read, so two candidates can never both win.
+ *
+ * A leader steps down once it has not renewed for `renewDeadlineMs`, which is shorter than the lease: every
+ * renew attempt is cut at that deadline, so a hung API server cannot keep it leading, and it has stopped
+ * (its `signal` aborted) before any other candidate can see the lease expire.
  */
 export class LeaderElector {
   private readonly leases: ResourceClient<Lease>;
@@ -51,45 +57,73 @@ export class LeaderElector {
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
     if (this.renewDeadlineMs >= this.leaseDurationMs)
       throw new Error('renewDeadline must be below leaseDuration');
+    if (this.retryPeriodMs >= this.renewDeadlineMs)
+      throw new Error('retryPeriod must be below renewDeadline');
   }
 
-  /** Campaigns until `signal` aborts; leads (and renews) whenever it holds the lease. */
+  /** Campaigns until `signal` aborts; leads (and renews) whenever it holds the lease. Never rejects. */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      if (!(await this.tryAcquireOrRenew())) {
+      // An acquire attempt is bounded like a renew, so a hung API server cannot stall the campaign.
+      const attemptedAt = Date.now();
+      const acquired = await this.attempt(
+        AbortSignal.any([signal, AbortSignal.timeout(this.renewDeadlineMs)]),
+      );
+      if (!acquired) {
         await sleep(this.retryPeriodMs * (1 + Math.random() * 0.2), signal);
         continue;
       }
       const leading = new AbortController();
       const stopLeading = () => leading.abort();
       signal.addEventListener('abort', stopLeading, { once: true });
-      const work = Promise.resolve(this.options.onStartedLeading(leading.signal));
-      await this.renewUntilLost(leading.signal);
+      const work = Promise.resolve()
+        .then(() => this.options.onStartedLeading(leading.signal))
+        .catch((error: unknown) => this.options.onError?.(error));
+      await this.renewUntilLost(leading.signal, attemptedAt);
       leading.abort();
       signal.removeEventListener('abort', stopLeading);
-      await work.catch(() => {});
-      if (signal.aborted && this.options.releaseOnCancel) await this.release();
       this.options.onStoppedLeading?.();
+      await work;
+      if (signal.aborted && this.options.releaseOnCancel) await this.release();
     }
   }
 
-  private async renewUntilLost(signal: AbortSignal): Promise<void> {
-    let lastRenew = Date.now();
+  /**
+   * Renews every retry period until a renew fails to land within the renew deadline (counted from the last
+   * successful renew), another holder shows up, or `signal` aborts. A renew counts from when it was sent,
+   * not when its answer came: another candidate may have seen the write land before we did.
+   */
+  private async renewUntilLost(signal: AbortSignal, acquiredAt: number): Promise<void> {
+    let renewedAt = acquiredAt;
     while (!signal.aborted) {
       await sleep(this.retryPeriodMs, signal);
-      if (signal.aborted) return;
-      if (await this.tryAcquireOrRenew().catch(() => false)) {
-        lastRenew = Date.now();
-      } else if (
-        Date.now() - lastRenew >= this.renewDeadlineMs ||
-        this.observed?.holder !== this.options.identity
-      ) {
-        return;
+      for (;;) {
+        if (signal.aborted) return;
+        const remaining = renewedAt + this.renewDeadlineMs - Date.now();
+        if (remaining <= 0) return;
+        const attemptedAt = Date.now();
+        if (await this.attempt(AbortSignal.any([signal, AbortSignal.timeout(remaining)]))) {
+          renewedAt = attemptedAt;
+          break;
+        }
+        if (this.observed?.holder !== this.options.identity) return;
+        // client-go retries a failed renew every retry period until the deadline; a short wait suffices.
+        await sleep(Math.min(this.retryPeriodMs / 4, remaining), signal);
       }
     }
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  /** One acquire-or-renew; false on any failure (reported), so callers only decide when to try again. */
+  private async attempt(signal: AbortSignal): Promise<boolean> {
+    try {
+      return await this.tryAcquireOrRenew(signal);
+    } catch (error) {
+      if (!signal.aborted || !isAbortError(error)) this.options.onError?.(error);
+      return false;
+    }
+  }
+
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const { namespace, name, identity } = this.options;
     const now = new Date();
     const spec = {
@@ -99,18 +133,16 @@ export class LeaderElector {
       renewTime: microTime(now),
       leaseTransitions: 0,
     };
-    let current: Lease;
-    try {
-      current = await this.leases.get(name, namespace);
-    } catch (error) {
-      if (!isNotFound(error)) return false;
+    const current = await ignoreNotFound(this.leases.get(name, namespace, signal));
+    if (!current) {
       try {
-        await this.leases.create({ metadata: { name, namespace }, spec });
-        this.observe(JSON.stringify(spec), identity);
-        return true;
-      } catch {
-        return false;
+        await this.leases.create({ metadata: { name, namespace }, spec }, signal);
+      } catch (error) {
+        if (isAlreadyExists(error)) return false;
+        throw error;
       }
+      this.observe(JSON.stringify(spec), identity);
+      return true;
     }
     const holder = current.spec.holderIdentity ?? '';
     this.observe(JSON.stringify(current.spec), holder);
@@ -127,7 +159,7 @@ export class LeaderElector {
       },
     };
     try {
-      await this.leases.replace(updated);
+      await this.leases.replace(updated, signal);
     } catch (error) {
       if (isConflict(error)) return false;
       throw error;
@@ -144,20 +176,28 @@ export class LeaderElector {
 
   private async release(): Promise<void> {
     const { namespace, name, identity } = this.options;
+    const signal = AbortSignal.timeout(this.renewDeadlineMs);
     try {
-      const current = await this.leases.get(name, namespace);
+      const current = await this.leases.get(name, namespace, signal);
       if (current.spec.holderIdentity !== identity) return;
-      await this.leases.replace({
-        ...current,
-        spec: {
-          ...current.spec,
-          holderIdentity: '',
-          leaseDurationSeconds: 1,
-          renewTime: microTime(new Date()),
+      await this.leases.replace(
+        {
+          ...current,
+          spec: {
+            ...current.spec,
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            renewTime: microTime(new Date()),
+          },
         },
-      });
-    } catch {
+        signal,
+      );
+    } catch (error) {
       // The lease will simply expire.
+      this.options.onError?.(error);
     }
   }
 }
+
+const isAbortError = (error: unknown): boolean =>
+  error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');

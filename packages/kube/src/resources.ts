@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { KubeObject, ObjectList } from './objects.ts';
+import { type KubeObject, type ObjectList, objectKey } from './objects.ts';
 import type { KubeRest, Query } from './rest.ts';
 
 /** Where a kind lives in the API: enough to build every REST path for it. */
@@ -62,9 +62,38 @@ const patchContentTypes: Record<PatchType, string> = {
 
 export type ApplyOptions = { fieldManager: string; force?: boolean };
 
+/** An object the server holds that does not match our schema: where, and what is wrong with it. */
+export type InvalidObject = {
+  kind: string;
+  key: string;
+  field: string;
+  message: string;
+  /** The object as the server sent it (with its uid and resourceVersion, so an Event can name it). */
+  raw: KubeObject;
+};
+
+export class InvalidObjectError extends Error {
+  constructor(readonly invalid: InvalidObject) {
+    super(`${invalid.kind} ${invalid.key}: field ${invalid.field}: ${invalid.message}`);
+    this.name = 'InvalidObjectError';
+  }
+}
+
+/** A list with the objects that decoded and, apart, those that did not (they never fail the whole list). */
+export type DecodedList<T> = ObjectList<T> & { invalid: InvalidObject[] };
+
+export type DecodedEvent<T> =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T }
+  | { type: 'BOOKMARK'; resourceVersion: string }
+  | { type: 'INVALID'; invalid: InvalidObject; deleted: boolean };
+
 /**
- * Typed access to one kind. Objects read from the server are checked against `schema` when one is given,
- * so a custom resource that does not match our types fails where it is read, with the field that is wrong.
+ * Typed access to one kind. Every object read from the server, one at a time, in a list or by watch, is
+ * decoded the same way: apiVersion and kind filled in (list items lack them), checked against `schema` when
+ * one is given, and its metadata kept exactly as the server sent it whatever the schema says (keys,
+ * resourceVersions and owner references depend on it). A single object that does not match fails where it is
+ * read, naming the field; in a list or a watch it is set apart as an `InvalidObject`, so one bad object
+ * cannot hide the others.
  */
 export class ResourceClient<T extends KubeObject> {
   constructor(
@@ -83,27 +112,58 @@ export class ResourceClient<T extends KubeObject> {
     return path;
   }
 
-  async get(name: string, namespace?: string): Promise<T> {
-    return this.parse(await this.rest.request('GET', this.path(namespace, name)));
+  async get(name: string, namespace?: string, signal?: AbortSignal): Promise<T> {
+    return this.decodeOne(await this.rest.request('GET', this.path(namespace, name), { signal }));
   }
 
-  async list(namespace?: string, query: Query = {}): Promise<ObjectList<T>> {
-    const list = await this.rest.request<ObjectList<T>>('GET', this.path(namespace), { query });
-    return { ...list, items: list.items.map((item) => this.parse(this.withTypeMeta(item))) };
+  async list(namespace?: string, query: Query = {}, signal?: AbortSignal): Promise<DecodedList<T>> {
+    const list = await this.rest.request<ObjectList<unknown>>('GET', this.path(namespace), { query, signal });
+    const items: T[] = [];
+    const invalid: InvalidObject[] = [];
+    for (const raw of list.items) {
+      const decoded = this.decode(raw);
+      if ('object' in decoded) items.push(decoded.object);
+      else invalid.push(decoded.invalid);
+    }
+    return { metadata: list.metadata, items, invalid };
   }
 
-  async create(object: T): Promise<T> {
-    return this.parse(
+  /** Watches from `resourceVersion`; see `KubeRest.watch` for how it ends. */
+  watch(
+    namespace: string | undefined,
+    query: Query,
+    onEvent: (event: DecodedEvent<T>) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return this.rest.watch<KubeObject>(
+      this.path(namespace),
+      query,
+      ({ type, object }) => {
+        if (type === 'BOOKMARK') {
+          onEvent({ type: 'BOOKMARK', resourceVersion: object.metadata?.resourceVersion ?? '' });
+          return;
+        }
+        const decoded = this.decode(object);
+        if ('object' in decoded) onEvent({ type, object: decoded.object });
+        else onEvent({ type: 'INVALID', invalid: decoded.invalid, deleted: type === 'DELETED' });
+      },
+      signal,
+    );
+  }
+
+  async create(object: T, signal?: AbortSignal): Promise<T> {
+    return this.decodeOne(
       await this.rest.request('POST', this.path(object.metadata.namespace), {
         body: this.withTypeMeta(object),
+        signal,
       }),
     );
   }
 
-  async replace(object: T): Promise<T> {
+  async replace(object: T, signal?: AbortSignal): Promise<T> {
     const { name, namespace } = object.metadata;
-    return this.parse(
-      await this.rest.request('PUT', this.path(namespace, name), { body: this.withTypeMeta(object) }),
+    return this.decodeOne(
+      await this.rest.request('PUT', this.path(namespace, name), { body: this.withTypeMeta(object), signal }),
     );
   }
 
@@ -117,8 +177,8 @@ export class ResourceClient<T extends KubeObject> {
     type: PatchType,
     patch: unknown,
     subresource?: string,
-  ) {
-    return this.parse(
+  ): Promise<T> {
+    return this.decodeOne(
       await this.rest.request('PATCH', this.path(namespace, name, subresource), {
         body: patch,
         contentType: patchContentTypes[type],
@@ -130,7 +190,7 @@ export class ResourceClient<T extends KubeObject> {
   async apply(object: Partial<T> & KubeObject, options: ApplyOptions, subresource?: string): Promise<T> {
     const { name, namespace } = object.metadata;
     if (!name) throw new Error(`apply ${this.type.kind}: metadata.name is required`);
-    return this.parse(
+    return this.decodeOne(
       await this.rest.request('PATCH', this.path(namespace, name, subresource), {
         body: this.withTypeMeta(object),
         contentType: 'application/apply-patch+yaml',
@@ -147,14 +207,29 @@ export class ResourceClient<T extends KubeObject> {
     return { ...object, apiVersion: apiVersionOf(this.type), kind: this.type.kind };
   }
 
-  private parse(value: unknown): T {
-    if (!this.schema) return value as T;
-    const result = this.schema.safeParse(value);
-    if (result.success) return result.data;
+  private decodeOne(raw: unknown): T {
+    const decoded = this.decode(raw);
+    if ('object' in decoded) return decoded.object;
+    throw new InvalidObjectError(decoded.invalid);
+  }
+
+  private decode(raw: unknown): { object: T } | { invalid: InvalidObject } {
+    const object = this.withTypeMeta(raw as KubeObject);
+    if (!this.schema) return { object: object as T };
+    const result = this.schema.safeParse(object);
+    if (result.success) {
+      const { apiVersion, kind, metadata } = object;
+      return { object: { ...result.data, apiVersion, kind, metadata } };
+    }
     const issue = result.error.issues[0];
-    const object = value as KubeObject;
-    throw new Error(
-      `${this.type.kind} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}: field ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    );
+    return {
+      invalid: {
+        kind: this.type.kind,
+        key: object.metadata ? objectKey(object) : '(no metadata)',
+        field: issue?.path.join('.') || '(root)',
+        message: issue?.message ?? 'does not match the schema',
+        raw: object,
+      },
+    };
   }
 }

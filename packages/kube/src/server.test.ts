@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Gauge } from 'prom-client';
 import { createMetrics, startProbeServer } from './server.ts';
 
 describe('startProbeServer', () => {
@@ -26,6 +27,27 @@ describe('startProbeServer', () => {
       assert.equal((await fetch(url('/healthz'))).status, 200);
       assert.match(await (await fetch(url('/metrics'))).text(), /process_cpu_user_seconds_total/);
       assert.equal((await fetch(url('/other'))).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers 500 when a metric collector throws, and keeps serving', async () => {
+    const { registry } = createMetrics();
+    new Gauge({
+      name: 'broken_gauge',
+      help: 'a collector that fails',
+      registers: [registry],
+      collect() {
+        throw new Error('collector failed');
+      },
+    });
+    const server = await startProbeServer({ port: 0, host: '127.0.0.1', registry });
+    try {
+      const metrics = await fetch(`http://127.0.0.1:${server.port}/metrics`);
+      assert.equal(metrics.status, 500);
+      assert.match(await metrics.text(), /collector failed/);
+      assert.equal((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status, 200);
     } finally {
       await server.close();
     }

@@ -6,7 +6,12 @@ import type { ControllerMetrics } from './controller.ts';
 export type Check = () => Promise<void> | void;
 
 /** A registry with the process metrics and the reconcile metrics every controller exports. */
-export function createMetrics(): { registry: Registry; controller: ControllerMetrics } {
+export function createMetrics(): {
+  registry: Registry;
+  controller: ControllerMetrics;
+  /** Objects informers set aside because they do not match the schema (see `reportInvalidObjects`). */
+  invalidObjects: Counter<'kind'>;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const controller: ControllerMetrics = {
@@ -24,7 +29,13 @@ export function createMetrics(): { registry: Registry; controller: ControllerMet
       registers: [registry],
     }),
   };
-  return { registry, controller };
+  const invalidObjects = new Counter({
+    name: 'informer_invalid_objects_total',
+    help: 'Objects read from the API server that did not match the schema and were left out of the cache.',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  return { registry, controller, invalidObjects };
 }
 
 export type ProbeServer = { port: number; close: () => Promise<void> };
@@ -40,11 +51,12 @@ export async function startProbeServer(options: {
   readyChecks?: Record<string, Check>;
   healthChecks?: Record<string, Check>;
 }): Promise<ProbeServer> {
-  const server = http.createServer(async (request, response) => {
+  const serve = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     const path = new URL(request.url ?? '/', 'http://probe').pathname;
     if (path === '/metrics') {
+      const text = await options.registry.metrics();
       response.writeHead(200, { 'Content-Type': options.registry.contentType });
-      response.end(await options.registry.metrics());
+      response.end(text);
     } else if (path === '/healthz' || path === '/readyz') {
       const checks = (path === '/healthz' ? options.healthChecks : options.readyChecks) ?? {};
       const failures: string[] = [];
@@ -60,6 +72,13 @@ export async function startProbeServer(options: {
     } else {
       response.writeHead(404).end();
     }
+  };
+  // A failing metric collector must answer 500, not reject where nothing catches it and end the process.
+  const server = http.createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
+      response.end(`${error instanceof Error ? error.message : String(error)}\n`);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
