@@ -3,7 +3,13 @@
 import type { Locate } from './parse.ts';
 import { formatPath } from './parse.ts';
 
-export type LossKind = 'unsupported' | 'approximated' | 'broadened' | 'manual-step' | 'ignored';
+export type LossKind =
+  | 'unsupported'
+  | 'unknown-key'
+  | 'approximated'
+  | 'broadened'
+  | 'manual-step'
+  | 'ignored';
 export type Loss = { path: string; line?: number; kind: LossKind; message: string };
 export type PackageRule = Record<string, unknown>;
 export type RenovateConfig = Record<string, unknown> & { packageRules?: PackageRule[] };

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { describeSkip, diffText, type Io, migrateOptions, validateText } from './cli-shared.ts';
-import { convertConfig } from './convert.ts';
+import { convertParsed } from './convert.ts';
 import { checkCoverage } from './coverage.ts';
 import { demo } from './demo.ts';
 import { explain } from './explain.ts';
@@ -173,7 +173,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         code = exit.failed;
         return;
       }
-      out(explain(parsed.config, convertConfig(parsed.config, {}, parsed.locate)));
+      out(explain(parsed.config, convertParsed(parsed)));
     });
 
   program

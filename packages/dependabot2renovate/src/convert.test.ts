@@ -14,6 +14,15 @@ const entry = (body: string, eco = 'gomod', dir = '/') =>
   `  - package-ecosystem: ${eco}\n    directory: ${dir}\n    schedule: { interval: weekly }\n${body}`;
 
 describe('convert', () => {
+  it('converts the rest of a config with an unknown key and reports that key as a loss at its line', () => {
+    const r = conv(`updates:\n${entry('    schedule-jitter: 5m\n')}`);
+    assert.deepEqual(
+      r.losses.filter((l) => l.kind === 'unknown-key').map((l) => [l.path, l.line]),
+      [['updates[0].schedule-jitter', 6]],
+    );
+    assert.deepEqual(r.config.enabledManagers, ['gomod']);
+  });
+
   it('maps ecosystems to managers and limits extraction to the listed directories', () => {
     const r = conv(`updates:\n${entry('', 'npm', '/web')}${entry('', 'github-actions')}`);
     assert.deepEqual(r.config.enabledManagers, ['npm', 'github-actions']);

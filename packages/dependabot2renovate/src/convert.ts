@@ -1,7 +1,7 @@
 // The pure core: Dependabot config text → Renovate config + comments + losses. No I/O.
 import { Builder, type Conversion, type PackageRule } from './builder.ts';
 import { ecosystemMap } from './ecosystems.ts';
-import { type Diagnostic, type Locate, parseDependabot } from './parse.ts';
+import { type Diagnostic, formatPath, type Locate, type Parsed, parseDependabot } from './parse.ts';
 import { directoryFiles, normaliseDirectory } from './patterns.ts';
 import { allowRules } from './rules/allow.ts';
 import { commitMessageRules } from './rules/commit-message.ts';
@@ -48,7 +48,19 @@ export const topLevelOrder = [
 export function convert(text: string, options: ConvertOptions = {}): ConvertResult {
   const parsed = parseDependabot(text);
   if (!parsed.ok) return parsed;
-  return { ok: true, ...convertConfig(parsed.config, options, parsed.locate) };
+  return { ok: true, ...convertParsed(parsed, options) };
+}
+
+/** Converts a parsed config; the keys the parser skipped as unknown are reported first. */
+export function convertParsed(parsed: Parsed & { ok: true }, options: ConvertOptions = {}): Conversion {
+  const conversion = convertConfig(parsed.config, options, parsed.locate);
+  const unknown = parsed.unknownKeys.map((k) => ({
+    path: formatPath(k.path),
+    line: k.line,
+    kind: 'unknown-key' as const,
+    message: k.message,
+  }));
+  return { ...conversion, losses: [...unknown, ...conversion.losses] };
 }
 
 export function convertConfig(

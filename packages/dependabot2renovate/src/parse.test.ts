@@ -90,9 +90,36 @@ describe('parseDependabot', () => {
     assert.match(r.diagnostics[1]!.message, /did you mean `npm`/);
   });
 
-  it("rejects RebelToolbox/RebelEngine's real (historic) config: `groups` inside a multi-ecosystem group", () => {
+  it("reports RebelToolbox/RebelEngine's historic `groups` inside a multi-ecosystem group as misplaced, not fatal", () => {
     const url = new URL('../test/fixtures/invalid/RebelToolbox--RebelEngine.yml', import.meta.url);
-    assert.deepEqual(codes(readFileSync(url, 'utf8')), ['unknown-key@12:5']);
+    const r = parseDependabot(readFileSync(url, 'utf8'));
+    assert.ok(r.ok, JSON.stringify(r.ok ? '' : r.diagnostics));
+    assert.deepEqual(
+      r.unknownKeys.map((k) => [k.path.join('.'), k.line, k.column]),
+      [['multi-ecosystem-groups.weekly-updates.groups', 12, 5]],
+    );
+    assert.match(r.unknownKeys[0]!.message, /`groups` belongs under `updates`/);
+  });
+
+  it('skips and reports a key Dependabot may add tomorrow, with the nearest known key', () => {
+    const r = parseDependabot(
+      `${minimal}    pull-request-title-prefix: deps\n    schedule-jitter: 5m\nnotifications: { slack: x }\n`,
+    );
+    assert.ok(r.ok, JSON.stringify(r.ok ? '' : r.diagnostics));
+    assert.deepEqual(
+      r.unknownKeys.map((k) => k.path.join('.')).sort(),
+      ['notifications', 'updates.0.pull-request-title-prefix', 'updates.0.schedule-jitter'].sort(),
+    );
+    const jitter = r.unknownKeys.find((k) => k.path.at(-1) === 'schedule-jitter')!;
+    assert.match(jitter.message, /not converted/);
+    assert.match(jitter.message, /did you mean `schedule`/);
+    assert.equal(jitter.line, 8);
+  });
+
+  it('keeps a close typo of a known key an error (one edit for short keys, two for longer)', () => {
+    assert.deepEqual(codes(`${minimal}    labls: [x]\n`), ['unknown-key@7:5']);
+    assert.deepEqual(codes(`${minimal}    open-pull-request-limt: 3\n`), ['unknown-key@7:5']);
+    assert.deepEqual(codes(`${minimal}    lab: [x]\n`), []);
   });
 
   it('requires exactly one of directory and directories', () => {

@@ -23,6 +23,7 @@ export type MigrationReport = {
 
 const kindTitle: Record<LossKind, string> = {
   unsupported: 'Not kept (no Renovate equivalent)',
+  'unknown-key': 'Unknown keys (not converted)',
   approximated: 'Approximated',
   broadened: 'Renovate covers more',
   'manual-step': 'Manual steps',
