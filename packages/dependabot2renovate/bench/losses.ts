@@ -12,12 +12,14 @@ const files = [
     .map((f) => join(here, 'corpus', f)),
   join(here, 'fixtures/every-key.yml'),
 ];
-// The Dependabot key a loss is about: the last named segment of its path (`updates[3].ignore[0].versions`).
+// The Dependabot key a loss is about: the last named segment of its path (`updates[3].ignore[0].versions`),
+// with user-chosen group names folded into `groups`.
 const keyOf = (path: string) =>
   path === '(top level)'
     ? '(repository)'
     : (path
         .replace(/\[\d+\]/g, '')
+        .replace(/groups\.[^.]+$/, 'groups')
         .split('.')
         .at(-1) ?? path);
 const perKind = new Map<string, number>();
