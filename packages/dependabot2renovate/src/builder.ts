@@ -20,6 +20,8 @@ export class Builder {
   readonly top = new Map<string, { value: unknown; comment?: string }>();
   readonly rules: { comment: string; rule: PackageRule }[] = [];
   readonly losses: Loss[] = [];
+  /** Security-update groups, in Dependabot's precedence order (see rules/security-groups.ts). */
+  readonly securityGroups: { condition: string; name: string }[] = [];
 
   constructor(private readonly locate?: Locate) {}
 

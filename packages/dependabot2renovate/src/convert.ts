@@ -14,6 +14,7 @@ import { labelRules, usesDefaultLabels } from './rules/labels.ts';
 import { multiEcosystemRule } from './rules/multi-ecosystem-groups.ts';
 import { registryRules } from './rules/registries.ts';
 import { chooseTimezone, cronFor } from './rules/schedule.ts';
+import { securityGroupTemplate } from './rules/security-groups.ts';
 import { branchRules, planBranches } from './rules/target-branch.ts';
 import type { DependabotConfig, Schedule } from './schema.ts';
 
@@ -236,6 +237,13 @@ export function convertConfig(
       );
   });
 
+  const securityGroups = securityGroupTemplate(b.securityGroups);
+  if (securityGroups)
+    b.set(
+      'vulnerabilityAlerts',
+      { enabled: true, groupName: securityGroups },
+      'security updates: `enabled: true` lets advisories override `enabled: false` rules; groupName keeps the security-update groups (a template: package rules cannot group vulnerability fixes)',
+    );
   faithfulRules(b, managers);
   globalNotes(b, cfg);
   return b.build(topLevelOrder);
