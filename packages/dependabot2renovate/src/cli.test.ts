@@ -107,6 +107,22 @@ describe('dependabot2renovate CLI', () => {
     assert.ok(!existsSync(join(dir, '.github/renovate.json5')));
   });
 
+  it('a value the strict validator rejects is located in the Dependabot file, with its own exit code', async () => {
+    const dir = repo('rejected', {
+      '.github/dependabot.yml': dependabot.replace(
+        '    schedule: { interval: weekly }\n    ignore',
+        '    schedule: { interval: weekly, timezone: Mars/Olympus }\n    ignore',
+      ),
+    });
+    const r = await run('convert', dir);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(
+      r.stderr,
+      /dependabot\.yml:5:1: renovate-config-validator --strict rejected timezone \(from `updates\[0\]\.schedule\.timezone`\): .*Mars\/Olympus.* \[rejected-value\]/,
+    );
+    assert.ok(!existsSync(join(dir, '.github/renovate.json5')));
+  });
+
   it('migrate-org converts, skips Renovate and Dependabot-less repos, prints a table', async () => {
     const org = join(root, 'org');
     mkdirSync(org);

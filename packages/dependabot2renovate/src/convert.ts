@@ -142,8 +142,16 @@ export function convertConfig(
     schedules.filter((x) => x.s),
     b,
   );
-  if (tz) b.set('timezone', tz, 'Dependabot schedule.timezone (Renovate has one per repository)');
-  if (uniform && crons[0]) b.set('schedule', [crons[0]], 'Dependabot schedule.interval/day/time');
+  const tzFrom = schedules.find((x) => x.s?.timezone === tz);
+  if (tz)
+    b.set(
+      'timezone',
+      tz,
+      'Dependabot schedule.timezone (Renovate has one per repository)',
+      tzFrom && [...tzFrom.path, 'timezone'],
+    );
+  if (uniform && crons[0])
+    b.set('schedule', [crons[0]], 'Dependabot schedule.interval/day/time', schedules[0]?.path);
 
   const ecosystemCount = new Set(cfg.updates.map((u) => u['package-ecosystem'])).size;
   if (entries.some((e) => usesDefaultLabels(e)))
@@ -243,6 +251,7 @@ export function convertConfig(
       'vulnerabilityAlerts',
       { enabled: true, groupName: securityGroups },
       'security updates: `enabled: true` lets advisories override `enabled: false` rules; groupName keeps the security-update groups (a template: package rules cannot group vulnerability fixes)',
+      b.securityGroups[0]!.path,
     );
   faithfulRules(b, managers);
   globalNotes(b, cfg);

@@ -22,7 +22,7 @@ export function groupRules(ctx: EntryContext, sharedNames: ReadonlySet<string>):
       const groupName = sharedNames.has(id)
         ? `${id} (${entry['package-ecosystem']} ${entry.directory ?? entry.directories?.join(',')})`
         : id;
-      builder.securityGroups.push({ condition: securityGroupCondition(ctx, g), name: groupName });
+      builder.securityGroups.push({ condition: securityGroupCondition(ctx, g), name: groupName, path });
       continue;
     }
     const rule: Record<string, unknown> = { ...scope };
