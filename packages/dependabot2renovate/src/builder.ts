@@ -9,7 +9,8 @@ export type LossKind =
   | 'approximated'
   | 'broadened'
   | 'manual-step'
-  | 'ignored';
+  | 'ignored'
+  | 'note';
 export type Loss = { path: string; line?: number; kind: LossKind; message: string };
 export type PackageRule = Record<string, unknown>;
 export type RenovateConfig = Record<string, unknown> & { packageRules?: PackageRule[] };

@@ -61,7 +61,13 @@ export function convertParsed(parsed: Parsed & { ok: true }, options: ConvertOpt
     kind: 'unknown-key' as const,
     message: k.message,
   }));
-  return { ...conversion, losses: [...unknown, ...conversion.losses] };
+  const trimmed = parsed.trimmed.map((k) => ({
+    path: formatPath(k.path),
+    line: k.line,
+    kind: 'note' as const,
+    message: k.message,
+  }));
+  return { ...conversion, losses: [...unknown, ...trimmed, ...conversion.losses] };
 }
 
 export function convertConfig(

@@ -116,6 +116,24 @@ describe('parseDependabot', () => {
     assert.equal(jitter.line, 8);
   });
 
+  it('trims stray whitespace Dependabot tolerates (a timezone after a tab, a name with trailing spaces) and notes it', () => {
+    const r = parseDependabot(
+      `${minimal.replace('interval: daily', 'interval: daily\n      timezone: "\tEurope/Berlin"')}    ignore:\n      - dependency-name: "lodash  "\n    commit-message: { prefix: "deps " }\n`,
+    );
+    assert.ok(r.ok, JSON.stringify(r.ok ? '' : r.diagnostics));
+    const entry = r.config.updates[0]!;
+    assert.equal(entry.schedule?.timezone, 'Europe/Berlin');
+    assert.equal(entry.ignore?.[0]?.['dependency-name'], 'lodash');
+    assert.equal(entry['commit-message']?.prefix, 'deps ');
+    assert.deepEqual(
+      r.trimmed.map((t) => [t.path.join('.'), t.line]),
+      [
+        ['updates.0.schedule.timezone', 7],
+        ['updates.0.ignore.0.dependency-name', 9],
+      ],
+    );
+  });
+
   it('keeps a close typo of a known key an error (one edit for short keys, two for longer)', () => {
     assert.deepEqual(codes(`${minimal}    labls: [x]\n`), ['unknown-key@7:5']);
     assert.deepEqual(codes(`${minimal}    open-pull-request-limt: 3\n`), ['unknown-key@7:5']);

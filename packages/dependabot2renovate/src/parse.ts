@@ -27,7 +27,7 @@ export type Locate = (path: readonly (string | number)[]) => { line: number; col
 export type UnknownKey = { path: (string | number)[]; line: number; column: number; message: string };
 
 export type Parsed =
-  | { ok: true; config: DependabotConfig; locate: Locate; unknownKeys: UnknownKey[] }
+  | { ok: true; config: DependabotConfig; locate: Locate; unknownKeys: UnknownKey[]; trimmed: UnknownKey[] }
   | { ok: false; diagnostics: Diagnostic[] };
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -104,6 +104,7 @@ export function parseDependabot(text: string): Parsed {
       ],
     };
 
+  const trimmed = trimValues(data, [], locate);
   const diagnostics: Diagnostic[] = [];
   const version = (data as Record<string, unknown>).version;
   if (version !== undefined && String(version) !== '2')
@@ -138,7 +139,30 @@ export function parseDependabot(text: string): Parsed {
   if (!result.success)
     diagnostics.push(...result.error.issues.flatMap((i) => toDiagnostics(i, data, locate, keyPosition)));
   if (diagnostics.length > 0 || !result.success) return { ok: false, diagnostics };
-  return { ok: true, config: result.data, locate, unknownKeys };
+  return { ok: true, config: result.data, locate, unknownKeys, trimmed };
+}
+
+// Stray whitespace around a value (a timezone after a tab, a name with trailing spaces) is what Dependabot
+// tolerates; it is trimmed here and noted. Commit-message prefixes keep theirs: a space there is deliberate.
+function trimValues(node: unknown, path: (string | number)[], locate: Locate): UnknownKey[] {
+  if (node === null || typeof node !== 'object') return [];
+  if (path.at(-1) === 'commit-message') return [];
+  const notes: UnknownKey[] = [];
+  const container = node as Record<string | number, unknown>;
+  for (const key of Object.keys(container)) {
+    const k = Array.isArray(node) ? Number(key) : key;
+    const value = container[k];
+    const here = [...path, k];
+    if (typeof value === 'string' && value.trim() !== value && value.trim() !== '') {
+      container[k] = value.trim();
+      notes.push({
+        path: here,
+        ...locate(here),
+        message: `${JSON.stringify(value)} is read as ${JSON.stringify(value.trim())} (surrounding whitespace removed, as Dependabot does)`,
+      });
+    } else notes.push(...trimValues(value, here, locate));
+  }
+  return notes;
 }
 
 function unknownKeyMessage(key: string, path: readonly (string | number)[], known: string[]): string {

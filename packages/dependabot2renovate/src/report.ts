@@ -28,6 +28,7 @@ const kindTitle: Record<LossKind, string> = {
   broadened: 'Renovate covers more',
   'manual-step': 'Manual steps',
   ignored: 'Nothing to convert',
+  note: 'Notes',
 };
 
 export function reportJson(r: MigrationReport) {
