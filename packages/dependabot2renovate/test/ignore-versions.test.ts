@@ -55,6 +55,8 @@ const rubyLike = (v: fc.Arbitrary<string>, ops: string[]) => and(op(ops, v), ', 
 
 type Spec = {
   name?: string;
+  /** Renovate versioning, when the manager picks another than the ecosystem's usual one. */
+  versioning?: string;
   ecosystem: Ecosystem;
   requirement: fc.Arbitrary<string>;
   version: fc.Arbitrary<string>;
@@ -139,6 +141,15 @@ const specs: Spec[] = [
     version: dotted(2, 4),
     current: '0.0',
   },
+  // Renovate's nuget manager switches to semver versioning when the current value is a plain version.
+  {
+    name: 'nuget (semver versioning)',
+    versioning: 'semver',
+    ecosystem: 'nuget',
+    requirement: fc.oneof(bracket(dotted(2, 3)), dotted(2, 3), rubyLike(dotted(1, 3), ['>=', '<'])),
+    version: dotted(3, 3),
+    current: '0.0.0',
+  },
   {
     ecosystem: 'gomod',
     requirement: rubyLike(dotted(1, 3), ['', '<', '<=', '>', '>=', '~>']),
@@ -178,7 +189,7 @@ function samplesOf(spec: Spec, seed: number): Sample[] {
       reqs.flatMap((r) => (r.ok ? r.intervals : [])),
     );
     const job: FilterJob = {
-      versioning: renovateVersioning[spec.ecosystem]!,
+      versioning: spec.versioning ?? renovateVersioning[spec.ecosystem]!,
       allowedVersions: a.kind === 'range' || a.kind === 'regex' ? a.allowedVersions : undefined,
       current: spec.current,
       versions,
