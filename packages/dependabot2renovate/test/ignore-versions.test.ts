@@ -167,6 +167,22 @@ const specs: Spec[] = [
     }),
   ),
   {
+    name: 'docker (variant tags such as 1.2-alpine)',
+    ecosystem: 'docker',
+    requirement: rubyLike(dotted(1, 3), ['', '<', '<=', '>', '>=', '~>']),
+    version: dotted(2, 2).map((v) => `${v}-alpine`),
+    current: '0.0-alpine',
+  },
+  // The regex form for the remaining ecosystems, under the versioning their Renovate manager uses.
+  ...(['docker-compose', 'terraform', 'opentofu', 'helm', 'mix', 'swift'] as const).map(
+    (ecosystem): Spec => ({
+      ecosystem,
+      requirement: rubyLike(dotted(1, 3), ['', '<', '<=', '>', '>=', '~>']),
+      version: dotted(3, 3),
+      current: '0.0.0',
+    }),
+  ),
+  {
     ecosystem: 'github-actions',
     requirement: rubyLike(dotted(1, 3), ['', '<', '<=', '>', '>=', '~>']),
     version: dotted(1, 3).map((v) => `v${v}`),

@@ -38,6 +38,12 @@ export const renovateVersioning: Partial<Record<Ecosystem, string>> = {
   gomod: 'semver',
   docker: 'docker',
   'github-actions': 'github-actions',
+  'docker-compose': 'docker',
+  terraform: 'hashicorp',
+  opentofu: 'hashicorp',
+  helm: 'helm',
+  mix: 'hex',
+  swift: 'swift',
 };
 
 // Docker tags name variants after the version (`3.12-slim`); Go modules may carry `+incompatible`.
