@@ -153,6 +153,23 @@ describe('dependabot2renovate CLI', () => {
     );
   });
 
+  it('migrate-org locates a rejected value and exits 3 when no input was invalid', async () => {
+    const org = join(root, 'org-rejected');
+    const file = join(org, 'e/.github/dependabot.yml');
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(
+      file,
+      dependabot.replace('interval: weekly }', 'interval: weekly, timezone: Mars/Olympus }'),
+    );
+    const r = await run('migrate-org', org);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(
+      r.stderr,
+      /dependabot\.yml:5:1: .*rejected timezone \(from `updates\[0\]\.schedule\.timezone`\)/,
+    );
+    assert.match(r.stdout, /\| e +\| not written: validator failed/);
+  });
+
   it('validate runs the real validator; explain lists rules per entry', async () => {
     const bad = join(root, 'legacy.json5');
     writeFileSync(bad, '{ baseBranches: ["main"] }');

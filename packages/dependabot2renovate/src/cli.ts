@@ -11,7 +11,7 @@ import { explain } from './explain.ts';
 import { planMigration } from './migrate.ts';
 import { migrateOrg } from './migrate-org.ts';
 import { formatDiagnostic, parseDependabot } from './parse.ts';
-import { locateRejections } from './rejections.ts';
+import { formatRejection, locateRejections } from './rejections.ts';
 import { selectReleaseBranches } from './release-branches.ts';
 import { findRenovate, validateFiles } from './renovate-runtime.ts';
 import { gitBranches, writeAtomic } from './repo-io.ts';
@@ -93,9 +93,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if ('ok' in validation && !validation.ok) {
       for (const r of locateRejections(plan.conversion, validation.messages))
-        err(
-          `${report.source}:${r.source?.line ?? 1}:1: renovate-config-validator --strict rejected ${r.option}${r.source ? ` (from \`${r.source.path}\`)` : ''}: ${r.message} [rejected-value]\n`,
-        );
+        err(`${formatRejection(report.source, r)}\n`);
       err('dependabot2renovate: the strict validator rejected the output; nothing written\n');
       code = exit.rejected;
     } else if (o.dryRun) {

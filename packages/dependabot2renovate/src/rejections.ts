@@ -30,3 +30,9 @@ export function locateRejections(conversion: Conversion, messages: readonly stri
     return { option: key ?? '(config)', message, source: key ? sources?.top[key] : undefined };
   });
 }
+
+/** `file:line:1: renovate-config-validator --strict rejected <option> (from `<key>`): <message> [rejected-value]` */
+export function formatRejection(file: string, r: Rejection): string {
+  const from = r.source ? ` (from \`${r.source.path}\`)` : '';
+  return `${file}:${r.source?.line ?? 1}:1: renovate-config-validator --strict rejected ${r.option}${from}: ${r.message} [rejected-value]`;
+}
