@@ -14,6 +14,7 @@ const { applyPackageRules } = await import(new URL('util/package-rules/index.js'
 const { getConfig } = await import(new URL('config/defaults.js', dist));
 const { mergeChildConfig } = await import(new URL('config/utils.js', dist));
 const { getFilteredFileList } = await import(new URL('workers/repository/extract/file-match.js', dist));
+const { compile } = await import(new URL('util/template/index.js', dist));
 
 // Read as a stream: readFileSync(0) fails with EAGAIN when the spawning process leaves stdin non-blocking.
 const input = JSON.parse(await text(process.stdin));
@@ -59,7 +60,8 @@ for (const { name, config: raw, cases } of input.jobs) {
     out[name].push({
       extracted,
       enabled: extracted && dep.enabled !== false && !dep.skipReason,
-      groupName: dep.groupName ?? null,
+      // groupName is a template that Renovate compiles per update (branch-name.ts); vulnerabilityAlerts uses that.
+      groupName: dep.groupName ? compile(dep.groupName, dep) : null,
       labels,
       schedule: dep.schedule ?? [],
       separateMajorMinor: dep.separateMajorMinor,

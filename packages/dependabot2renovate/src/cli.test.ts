@@ -107,6 +107,22 @@ describe('dependabot2renovate CLI', () => {
     assert.ok(!existsSync(join(dir, '.github/renovate.json5')));
   });
 
+  it('a value the strict validator rejects is located in the Dependabot file, with its own exit code', async () => {
+    const dir = repo('rejected', {
+      '.github/dependabot.yml': dependabot.replace(
+        '    schedule: { interval: weekly }\n    ignore',
+        '    schedule: { interval: weekly, timezone: Mars/Olympus }\n    ignore',
+      ),
+    });
+    const r = await run('convert', dir);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(
+      r.stderr,
+      /dependabot\.yml:5:1: renovate-config-validator --strict rejected timezone \(from `updates\[0\]\.schedule\.timezone`\): .*Mars\/Olympus.* \[rejected-value\]/,
+    );
+    assert.ok(!existsSync(join(dir, '.github/renovate.json5')));
+  });
+
   it('migrate-org converts, skips Renovate and Dependabot-less repos, prints a table', async () => {
     const org = join(root, 'org');
     mkdirSync(org);
@@ -135,6 +151,23 @@ describe('dependabot2renovate CLI', () => {
       readFileSync(join(reports, 'a.md'), 'utf8'),
       /Validation \(renovate-config-validator --strict.*\): passed/,
     );
+  });
+
+  it('migrate-org locates a rejected value and exits 3 when no input was invalid', async () => {
+    const org = join(root, 'org-rejected');
+    const file = join(org, 'e/.github/dependabot.yml');
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(
+      file,
+      dependabot.replace('interval: weekly }', 'interval: weekly, timezone: Mars/Olympus }'),
+    );
+    const r = await run('migrate-org', org);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(
+      r.stderr,
+      /dependabot\.yml:5:1: .*rejected timezone \(from `updates\[0\]\.schedule\.timezone`\)/,
+    );
+    assert.match(r.stdout, /\| e +\| not written: validator failed/);
   });
 
   it('validate runs the real validator; explain lists rules per entry', async () => {

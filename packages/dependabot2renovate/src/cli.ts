@@ -4,13 +4,14 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { describeSkip, diffText, type Io, migrateOptions, validateText } from './cli-shared.ts';
-import { convertConfig } from './convert.ts';
+import { convertParsed } from './convert.ts';
 import { checkCoverage } from './coverage.ts';
 import { demo } from './demo.ts';
 import { explain } from './explain.ts';
 import { planMigration } from './migrate.ts';
 import { migrateOrg } from './migrate-org.ts';
 import { formatDiagnostic, parseDependabot } from './parse.ts';
+import { formatRejection, locateRejections } from './rejections.ts';
 import { selectReleaseBranches } from './release-branches.ts';
 import { findRenovate, renovateMissing, validateFiles } from './renovate-runtime.ts';
 import { gitBranches, writeAtomic } from './repo-io.ts';
@@ -19,7 +20,8 @@ import { syncReleaseBranches } from './sync.ts';
 
 export type { Io } from './cli-shared.ts';
 
-const exit = { ok: 0, failed: 1, usage: 2 } as const;
+// rejected: our own output failed Renovate's strict validator (each value located in the Dependabot file).
+const exit = { ok: 0, failed: 1, usage: 2, rejected: 3 } as const;
 
 function branchOptions(cmd: Command): Command {
   return cmd
@@ -90,10 +92,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       } else err(`dependabot2renovate: --coverage needs Renovate: ${renovateMissing}\n`);
     }
     if ('ok' in validation && !validation.ok) {
-      err(
-        `dependabot2renovate: the strict validator rejected the output; nothing written:\n  ${validation.messages.join('\n  ')}\n`,
-      );
-      code = exit.failed;
+      for (const r of locateRejections(plan.conversion, validation.messages))
+        err(`${formatRejection(report.source, r)}\n`);
+      err('dependabot2renovate: the strict validator rejected the output; nothing written\n');
+      code = exit.rejected;
     } else if (o.dryRun) {
       out(diffText(relative(plan.repoDir, plan.outputFile), plan.existing ?? '', plan.json5));
       if (o.removeDependabot)
@@ -171,7 +173,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         code = exit.failed;
         return;
       }
-      out(explain(parsed.config, convertConfig(parsed.config, {}, parsed.locate)));
+      out(explain(parsed.config, convertParsed(parsed)));
     });
 
   program

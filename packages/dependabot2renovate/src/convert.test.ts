@@ -14,6 +14,15 @@ const entry = (body: string, eco = 'gomod', dir = '/') =>
   `  - package-ecosystem: ${eco}\n    directory: ${dir}\n    schedule: { interval: weekly }\n${body}`;
 
 describe('convert', () => {
+  it('converts the rest of a config with an unknown key and reports that key as a loss at its line', () => {
+    const r = conv(`updates:\n${entry('    schedule-jitter: 5m\n')}`);
+    assert.deepEqual(
+      r.losses.filter((l) => l.kind === 'unknown-key').map((l) => [l.path, l.line]),
+      [['updates[0].schedule-jitter', 6]],
+    );
+    assert.deepEqual(r.config.enabledManagers, ['gomod']);
+  });
+
   it('maps ecosystems to managers and limits extraction to the listed directories', () => {
     const r = conv(`updates:\n${entry('', 'npm', '/web')}${entry('', 'github-actions')}`);
     assert.deepEqual(r.config.enabledManagers, ['npm', 'github-actions']);
@@ -64,34 +73,37 @@ describe('convert', () => {
     );
   });
 
-  it('ignore versions become one negated allowedVersions per dependency', () => {
-    const r = conv(
-      `updates:\n${entry('    ignore:\n      - dependency-name: git2\n        versions: ["0.13.17", "1.x"]\n', 'cargo')}`,
+  it("ignore versions become one allowedVersions per dependency, in the versioning's own syntax", () => {
+    const ignore = (eco: string, versions: string) =>
+      conv(
+        `updates:\n${entry(`    ignore:\n      - dependency-name: x\n        versions: ${versions}\n`, eco)}`,
+      );
+    const allowed = (r: ReturnType<typeof conv>) =>
+      find(r, (p) => 'allowedVersions' in p).map((p) => p.allowedVersions);
+    // Cargo reads a bare version as a caret requirement (dependabot-core's cargo Requirement).
+    assert.deepEqual(allowed(ignore('cargo', '["0.13.17", "1.x"]')), [
+      '<0.13.17 || >=0.14.0, <1.0.0 || >=2.0.0',
+    ]);
+    assert.deepEqual(allowed(ignore('npm', '[">= 2"]')), ['<2.0.0']);
+    assert.deepEqual(allowed(ignore('npm', '["~6.0.0", "^7.0.0"]')), ['<6.0.0 || >=6.1.0 <7.0.0 || >=8.0.0']);
+    assert.deepEqual(allowed(ignore('maven', '["[1.0,2.0)", "1.7.26,)"]')), ['(,1.0)']);
+    assert.deepEqual(allowed(ignore('maven', '["[1.2.16,)"]')), ['(,1.2.16)']);
+    assert.deepEqual(allowed(ignore('pip', '[">= 2.4.a, < 2.5"]')), ['!/^v?(?:2\\.4(?:\\.\\d+)*)$/']);
+    assert.deepEqual(allowed(ignore('pip', '[">= 3"]')), ['<3']);
+    assert.deepEqual(allowed(ignore('docker', '[">=15"]')), [
+      '!/^v?(?:(?:1[6-9]|[2-8]\\d|9\\d|[1-9]\\d{2,})(?:\\.\\d+)*|15(?:\\.\\d+)*)(?:[-_+].*)?$/',
+    ]);
+    // Two entries that together cover every release stop version updates (security updates still come).
+    const all = ignore('bundler', '["> 1.329.0", "< 2"]');
+    assert.equal(
+      find(all, (p) => p.enabled === false && JSON.stringify(p.matchPackageNames) === '["x"]').length,
+      1,
     );
-    assert.deepEqual(
-      find(r, (p) => 'allowedVersions' in p).map((p) => p.allowedVersions),
-      ['!/(^v?0\\.13\\.17$|^v?1\\.)/'],
-    );
-    const range = conv(
-      `updates:\n${entry('    ignore:\n      - dependency-name: x\n        versions: [">= 2"]\n', 'npm')}`,
-    );
-    assert.deepEqual(
-      find(range, (p) => 'allowedVersions' in p).map((p) => p.allowedVersions),
-      ['< 2'],
-    );
-    const lost = conv(
-      `updates:\n${entry('    ignore:\n      - dependency-name: x\n        versions: [">= 2, < 3"]\n')}`,
-    );
-    assert.ok(
-      lost.losses.some((l) => l.path === 'updates[0].ignore[0].versions' && l.kind === 'unsupported'),
-    );
-    const docker = conv(
-      `updates:\n${entry('    ignore:\n      - dependency-name: postgres\n        versions: [">=15"]\n', 'docker')}`,
-    );
-    assert.match(
-      docker.losses.find((l) => l.path === 'updates[0].ignore[0].versions')!.message,
-      /only for npm/,
-    );
+    // An exact pre-release (goreleaser ignores v2.0.0-beta1) is kept as a literal in the regex.
+    assert.deepEqual(allowed(ignore('gomod', '["v2.0.0-beta1"]')), ['!/^v?(?:2\\.0\\.0-beta1)$/']);
+    const lost = ignore('npm', '["2.0.0-beta.1 || 2.0.0-rc.1", ">= 3"]');
+    assert.deepEqual(allowed(lost), ['<3.0.0']);
+    assert.match(lost.losses.find((l) => l.path === 'updates[0].ignore[0].versions')!.message, /pre-release/);
   });
 
   it('emits groups in reverse so the first Dependabot group wins, with exclusions', () => {

@@ -1,7 +1,7 @@
 // The pure core: Dependabot config text → Renovate config + comments + losses. No I/O.
 import { Builder, type Conversion, type PackageRule } from './builder.ts';
 import { ecosystemMap } from './ecosystems.ts';
-import { type Diagnostic, type Locate, parseDependabot } from './parse.ts';
+import { type Diagnostic, formatPath, type Locate, type Parsed, parseDependabot } from './parse.ts';
 import { directoryFiles, normaliseDirectory } from './patterns.ts';
 import { allowRules } from './rules/allow.ts';
 import { commitMessageRules } from './rules/commit-message.ts';
@@ -14,6 +14,7 @@ import { labelRules, usesDefaultLabels } from './rules/labels.ts';
 import { multiEcosystemRule } from './rules/multi-ecosystem-groups.ts';
 import { registryRules } from './rules/registries.ts';
 import { chooseTimezone, cronFor } from './rules/schedule.ts';
+import { securityGroupTemplate } from './rules/security-groups.ts';
 import { branchRules, planBranches } from './rules/target-branch.ts';
 import type { DependabotConfig, Schedule } from './schema.ts';
 
@@ -48,7 +49,25 @@ export const topLevelOrder = [
 export function convert(text: string, options: ConvertOptions = {}): ConvertResult {
   const parsed = parseDependabot(text);
   if (!parsed.ok) return parsed;
-  return { ok: true, ...convertConfig(parsed.config, options, parsed.locate) };
+  return { ok: true, ...convertParsed(parsed, options) };
+}
+
+/** Converts a parsed config; the keys the parser skipped as unknown are reported first. */
+export function convertParsed(parsed: Parsed & { ok: true }, options: ConvertOptions = {}): Conversion {
+  const conversion = convertConfig(parsed.config, options, parsed.locate);
+  const unknown = parsed.unknownKeys.map((k) => ({
+    path: formatPath(k.path),
+    line: k.line,
+    kind: 'unknown-key' as const,
+    message: k.message,
+  }));
+  const trimmed = parsed.trimmed.map((k) => ({
+    path: formatPath(k.path),
+    line: k.line,
+    kind: 'note' as const,
+    message: k.message,
+  }));
+  return { ...conversion, losses: [...unknown, ...trimmed, ...conversion.losses] };
 }
 
 export function convertConfig(
@@ -129,8 +148,16 @@ export function convertConfig(
     schedules.filter((x) => x.s),
     b,
   );
-  if (tz) b.set('timezone', tz, 'Dependabot schedule.timezone (Renovate has one per repository)');
-  if (uniform && crons[0]) b.set('schedule', [crons[0]], 'Dependabot schedule.interval/day/time');
+  const tzFrom = schedules.find((x) => x.s?.timezone === tz);
+  if (tz)
+    b.set(
+      'timezone',
+      tz,
+      'Dependabot schedule.timezone (Renovate has one per repository)',
+      tzFrom && [...tzFrom.path, 'timezone'],
+    );
+  if (uniform && crons[0])
+    b.set('schedule', [crons[0]], 'Dependabot schedule.interval/day/time', schedules[0]?.path);
 
   const ecosystemCount = new Set(cfg.updates.map((u) => u['package-ecosystem'])).size;
   if (entries.some((e) => usesDefaultLabels(e)))
@@ -224,6 +251,14 @@ export function convertConfig(
       );
   });
 
+  const securityGroups = securityGroupTemplate(b.securityGroups);
+  if (securityGroups)
+    b.set(
+      'vulnerabilityAlerts',
+      { enabled: true, groupName: securityGroups },
+      'security updates: `enabled: true` lets advisories override `enabled: false` rules; groupName keeps the security-update groups (a template: package rules cannot group vulnerability fixes)',
+      b.securityGroups[0]!.path,
+    );
   faithfulRules(b, managers);
   globalNotes(b, cfg);
   return b.build(topLevelOrder);

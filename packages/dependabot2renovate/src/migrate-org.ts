@@ -1,10 +1,11 @@
 // `migrate-org`: every checkout under a directory, one validator process for all outputs, a summary table
 // (or one JSON record per repository). Repositories already on Renovate or without Dependabot are skipped.
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { describeSkip, type Io, migrateOptions, validateText } from './cli-shared.ts';
 import { checkCoverage } from './coverage.ts';
 import { type Plan, planMigration } from './migrate.ts';
+import { formatRejection, locateRejections } from './rejections.ts';
 import { findRenovate } from './renovate-runtime.ts';
 import { writeAtomic } from './repo-io.ts';
 import { type MigrationReport, type OrgRow, reportJson, reportMarkdown, summaryTable } from './report.ts';
@@ -46,7 +47,12 @@ export async function migrateOrg(dir: string, o: Record<string, unknown>, io: Io
       writeAtomic(plan.outputFile, plan.json5);
       if (o.removeDependabot) rmSync(plan.dependabotFile);
     }
-    if (!valid) code = 1;
+    if (!valid && 'ok' in v) {
+      // Exit 3 says our output was rejected; invalid input elsewhere (1) still wins.
+      if (code !== 1) code = 3;
+      for (const r of locateRejections(plan.conversion, v.messages))
+        err(`${formatRejection(relative(process.cwd(), plan.dependabotFile), r)}\n`);
+    }
     const report: MigrationReport = {
       source: plan.dependabotFile,
       output: plan.outputFile,
@@ -67,7 +73,7 @@ export async function migrateOrg(dir: string, o: Record<string, unknown>, io: Io
       repo,
       status: !valid ? 'not written: validator failed' : o.dryRun ? 'converted (dry run)' : 'converted',
       rules: plan.conversion.config.packageRules?.length ?? 0,
-      losses: plan.conversion.losses.filter((l) => l.kind !== 'manual-step').length,
+      losses: plan.conversion.losses.filter((l) => l.kind !== 'manual-step' && l.kind !== 'note').length,
       validation: 'skipped' in v ? 'skipped' : v.ok ? 'passed' : 'FAILED',
       coverage: report.coverage ? `${report.coverage.missed.length} missed` : undefined,
     });

@@ -90,9 +90,54 @@ describe('parseDependabot', () => {
     assert.match(r.diagnostics[1]!.message, /did you mean `npm`/);
   });
 
-  it("rejects RebelToolbox/RebelEngine's real (historic) config: `groups` inside a multi-ecosystem group", () => {
+  it("reports RebelToolbox/RebelEngine's historic `groups` inside a multi-ecosystem group as misplaced, not fatal", () => {
     const url = new URL('../test/fixtures/invalid/RebelToolbox--RebelEngine.yml', import.meta.url);
-    assert.deepEqual(codes(readFileSync(url, 'utf8')), ['unknown-key@12:5']);
+    const r = parseDependabot(readFileSync(url, 'utf8'));
+    assert.ok(r.ok, JSON.stringify(r.ok ? '' : r.diagnostics));
+    assert.deepEqual(
+      r.unknownKeys.map((k) => [k.path.join('.'), k.line, k.column]),
+      [['multi-ecosystem-groups.weekly-updates.groups', 12, 5]],
+    );
+    assert.match(r.unknownKeys[0]!.message, /`groups` belongs under `updates`/);
+  });
+
+  it('skips and reports a key Dependabot may add tomorrow, with the nearest known key', () => {
+    const r = parseDependabot(
+      `${minimal}    pull-request-title-prefix: deps\n    schedule-jitter: 5m\nnotifications: { slack: x }\n`,
+    );
+    assert.ok(r.ok, JSON.stringify(r.ok ? '' : r.diagnostics));
+    assert.deepEqual(
+      r.unknownKeys.map((k) => k.path.join('.')).sort(),
+      ['notifications', 'updates.0.pull-request-title-prefix', 'updates.0.schedule-jitter'].sort(),
+    );
+    const jitter = r.unknownKeys.find((k) => k.path.at(-1) === 'schedule-jitter')!;
+    assert.match(jitter.message, /not converted/);
+    assert.match(jitter.message, /did you mean `schedule`/);
+    assert.equal(jitter.line, 8);
+  });
+
+  it('trims stray whitespace Dependabot tolerates (a timezone after a tab, a name with trailing spaces) and notes it', () => {
+    const r = parseDependabot(
+      `${minimal.replace('interval: daily', 'interval: daily\n      timezone: "\tEurope/Berlin"')}    ignore:\n      - dependency-name: "lodash  "\n    commit-message: { prefix: "deps " }\n`,
+    );
+    assert.ok(r.ok, JSON.stringify(r.ok ? '' : r.diagnostics));
+    const entry = r.config.updates[0]!;
+    assert.equal(entry.schedule?.timezone, 'Europe/Berlin');
+    assert.equal(entry.ignore?.[0]?.['dependency-name'], 'lodash');
+    assert.equal(entry['commit-message']?.prefix, 'deps ');
+    assert.deepEqual(
+      r.trimmed.map((t) => [t.path.join('.'), t.line]),
+      [
+        ['updates.0.schedule.timezone', 7],
+        ['updates.0.ignore.0.dependency-name', 9],
+      ],
+    );
+  });
+
+  it('keeps a close typo of a known key an error (one edit for short keys, two for longer)', () => {
+    assert.deepEqual(codes(`${minimal}    labls: [x]\n`), ['unknown-key@7:5']);
+    assert.deepEqual(codes(`${minimal}    open-pull-request-limt: 3\n`), ['unknown-key@7:5']);
+    assert.deepEqual(codes(`${minimal}    lab: [x]\n`), []);
   });
 
   it('requires exactly one of directory and directories', () => {

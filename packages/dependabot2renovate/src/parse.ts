@@ -3,7 +3,7 @@
 import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { DependabotConfig, keysUnder } from './schema.ts';
-import { suggest } from './suggest.ts';
+import { suggest, typoOf } from './suggest.ts';
 
 export type DiagnosticCode =
   | 'yaml-syntax'
@@ -23,8 +23,11 @@ export type Diagnostic = {
 
 export type Locate = (path: readonly (string | number)[]) => { line: number; column: number };
 
+/** A key this converter does not know and that is no typo of a known one: skipped, reported as a loss. */
+export type UnknownKey = { path: (string | number)[]; line: number; column: number; message: string };
+
 export type Parsed =
-  | { ok: true; config: DependabotConfig; locate: Locate }
+  | { ok: true; config: DependabotConfig; locate: Locate; unknownKeys: UnknownKey[]; trimmed: UnknownKey[] }
   | { ok: false; diagnostics: Diagnostic[] };
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -101,6 +104,7 @@ export function parseDependabot(text: string): Parsed {
       ],
     };
 
+  const trimmed = trimValues(data, [], locate);
   const diagnostics: Diagnostic[] = [];
   const version = (data as Record<string, unknown>).version;
   if (version !== undefined && String(version) !== '2')
@@ -111,11 +115,64 @@ export function parseDependabot(text: string): Parsed {
       message: `unsupported Dependabot config version ${JSON.stringify(version)}: only version 2 exists`,
     });
 
-  const result = DependabotConfig.safeParse(data);
+  // Keys that are no typo of a known key are taken out and reported; what remains is validated again.
+  const unknownKeys: UnknownKey[] = [];
+  let result = DependabotConfig.safeParse(data);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code !== 'unrecognized_keys') continue;
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      const known = knownKeys(path);
+      for (const key of issue.keys) {
+        if (typoOf(key, known)) continue;
+        const owner = valueAt(data, path) as Record<string, unknown>;
+        delete owner[key];
+        unknownKeys.push({
+          path: [...path, key],
+          ...keyPosition(path, key),
+          message: unknownKeyMessage(key, path, known),
+        });
+      }
+    }
+    if (unknownKeys.length) result = DependabotConfig.safeParse(data);
+  }
   if (!result.success)
     diagnostics.push(...result.error.issues.flatMap((i) => toDiagnostics(i, data, locate, keyPosition)));
   if (diagnostics.length > 0 || !result.success) return { ok: false, diagnostics };
-  return { ok: true, config: result.data, locate };
+  return { ok: true, config: result.data, locate, unknownKeys, trimmed };
+}
+
+// Stray whitespace around a value (a timezone after a tab, a name with trailing spaces) is what Dependabot
+// tolerates; it is trimmed here and noted. Commit-message prefixes keep theirs: a space there is deliberate.
+function trimValues(node: unknown, path: (string | number)[], locate: Locate): UnknownKey[] {
+  if (node === null || typeof node !== 'object') return [];
+  if (path.at(-1) === 'commit-message') return [];
+  const notes: UnknownKey[] = [];
+  const container = node as Record<string | number, unknown>;
+  for (const key of Object.keys(container)) {
+    const k = Array.isArray(node) ? Number(key) : key;
+    const value = container[k];
+    const here = [...path, k];
+    if (typeof value === 'string' && value.trim() !== value && value.trim() !== '') {
+      container[k] = value.trim();
+      notes.push({
+        path: here,
+        ...locate(here),
+        message: `${JSON.stringify(value)} is read as ${JSON.stringify(value.trim())} (surrounding whitespace removed, as Dependabot does)`,
+      });
+    } else notes.push(...trimValues(value, here, locate));
+  }
+  return notes;
+}
+
+function unknownKeyMessage(key: string, path: readonly (string | number)[], known: string[]): string {
+  const hint = suggest(key, known);
+  const elsewhere = Object.entries(keysUnder)
+    .filter(([, keys]) => keys.includes(key))
+    .map(([parent]) => (parent ? `\`${parent}\`` : 'the top level'));
+  return `unknown key \`${key}\` in ${formatPath(path)} is not converted (a Dependabot option newer than this converter?)${
+    elsewhere.length ? `; \`${key}\` belongs under ${elsewhere.join(', ')}` : ''
+  }${hint ? `; did you mean \`${hint}\`?` : ''}`;
 }
 
 type KeyPosition = (path: readonly (string | number)[], key: string) => { line: number; column: number };
@@ -136,8 +193,9 @@ function toDiagnostics(
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const input = valueAt(data, path);
   if (issue.code === 'unrecognized_keys') {
+    // Only typos of known keys are left here (parseDependabot took the others out).
     return issue.keys.map((key) => {
-      const hint = suggest(key, knownKeys(path));
+      const hint = typoOf(key, knownKeys(path));
       return {
         code: 'unknown-key' as const,
         path: formatPath([...path, key]),

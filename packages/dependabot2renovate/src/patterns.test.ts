@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { minimatch } from 'minimatch';
 import { ecosystemMap } from './ecosystems.ts';
-import { globToRegExp } from './glob.ts';
 import { directoryFiles, nameList, namePattern, normaliseDirectory } from './patterns.ts';
 
 // Dependabot's wildcard matcher: `*` is `.*`, case-insensitive (dependabot-core wildcard_matcher.rb).
@@ -20,7 +20,7 @@ const renovateMatch = (pattern: string, name: string) => {
   if (pattern === '*') return true;
   const re = /^\/(.*)\/(i?)$/.exec(pattern);
   if (re) return new RegExp(re[1]!, re[2]).test(name);
-  return new RegExp(globToRegExp(pattern).source, 'i').test(name);
+  return minimatch(name, pattern, { dot: true, nocase: true });
 };
 
 describe('namePattern', () => {

@@ -1,6 +1,6 @@
 // Which release branches are "active": the N newest branch names matching a glob, newest first, by the
 // numbers in their names (release-2.10 is newer than release-2.9).
-import { globToRegExp } from './glob.ts';
+import { globMatcher } from './glob.ts';
 
 const numbers = (name: string) => (name.match(/\d+/g) ?? []).map(Number);
 
@@ -15,12 +15,9 @@ export function compareVersionsDesc(a: string, b: string): number {
 }
 
 export function selectReleaseBranches(branches: readonly string[], pattern: string, keep: number): string[] {
-  const re = globToRegExp(pattern);
+  const matches = globMatcher(pattern);
   const names = new Set(
     branches.map((b) => b.replace(/^(refs\/heads\/|refs\/remotes\/[^/]+\/|origin\/)/, '')),
   );
-  return [...names]
-    .filter((b) => re.test(b))
-    .sort(compareVersionsDesc)
-    .slice(0, keep);
+  return [...names].filter(matches).sort(compareVersionsDesc).slice(0, keep);
 }

@@ -23,10 +23,12 @@ export type MigrationReport = {
 
 const kindTitle: Record<LossKind, string> = {
   unsupported: 'Not kept (no Renovate equivalent)',
+  'unknown-key': 'Unknown keys (not converted)',
   approximated: 'Approximated',
   broadened: 'Renovate covers more',
   'manual-step': 'Manual steps',
   ignored: 'Nothing to convert',
+  note: 'Notes',
 };
 
 export function reportJson(r: MigrationReport) {

@@ -224,6 +224,8 @@ export type UpdateEntry = z.infer<typeof UpdateEntry>;
 
 export const MultiEcosystemGroup = z.strictObject({
   schedule: Schedule,
+  // Not in the options reference, but in real files (and honoured by Dependabot): the group's PR limit.
+  'open-pull-requests-limit': z.number().int().min(0).optional(),
   labels: strList.optional(),
   assignees: strList.optional(),
   milestone: z.number().int().positive().optional(),

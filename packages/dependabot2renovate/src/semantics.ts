@@ -1,6 +1,7 @@
 // Behavioural comparison of Renovate configs, evaluated by Renovate's own package-rule code under Node 24
 // (scripts/renovate-semantics.mjs). I/O: spawns the runtime's node.
 import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import type { RenovateRuntime } from './renovate-runtime.ts';
 
 export type SampleDep = {
@@ -48,4 +49,25 @@ export function evaluate(rt: RenovateRuntime, jobs: Job[]): Record<string, Outco
   if (res.status !== 0)
     throw new Error(`renovate-semantics failed (${res.status}): ${res.stderr.slice(0, 2000)}`);
   return JSON.parse(res.stdout) as Record<string, Outcome[]>;
+}
+
+export type FilterJob = { versioning: string; allowedVersions?: string; current: string; versions: string[] };
+
+const filterScript = new URL('../scripts/renovate-versioning.mjs', import.meta.url).pathname;
+
+/**
+ * Which versions Renovate's own lookup filter keeps under each job's allowedVersions (one Node 24 process for
+ * all jobs). An entry is `{ error }` when Renovate rejects the allowedVersions for that versioning.
+ */
+export function renovateAllowed(rt: RenovateRuntime, jobs: FilterJob[]): (string[] | { error: string })[] {
+  const res = spawnSync(rt.node, [filterScript], {
+    input: JSON.stringify({ dist: dirname(rt.validator), jobs }),
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'fatal' },
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (res.status !== 0)
+    throw new Error(`renovate-versioning failed (${res.status}): ${res.stderr.slice(0, 2000)}`);
+  return JSON.parse(res.stdout) as (string[] | { error: string })[];
 }

@@ -57,3 +57,22 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   );
   return prefixed.length === 1 ? prefixed[0] : undefined;
 }
+
+/**
+ * The known key `word` is a slip of the keyboard for: at most one edit for short words, two for longer ones.
+ * Such a key is an error (the user meant the known key); anything further away may be a key Dependabot added
+ * after this converter was written.
+ */
+export function typoOf(word: string, candidates: readonly string[]): string | undefined {
+  const allowed = word.length <= 5 ? 1 : 2;
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= allowed ? best : undefined;
+}

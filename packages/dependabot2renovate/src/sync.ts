@@ -2,7 +2,7 @@
 // `baseBranches`) and in every `matchBaseBranches` list made only of release branches, leaving the rest of
 // the file untouched. This replaces scripts that sed one literal line (Antrea's
 // hack/update-renovate-baseBranches.sh, which breaks when the key or the list length changes).
-import { globToRegExp } from './glob.ts';
+import { globMatcher } from './glob.ts';
 import {
   applyEdits,
   formatStringArray,
@@ -24,14 +24,14 @@ export function syncReleaseBranches(text: string, pattern: string, releases: rea
   } catch (e) {
     return { ok: false, message: `cannot read the JSON5 file: ${(e as Error).message}` };
   }
-  const re = globToRegExp(pattern);
+  const matches = globMatcher(pattern);
   const key = get(root, 'baseBranchPatterns') ? 'baseBranchPatterns' : 'baseBranches';
   const list = get(root, key);
   const current = strings(list);
   if (list?.kind !== 'array' || !current)
     return { ok: false, message: 'no baseBranchPatterns (or baseBranches) list of strings at the top level' };
-  const kept = current.filter((b) => !re.test(b));
-  const before = current.filter((b) => re.test(b));
+  const kept = current.filter((b) => !matches(b));
+  const before = current.filter((b) => matches(b));
   const edits: { span: Span; text: string }[] = [];
   const next = [...kept, ...releases];
   if (next.join('\n') !== current.join('\n'))
@@ -41,7 +41,7 @@ export function syncReleaseBranches(text: string, pattern: string, releases: rea
   for (const rule of rules?.kind === 'array' ? rules.items : []) {
     const m = get(rule, 'matchBaseBranches');
     const names = strings(m);
-    if (m?.kind !== 'array' || !names?.length || !names.every((n) => re.test(n))) continue;
+    if (m?.kind !== 'array' || !names?.length || !names.every(matches)) continue;
     rulesUpdated++;
     if (names.join('\n') !== releases.join('\n'))
       edits.push({ span: m, text: formatStringArray(text, m, releases) });

@@ -13,7 +13,9 @@ import { evaluate, type Outcome, type SampleDep } from '../src/semantics.ts';
 import { samples } from './samples.ts';
 
 type Diff = { c: SampleDep; field: keyof Outcome; ours: unknown; theirs: unknown };
-type Reason = { id: string; why: string; applies: (d: Diff) => boolean };
+/** Context of one comparison: the group renames that keep every member (ours → theirs). */
+type Context = { renames: Map<string, string> };
+type Reason = { id: string; why: string; applies: (d: Diff, ctx: Context) => boolean };
 
 export const reasons: Reason[] = [
   {
@@ -24,7 +26,8 @@ export const reasons: Reason[] = [
   {
     id: 'group-renamed',
     why: 'same group members; Antrea gave the group a different name than the Dependabot group id',
-    applies: (d) => d.field === 'groupName' && typeof d.ours === 'string' && typeof d.theirs === 'string',
+    applies: (d, ctx) =>
+      d.field === 'groupName' && typeof d.ours === 'string' && ctx.renames.get(d.ours) === d.theirs,
   },
   {
     id: 'runner-updates-off',
@@ -108,6 +111,45 @@ const optionReasons: Record<string, string> = {
   postUpdateOptions: 'both tidy go.mod; the key is absent where there is no gomod',
 };
 
+/**
+ * Group names that differ only by name: every sample in our group A is in their group B and every sample in
+ * their B is in our A (among the updates both configs make).
+ */
+export function memberPreservingRenames(ours: Outcome[], theirs: Outcome[]): Map<string, string> {
+  const forward = new Map<string, Set<string | null>>();
+  const backward = new Map<string, Set<string | null>>();
+  ours.forEach((a, i) => {
+    const b = theirs[i]!;
+    if (!a.enabled || !b.enabled) return;
+    if (a.groupName !== null)
+      forward.set(a.groupName, (forward.get(a.groupName) ?? new Set()).add(b.groupName));
+    if (b.groupName !== null)
+      backward.set(b.groupName, (backward.get(b.groupName) ?? new Set()).add(a.groupName));
+  });
+  const renames = new Map<string, string>();
+  for (const [a, targets] of forward) {
+    const [b] = [...targets];
+    if (targets.size === 1 && typeof b === 'string' && b !== a) {
+      const sources = backward.get(b)!;
+      if (sources.size === 1 && sources.has(a)) renames.set(a, b);
+    }
+  }
+  return renames;
+}
+
+export function unexplained(cases: SampleDep[], ours: Outcome[], theirs: Outcome[]) {
+  const diffs = compare(cases, ours, theirs);
+  const ctx: Context = { renames: memberPreservingRenames(ours, theirs) };
+  const explains = (r: Reason, d: Diff) => r.applies(d, ctx);
+  return {
+    diffs,
+    unexplained: diffs.filter((d) => !reasons.some((r) => explains(r, d))),
+    used: reasons
+      .map((r) => ({ r, count: diffs.filter((d) => explains(r, d)).length }))
+      .filter((u) => u.count),
+  };
+}
+
 function compare(cases: SampleDep[], ours: Outcome[], theirs: Outcome[]): Diff[] {
   const diffs: Diff[] = [];
   cases.forEach((c, i) => {
@@ -158,10 +200,9 @@ describe("Antrea's real migration", () => {
   for (const p of prepared) {
     it(`${p.repo}: same behaviour as Antrea's merged config, except for listed reasons`, (t) => {
       assert.ok(rt, renovateMissing);
-      const diffs = compare(p.cases, results[`${p.repo}/ours`]!, results[`${p.repo}/theirs`]!);
-      const unexplained = diffs.filter((d) => !reasons.some((r) => r.applies(d)));
+      const verdict = unexplained(p.cases, results[`${p.repo}/ours`]!, results[`${p.repo}/theirs`]!);
       assert.deepEqual(
-        unexplained
+        verdict.unexplained
           .map(
             (d) =>
               `${d.field} ${d.c.manager} ${d.c.depName} ${d.c.depType} ${d.c.updateType} ${d.c.baseBranch}${d.c.vulnerable ? ' (advisory)' : ''} ${d.c.packageFile}: ours=${JSON.stringify(d.ours)} antrea=${JSON.stringify(d.theirs)}`,
@@ -169,12 +210,34 @@ describe("Antrea's real migration", () => {
           .slice(0, 20),
         [],
       );
-      const used = reasons.filter((r) => diffs.some((d) => r.applies(d)));
-      for (const r of used)
-        t.diagnostic(`${r.id} (${diffs.filter((d) => r.applies(d)).length} samples): ${r.why}`);
-      assert.deepEqual(used.map((r) => r.id).sort(), [...repos[p.repo]!].sort());
+      for (const { r, count } of verdict.used) t.diagnostic(`${r.id} (${count} samples): ${r.why}`);
+      assert.deepEqual(verdict.used.map((u) => u.r.id).sort(), [...repos[p.repo]!].sort());
     });
   }
+
+  it('a group-name difference counts as a rename only when the members are the same', () => {
+    const c = antreaCases[0]!;
+    const outcome = (groupName: string | null): Outcome => ({
+      extracted: true,
+      enabled: true,
+      groupName,
+      labels: [],
+      schedule: [],
+      minimumReleaseAge: null,
+    });
+    const cases = [c, c, c];
+    const ours = [outcome('prometheus'), outcome('prometheus'), outcome('k8s')];
+    const same = [outcome('Prometheus deps'), outcome('Prometheus deps'), outcome('K8s deps')];
+    assert.deepEqual(unexplained(cases, ours, same).unexplained, []);
+    // Their group splits ours, takes a dependency ours leaves alone, or merges two of ours: not a rename.
+    for (const theirs of [
+      [outcome('Prometheus deps'), outcome('Other'), outcome('K8s deps')],
+      [outcome('Prometheus deps'), outcome('Prometheus deps'), outcome('Prometheus deps')],
+    ])
+      assert.ok(unexplained(cases, ours, theirs).unexplained.some((d) => d.field === 'groupName'));
+    const extra = [outcome('prometheus'), outcome(null), outcome('k8s')];
+    assert.ok(unexplained(cases, extra, same).unexplained.some((d) => d.field === 'groupName'));
+  });
 
   it('every differing repository-wide option has a reason', () => {
     for (const p of prepared) {

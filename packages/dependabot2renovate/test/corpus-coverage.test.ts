@@ -91,6 +91,8 @@ const missingKeys: Record<string, string> = {
   'multi-ecosystem-groups.labels': perGroup,
   'multi-ecosystem-groups.milestone': perGroup,
   'multi-ecosystem-groups.pull-request-branch-name': perGroup,
+  'multi-ecosystem-groups.open-pull-requests-limit':
+    'issue 14 saw it in a real file (not in the options reference); the public file was not found again in the index',
   'updates.enable-beta-ecosystems': `${searched}; real configs set it at the top level`,
 };
 

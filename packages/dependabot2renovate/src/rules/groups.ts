@@ -4,6 +4,7 @@
 import { nameList } from '../patterns.ts';
 import type { Group } from '../schema.ts';
 import { type EntryContext, entryPath } from './context.ts';
+import { securityGroupCondition } from './security-groups.ts';
 
 export const groupSlug = (name: string) =>
   name
@@ -18,11 +19,10 @@ export function groupRules(ctx: EntryContext, sharedNames: ReadonlySet<string>):
   for (const [id, g] of groups as [string, Group][]) {
     const path = entryPath(ctx, 'groups', id);
     if (g['applies-to'] === 'security-updates') {
-      builder.loss(
-        path,
-        'unsupported',
-        'security-update groups: Renovate raises one PR per advisory (vulnerabilityAlerts has no per-group scope)',
-      );
+      const groupName = sharedNames.has(id)
+        ? `${id} (${entry['package-ecosystem']} ${entry.directory ?? entry.directories?.join(',')})`
+        : id;
+      builder.securityGroups.push({ condition: securityGroupCondition(ctx, g), name: groupName, path });
       continue;
     }
     const rule: Record<string, unknown> = { ...scope };

@@ -24,6 +24,23 @@ describe('multi-ecosystem-groups', () => {
     }
   });
 
+  it('accepts the group open-pull-requests-limit: 0 leaves the group to security updates, more changes nothing', () => {
+    const off = conv('    open-pull-requests-limit: 0\n');
+    assert.deepEqual(
+      groupRules(off).map((p) => p.enabled),
+      [false, false],
+    );
+    assert.deepEqual(
+      off.losses.filter((l) => l.path.startsWith('multi-ecosystem-groups')),
+      [],
+    );
+    const ten = conv('    open-pull-requests-limit: 10\n');
+    assert.deepEqual(
+      groupRules(ten).map((p) => p.enabled),
+      [undefined, undefined],
+    );
+  });
+
   it('reports group-level commit-message options it cannot keep', () => {
     const r = conv('    commit-message: { prefix: infra, prefix-development: dev, include: scope }\n');
     assert.deepEqual(

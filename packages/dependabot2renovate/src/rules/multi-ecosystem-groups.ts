@@ -28,6 +28,8 @@ export function multiEcosystemRule(ctx: EntryContext): void {
   };
   const cron = cronFor(group.schedule, ['multi-ecosystem-groups', id, 'schedule'], builder);
   if (cron) rule.schedule = [cron];
+  // The group is one PR, so any limit of 1 or more is met; 0 leaves the group to security updates only.
+  if (group['open-pull-requests-limit'] === 0) rule.enabled = false;
   if (group.labels?.length) rule.addLabels = group.labels;
   if (group.assignees?.length) rule.assignees = group.assignees;
   if (group.milestone !== undefined) rule.milestone = group.milestone;

@@ -77,6 +77,7 @@ export function registryRules(config: DependabotConfig, builder: Builder): void 
     'hostRules',
     hostRules,
     'from Dependabot registries; secrets live in the Renovate app settings',
+    ['registries'],
   );
   for (const s of [...secrets].sort())
     builder.loss(
