@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -35,6 +45,17 @@ export type TestCluster = {
    * watch from an older resourceVersion then fails with 410 Gone (when the apiserver's watch cache is off).
    */
   compactEtcd: () => Promise<void>;
+  /**
+   * Freezes a component with SIGSTOP: its connections stay open and every call to it hangs, as with a
+   * wedged or partitioned process. `resume` sends SIGCONT.
+   */
+  pause: (component: ControlPlaneComponent) => void;
+  resume: (component: ControlPlaneComponent) => void;
+  /**
+   * Kills a component (SIGKILL, connections reset) and starts it again with the same command line,
+   * environment and log; for the apiserver, resolves once it is ready again.
+   */
+  restart: (component: ControlPlaneComponent) => Promise<void>;
   /** Stops every process of the cluster and removes its directory; safe to call twice. */
   stop: () => Promise<void>;
 };
@@ -127,8 +148,26 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       throw new Error(describeFailure(workdir, name, created.output, 'kube-apiserver'));
     }
     await createNodes(rest, options.nodes ?? 1);
-    const compactEtcd = () => compact(join(workdir, 'clusters', name, 'kwok.yaml'));
-    return { name, kubeconfigPath, kubeConfig, rest, compactEtcd, stop };
+    const clusterDir = join(workdir, 'clusters', name);
+    const compactEtcd = () => compact(join(clusterDir, 'kwok.yaml'));
+    const send = (component: ControlPlaneComponent, signal: NodeJS.Signals) =>
+      process.kill(componentPid(workdir, component), signal);
+    const restart = async (component: ControlPlaneComponent) => {
+      await restartProcess(clusterDir, component, componentPid(workdir, component));
+      if (component === 'kube-apiserver' && !(await apiserverReady(rest, timeout * 1000)))
+        throw new Error(describeFailure(workdir, name, '', 'kube-apiserver'));
+    };
+    return {
+      name,
+      kubeconfigPath,
+      kubeConfig,
+      rest,
+      compactEtcd,
+      pause: (component) => send(component, 'SIGSTOP'),
+      resume: (component) => send(component, 'SIGCONT'),
+      restart,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -161,6 +200,33 @@ async function createNodes(rest: KubeRest, count: number): Promise<void> {
       throw new Error(`kwok: ${ready.length} of ${count} fake nodes became Ready in 30s`);
     await sleep(100);
   }
+}
+
+function componentPid(workdir: string, component: ControlPlaneComponent): number {
+  const found = readPids(workdir).find((entry) => entry.component === component);
+  if (!found) throw new Error(`test cluster: no pid file for ${component}`);
+  return found.pid;
+}
+
+/** Re-executes a process as it was started (argv, cwd, environment), after killing it; updates its pid file. */
+async function restartProcess(clusterDir: string, component: string, pid: number): Promise<void> {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const env = Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
+  const cwd = readlinkSync(`/proc/${pid}/cwd`);
+  process.kill(pid, 'SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (isRunning(pid) && Date.now() < deadline) await sleep(20);
+  const log = openSync(join(clusterDir, 'logs', `${component}.log`), 'a');
+  const [command = '', ...args] = argv;
+  const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  child.unref();
+  writeFileSync(join(clusterDir, 'pids', `${component}.pid`), `${child.pid}`);
 }
 
 /** Compacts etcd through its JSON gateway (etcd listens on loopback without TLS in kwokctl's binary runtime). */

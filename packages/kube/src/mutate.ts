@@ -92,13 +92,18 @@ export function createMergePatch(from: unknown, to: unknown): unknown {
   const patch: Record<string, unknown> = {};
   for (const key of new Set([...Object.keys(from), ...Object.keys(to)])) {
     if (!Object.hasOwn(to, key) || to[key] === undefined) {
-      if (from[key] !== undefined) patch[key] = null;
+      if (from[key] !== undefined) setOwn(patch, key, null);
       continue;
     }
     const change = createMergePatch(from[key], to[key]);
-    if (change !== undefined) patch[key] = change;
+    if (change !== undefined) setOwn(patch, key, change);
   }
   return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+/** Sets a key as an own property, so data keys such as `__proto__` stay data. */
+export function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>

@@ -27,6 +27,13 @@ const leadingAt = (candidate: Candidate): number | undefined => {
   return line ? Number(line.split(' ')[2]) : undefined;
 };
 
+/** When a candidate printed `kind` (LEADING or STOPPED) for the first time after `since`. */
+const eventAfter = (candidate: Candidate, kind: string, since: number): number | undefined =>
+  candidate.lines
+    .filter((l) => l.startsWith(kind))
+    .map((l) => Number(l.split(' ')[2]))
+    .find((at) => at >= since);
+
 describe('leader election on a Lease between two processes', () => {
   let cluster: TestCluster;
   const candidates: Candidate[] = [];
@@ -69,5 +76,44 @@ describe('leader election on a Lease between two processes', () => {
     console.log(`handover after SIGTERM: ${takeover - stoppedAt} ms`);
     assert.ok(takeover - stoppedAt < 2000, `graceful handover took ${takeover - stoppedAt} ms`);
     assert.ok(leader.lines.some((l) => l.startsWith('STOPPED')));
+  });
+
+  it('a leader whose API server hangs steps down within the renew deadline, before anyone else can lead', async () => {
+    const leader = candidates[2]!;
+    const standby = startCandidate(cluster.kubeconfigPath, 'fourth');
+    candidates.push(standby);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const frozenAt = Date.now();
+    cluster.pause('kube-apiserver');
+    let resumedAt = 0;
+    try {
+      const stepDown = await eventually(
+        'the leader steps down',
+        async () => eventAfter(leader, 'STOPPED', frozenAt),
+        10_000,
+      );
+      console.log(
+        `step-down under a hung apiserver: ${stepDown - frozenAt} ms after the freeze (renew deadline 3000 ms)`,
+      );
+      assert.ok(stepDown - frozenAt <= 3000 + 500, `stepped down ${stepDown - frozenAt} ms after the freeze`);
+      // Hung for longer than the lease, so the standby could take it if the leader had not let go.
+      await new Promise((resolve) => setTimeout(resolve, 5000 - (Date.now() - frozenAt)));
+    } finally {
+      cluster.resume('kube-apiserver');
+      resumedAt = Date.now();
+    }
+    const next = await eventually(
+      'a leader again',
+      async () => {
+        const times = [leader, standby]
+          .map((c) => eventAfter(c, 'LEADING', frozenAt))
+          .filter((t) => t !== undefined);
+        return times.length ? Math.min(...times) : undefined;
+      },
+      20_000,
+    );
+    console.log(`hand-over after the apiserver came back: ${next - resumedAt} ms`);
+    const stopped = eventAfter(leader, 'STOPPED', frozenAt) ?? Number.POSITIVE_INFINITY;
+    assert.ok(stopped < next, 'the old leader stopped before anyone led again');
   });
 });

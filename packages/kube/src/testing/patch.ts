@@ -1,6 +1,8 @@
 // The patch formats the fake API server accepts: JSON merge patch (RFC 7386, also used for server-side
 // apply, which the fake treats as a merge) and JSON patch (RFC 6902).
 
+import { setOwn } from '../mutate.ts';
+
 type Json = unknown;
 
 const isObject = (value: Json): value is Record<string, Json> =>
@@ -12,7 +14,7 @@ export function mergePatch(target: Json, patch: Json): Json {
   const result: Record<string, Json> = isObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
+    else setOwn(result, key, mergePatch(result[key], value));
   }
   return result;
 }
@@ -52,10 +54,10 @@ export function applyJsonPatch(document: Json, operations: JsonPatchOperation[])
         throw new Error(`${where}: test failed`);
     } else if (isObject(parent)) {
       const exists = Object.hasOwn(parent, last);
-      if (operation.op === 'add') parent[last] = structuredClone(operation.value);
+      if (operation.op === 'add') setOwn(parent, last, structuredClone(operation.value));
       else if (!exists) throw new Error(`${where}: path does not exist`);
       else if (operation.op === 'remove') delete parent[last];
-      else if (operation.op === 'replace') parent[last] = structuredClone(operation.value);
+      else if (operation.op === 'replace') setOwn(parent, last, structuredClone(operation.value));
       else if (JSON.stringify(parent[last]) !== JSON.stringify(operation.value))
         throw new Error(`${where}: test failed`);
     } else {
