@@ -42,6 +42,14 @@ describe('real Renovate runtime', () => {
     assert.match(verdicts[2]!.messages.join('\n'), /migration/i);
   });
 
+  it('reports a validator that cannot start on every file instead of crashing the process', async () => {
+    const file = join(dir, 'any.json5');
+    writeFileSync(file, '{}');
+    const verdicts = await validateFiles({ ...rt!, node: join(dir, 'no-such-node') }, [file]);
+    assert.equal(verdicts[0]?.ok, false);
+    assert.match(verdicts[0]?.messages.join('\n') ?? '', /validator did not start: spawn .*no-such-node ENOENT/);
+  });
+
   it('extracts a local checkout offline, honouring includePaths', async () => {
     const repo = join(dir, 'repo');
     mkdirSync(join(repo, 'sub'), { recursive: true });

@@ -136,7 +136,11 @@ export async function validateFiles(
     for (const v of verdicts.values()) {
       v.ok = false;
       v.messages.push(
-        res.timedOut ? 'validator timed out' : `validator exited ${res.code}: ${orphan.join('; ')}`,
+        res.timedOut
+          ? 'validator timed out'
+          : res.code === null
+            ? `validator did not start: ${res.stderr.trim()}`
+            : `validator exited ${res.code}: ${orphan.join('; ')}`,
       );
     }
   }

@@ -54,6 +54,21 @@ describe('kube plumbing under control-plane faults', () => {
     }
   }
 
+  it('the real apiserver sends the bookmarks a watch asks for, and ResourceClient.watch passes them on', async () => {
+    const configMaps = new ResourceClient<ConfigMap>(cluster.rest, builtin.configMap);
+    const listed = await configMaps.list('default');
+    const bookmarks: string[] = [];
+    await configMaps.watch(
+      'default',
+      { resourceVersion: listed.metadata.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 3 },
+      (event) => {
+        if (event.type === 'BOOKMARK') bookmarks.push(event.resourceVersion);
+      },
+    );
+    assert.ok(bookmarks.length > 0, 'at least one bookmark in 3 s');
+    assert.ok(bookmarks.every((rv) => Number(rv) >= Number(listed.metadata.resourceVersion)));
+  });
+
   it('an informer recovers when a frozen apiserver thaws, without waiting out its watch', async () => {
     const recovery = await recoveryAfter(async () => {
       cluster.pause('kube-apiserver');
