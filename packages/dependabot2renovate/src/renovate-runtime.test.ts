@@ -47,7 +47,10 @@ describe('real Renovate runtime', () => {
     writeFileSync(file, '{}');
     const verdicts = await validateFiles({ ...rt!, node: join(dir, 'no-such-node') }, [file]);
     assert.equal(verdicts[0]?.ok, false);
-    assert.match(verdicts[0]?.messages.join('\n') ?? '', /validator did not start: spawn .*no-such-node ENOENT/);
+    assert.match(
+      verdicts[0]?.messages.join('\n') ?? '',
+      /validator did not start: spawn .*no-such-node ENOENT/,
+    );
   });
 
   it('extracts a local checkout offline, honouring includePaths', async () => {

@@ -41,15 +41,7 @@ const aliases: Record<string, string> = {
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   const alias = aliases[word.toLowerCase()];
   if (alias && candidates.includes(alias)) return alias;
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
+  const { best, bestDistance } = nearest(word, candidates);
   if (best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3))) return best;
   // An abbreviation of exactly one candidate (npm-gh → npm-github).
   const prefixed = candidates.filter(
@@ -65,6 +57,12 @@ export function suggest(word: string, candidates: readonly string[]): string | u
  */
 export function typoOf(word: string, candidates: readonly string[]): string | undefined {
   const allowed = word.length <= 5 ? 1 : 2;
+  const { best, bestDistance } = nearest(word, candidates);
+  return bestDistance <= allowed ? best : undefined;
+}
+
+/** The candidate closest to `word` by case-insensitive edit distance (the first of equals). */
+function nearest(word: string, candidates: readonly string[]) {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
@@ -74,5 +72,5 @@ export function typoOf(word: string, candidates: readonly string[]): string | un
       bestDistance = d;
     }
   }
-  return bestDistance <= allowed ? best : undefined;
+  return { best, bestDistance };
 }

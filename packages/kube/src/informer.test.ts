@@ -7,6 +7,7 @@ import { type InvalidObject, ResourceClient, type ResourceType } from './resourc
 import type { KubeRest } from './rest.ts';
 import { sleep } from './sleep.ts';
 import { FakeApiServer } from './testing/fake-apiserver.ts';
+import { until } from './testing/until.ts';
 
 const gadgetType: ResourceType = {
   group: 'test.dev',
@@ -24,14 +25,6 @@ type Gadget = z.infer<typeof Gadget> & KubeObject;
 
 const gadget = (name: string, size: unknown) =>
   ({ metadata: { name, namespace: 'ns' }, spec: { size } }) as Gadget;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 describe('Informer under faults (fake API server)', () => {
   let fake: FakeApiServer;

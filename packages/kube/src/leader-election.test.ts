@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LeaderElector } from './leader-election.ts';
 import { sleep } from './sleep.ts';
 import { FakeApiServer } from './testing/fake-apiserver.ts';
+import { until } from './testing/until.ts';
 
 type Timeline = { started: number[]; stopped: number[]; errors: unknown[] };
 
@@ -20,14 +21,6 @@ function candidate(fake: FakeApiServer, identity: string, signal: AbortSignal) {
     onError: (error) => void timeline.errors.push(error),
   });
   return { timeline, running: elector.run(signal) };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 describe('LeaderElector under faults (fake API server)', () => {

@@ -1,1 +1,2 @@
 export * from './fake-apiserver.ts';
+export * from './until.ts';
