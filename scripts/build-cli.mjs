@@ -41,6 +41,7 @@ for (const dir of (process.argv.length > 2 ? process.argv.slice(2) : [process.cw
       js: `${nodeCheck(name)}\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);`,
     },
     legalComments: 'none',
+    minify: true,
     logLevel: 'warning',
   });
 }
