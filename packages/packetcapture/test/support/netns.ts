@@ -23,6 +23,11 @@ export function namespacesUnavailable(): string | undefined {
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 
+const QUIET = ['all', 'default'].flatMap((c) => [
+  `net.ipv6.conf.${c}.router_solicitations=0`,
+  `net.ipv6.conf.${c}.accept_dad=0`,
+]);
+
 export function createPair(): Pair {
   const tag = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
   const a = `pca${tag}`;
@@ -49,6 +54,11 @@ export function createPair(): Pair {
   try {
     ip('netns', 'add', a);
     ip('netns', 'add', b);
+    // Quiet links: no router solicitations or duplicate-address probes between the tests' own packets.
+    for (const ns of [a, b])
+      execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', ...QUIET], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
     ip('-n', a, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb', 'netns', b);
     for (const [ns, dev, side] of [
       [a, 'va', 'a'],
