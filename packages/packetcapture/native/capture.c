@@ -7,9 +7,10 @@
  * ring block into capture-file records (pcapng enhanced packet blocks or classic pcap records) and hands them
  * to JavaScript through a thread-safe function. The event loop never waits on the socket.
  *
- * Flow control: the thread holds at most `credits` undelivered batches; JavaScript returns a credit with
- * ack() once a batch is written. A slow writer therefore leaves blocks with the kernel, which then counts
- * drops, exactly like tcpdump blocked on write().
+ * Flow control: the thread hands a block back to the kernel as soon as its records are copied out, and
+ * keeps at most `queue_bytes` of records that JavaScript has not written yet (ack() reports each batch
+ * written). So a busy event loop costs memory, not packets, up to that bound; past it the thread waits,
+ * blocks stay with the kernel, and the kernel counts drops, as for tcpdump blocked on write().
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -42,7 +43,8 @@ enum end_reason { END_NONE = 0, END_STOPPED, END_COUNT, END_SIZE, END_ERROR };
 struct options {
   char ifname[IF_NAMESIZE];
   char netns[4096];
-  uint32_t snaplen, block_size, block_count, block_timeout_ms, credits;
+  uint32_t snaplen, block_size, block_count, block_timeout_ms;
+  uint64_t queue_bytes;
   int direction, promiscuous, format;
   uint64_t max_packets, max_bytes;
   struct sock_filter *program;
@@ -62,7 +64,7 @@ struct capture {
 
   pthread_mutex_t lock;
   pthread_cond_t credit_cond;
-  uint32_t credits;
+  uint64_t queued; /* bytes delivered to JavaScript and not yet acknowledged */
   int stop_requested, aborted, closed;
   uint64_t packets_written, bytes_written;
   uint64_t kernel_received, kernel_dropped;
@@ -299,12 +301,13 @@ static void deliver(struct capture *c, struct message *m) {
   }
 }
 
-/* Waits for a credit; returns 0 if the capture was aborted meanwhile. */
-static int take_credit(struct capture *c) {
+/* Waits until `bytes` more fit in the queue (an empty queue takes any batch); returns 0 if aborted meanwhile. */
+static int take_credit(struct capture *c, size_t bytes) {
   pthread_mutex_lock(&c->lock);
-  while (c->credits == 0 && !c->aborted) pthread_cond_wait(&c->credit_cond, &c->lock);
+  while (c->queued > 0 && c->queued + bytes > c->opt.queue_bytes && !c->aborted)
+    pthread_cond_wait(&c->credit_cond, &c->lock);
   int ok = !c->aborted;
-  if (ok) c->credits--;
+  if (ok) c->queued += bytes;
   pthread_mutex_unlock(&c->lock);
   return ok;
 }
@@ -376,7 +379,7 @@ static void *reader(void *arg) {
       free(out);
       continue;
     }
-    if (!take_credit(c)) {
+    if (!take_credit(c, used)) {
       free(out);
       break;
     }
@@ -561,7 +564,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   pthread_mutex_init(&c->lock, NULL);
   pthread_cond_init(&c->credit_cond, NULL);
   struct options *o = &c->opt;
-  uint32_t max_packets = 0, max_bytes_hi = 0, max_bytes_lo = 0;
+  uint32_t max_packets = 0, max_bytes_hi = 0, max_bytes_lo = 0, queue_bytes = 0;
   napi_value program_value;
   void *program_data = NULL;
   size_t program_bytes = 0;
@@ -570,7 +573,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
            get_uint(env, argv[0], "snaplen", &o->snaplen) && get_uint(env, argv[0], "blockSize", &o->block_size) &&
            get_uint(env, argv[0], "blockCount", &o->block_count) &&
            get_uint(env, argv[0], "blockTimeoutMs", &o->block_timeout_ms) &&
-           get_uint(env, argv[0], "credits", &o->credits) &&
+           get_uint(env, argv[0], "queueBytes", &queue_bytes) &&
            get_uint(env, argv[0], "direction", (uint32_t *)&o->direction) &&
            get_uint(env, argv[0], "promiscuous", (uint32_t *)&o->promiscuous) &&
            get_uint(env, argv[0], "format", (uint32_t *)&o->format) &&
@@ -580,7 +583,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
            napi_get_named_property(env, argv[0], "program", &program_value) == napi_ok &&
            napi_get_buffer_info(env, program_value, &program_data, &program_bytes) == napi_ok;
   if (!ok || program_bytes == 0 || program_bytes % 8 != 0 || program_bytes / 8 > BPF_MAXINSNS ||
-      o->block_count == 0 || o->block_size == 0 || o->credits == 0) {
+      o->block_count == 0 || o->block_size == 0 || queue_bytes == 0) {
     free(c);
     napi_throw_type_error(env, NULL, "open(): invalid options");
     return NULL;
@@ -590,7 +593,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   o->program_len = (uint32_t)(program_bytes / 8);
   o->program = malloc(program_bytes);
   memcpy(o->program, program_data, program_bytes);
-  c->credits = o->credits;
+  o->queue_bytes = queue_bytes;
 
   struct failure f = {0};
   if (o->netns[0]) {
@@ -647,11 +650,15 @@ static struct capture *unwrap(napi_env env, napi_callback_info info, napi_value 
   return data;
 }
 
+/* ack(handle, bytes): a batch of that many bytes is written. */
 static napi_value js_ack(napi_env env, napi_callback_info info) {
-  struct capture *c = unwrap(env, info, NULL);
+  napi_value bytes_value;
+  struct capture *c = unwrap(env, info, &bytes_value);
   if (!c) return NULL;
+  uint32_t bytes = 0;
+  napi_get_value_uint32(env, bytes_value, &bytes);
   pthread_mutex_lock(&c->lock);
-  if (c->credits < c->opt.credits) c->credits++;
+  c->queued = bytes > c->queued ? 0 : c->queued - bytes;
   pthread_cond_signal(&c->credit_cond);
   pthread_mutex_unlock(&c->lock);
   return NULL;

@@ -203,7 +203,7 @@ export class Capture {
           netns,
           snaplen,
           ...ring,
-          credits: 4,
+          queueBytes: Math.max(64 << 20, 2 * ring.blockSize),
           direction: options.direction === 'in' ? 1 : options.direction === 'out' ? 2 : 0,
           promiscuous: options.promiscuous ? 1 : 0,
           format: format === 'pcap' ? 1 : 0,
@@ -247,7 +247,7 @@ export class Capture {
           await this.sink.write(chunk);
           this.bytes += chunk.length;
           this.captured += n;
-          if (!this.finished) loadNative().ack(this.handle);
+          if (!this.finished) loadNative().ack(this.handle, chunk.length);
         } catch (e) {
           this.writeError = e as Error;
           void this.finish('error');

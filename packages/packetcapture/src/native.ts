@@ -17,7 +17,8 @@ export interface NativeOptions {
   blockSize: number;
   blockCount: number;
   blockTimeoutMs: number;
-  credits: number;
+  /** Bytes of records the reader may hand over before JavaScript has written them. */
+  queueBytes: number;
   direction: 0 | 1 | 2;
   promiscuous: 0 | 1;
   format: 0 | 1;
@@ -49,7 +50,7 @@ export type NativeHandle = { readonly [handleBrand]: true };
 
 export interface NativeAddon {
   open(options: NativeOptions, onEvent: NativeEvent): NativeHandle;
-  ack(handle: NativeHandle): void;
+  ack(handle: NativeHandle, bytes: number): void;
   stop(handle: NativeHandle): void;
   close(handle: NativeHandle): void;
   stats(handle: NativeHandle): NativeStats;

@@ -1,4 +1,4 @@
-// Reads the files this package writes (pcapng and nanosecond pcap, little-endian), for checks and the demo.
+// Reads little-endian pcapng and pcap (nanosecond, or microsecond as tcpdump -w writes), for checks and the demo.
 
 export interface CapturedPacket {
   /** Nanoseconds since the epoch. */
@@ -24,12 +24,13 @@ export function readCaptureFile(bytes: Uint8Array): CaptureFile {
   if (bytes.length < 24)
     throw new CaptureFileError(`file of ${bytes.length} bytes is too short for a header`);
   const magic = view.getUint32(0, true);
-  if (magic === 0xa1b23c4d) return readPcap(bytes, view);
+  if (magic === 0xa1b23c4d) return readPcap(bytes, view, 1n);
+  if (magic === 0xa1b2c3d4) return readPcap(bytes, view, 1000n);
   if (magic === 0x0a0d0d0a) return readPcapng(bytes, view);
   throw new CaptureFileError(`unknown magic 0x${magic.toString(16)}`);
 }
 
-function readPcap(bytes: Uint8Array, view: DataView): CaptureFile {
+function readPcap(bytes: Uint8Array, view: DataView, nsPerTick: bigint): CaptureFile {
   const file: CaptureFile = {
     format: 'pcap',
     snaplen: view.getUint32(16, true),
@@ -42,7 +43,8 @@ function readPcap(bytes: Uint8Array, view: DataView): CaptureFile {
     const caplen = view.getUint32(at + 8, true);
     if (at + 16 + caplen > bytes.length) throw new CaptureFileError(`record data cut at byte ${at}`);
     file.packets.push({
-      timestampNs: BigInt(view.getUint32(at, true)) * 1_000_000_000n + BigInt(view.getUint32(at + 4, true)),
+      timestampNs:
+        BigInt(view.getUint32(at, true)) * 1_000_000_000n + BigInt(view.getUint32(at + 4, true)) * nsPerTick,
       originalLength: view.getUint32(at + 12, true),
       data: bytes.slice(at + 16, at + 16 + caplen),
     });

@@ -1,6 +1,6 @@
 // Test-only: two network namespaces joined by a veth pair with IPv4 and IPv6 addresses, named uniquely per
 // call and removed by remove(). (This kernel has no 8021q module: VLAN-tagged frames are sent by inject.c.)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 export interface Pair {
@@ -11,6 +11,8 @@ export interface Pair {
   v6: { a: string; b: string };
   /** Runs a command inside a namespace; throws with its stderr if it fails. */
   exec(ns: string, args: string[], input?: string): string;
+  /** The same without blocking the event loop (captures in this process keep being served). */
+  execAsync(ns: string, args: string[], input?: string): Promise<string>;
   remove(): void;
 }
 
@@ -45,6 +47,18 @@ export function createPair(): Pair {
       });
       if (r.status !== 0) throw new Error(`${ns}: ${args.join(' ')}: ${r.stderr || r.error?.message}`);
       return r.stdout;
+    },
+    execAsync(ns, args, input) {
+      return new Promise((resolve, reject) => {
+        const child = execFile(
+          'ip',
+          ['netns', 'exec', ns, ...args],
+          { maxBuffer: 1 << 28 },
+          (e, stdout, stderr) =>
+            e ? reject(new Error(`${ns}: ${args.join(' ')}: ${stderr || e.message}`)) : resolve(stdout),
+        );
+        child.stdin?.end(input ?? '');
+      });
     },
     remove() {
       spawnSync('ip', ['netns', 'del', a]);
