@@ -5,7 +5,9 @@
  * receives nothing until it is bound, a drop-all filter is attached before the bind, the ring is drained, then
  * the real program is attached), and a reader thread that waits on the socket with poll(), turns each retired
  * ring block into capture-file records (pcapng enhanced packet blocks or classic pcap records) and hands them
- * to JavaScript through a thread-safe function. The event loop never waits on the socket.
+ * to the output: written straight to a file descriptor (a file or stdout) by the thread itself, or handed to
+ * JavaScript through a thread-safe function when JavaScript wants the records (the text printer). The event
+ * loop never waits on the socket, and with a descriptor it never touches a packet.
  *
  * Flow control: the thread hands a block back to the kernel as soon as its records are copied out, and
  * keeps at most `queue_bytes` of records that JavaScript has not written yet (ack() reports each batch
@@ -38,14 +40,14 @@
 
 enum format { FORMAT_PCAPNG = 0, FORMAT_PCAP = 1 };
 enum direction { DIRECTION_INOUT = 0, DIRECTION_IN = 1, DIRECTION_OUT = 2 };
-enum end_reason { END_NONE = 0, END_STOPPED, END_COUNT, END_SIZE, END_ERROR };
+enum end_reason { END_NONE = 0, END_STOPPED, END_COUNT, END_SIZE, END_ERROR, END_OUTPUT };
 
 struct options {
   char ifname[IF_NAMESIZE];
   char netns[4096];
   uint32_t snaplen, block_size, block_count, block_timeout_ms;
   uint64_t queue_bytes;
-  int direction, promiscuous, format;
+  int direction, promiscuous, format, output_fd;
   uint64_t max_packets, max_bytes;
   struct sock_filter *program;
   uint32_t program_len;
@@ -56,6 +58,7 @@ struct capture {
   int fd, wake_fd, ifindex, hardware_type, loopback;
   uint8_t *ring;
   size_t ring_size;
+  uint8_t *write_buffer; /* reused for every block when the thread writes to output_fd itself */
   uint32_t next_block;
 
   pthread_t thread;
@@ -294,6 +297,29 @@ static size_t write_record(struct capture *c, uint8_t *out, struct tpacket3_hdr 
   return total;
 }
 
+/* write() until done; a non-blocking descriptor (a pipe Node set up) is waited on with poll(). */
+static int write_all(struct capture *c, const uint8_t *data, size_t length) {
+  while (length > 0) {
+    ssize_t n = write(c->opt.output_fd, data, length);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        struct pollfd fds[2] = {{.fd = c->opt.output_fd, .events = POLLOUT}, {.fd = c->wake_fd, .events = POLLIN}};
+        poll(fds, 2, 1000);
+        pthread_mutex_lock(&c->lock);
+        int aborted = c->aborted;
+        pthread_mutex_unlock(&c->lock);
+        if (aborted) return ECANCELED;
+        continue;
+      }
+      return errno;
+    }
+    data += n;
+    length -= (size_t)n;
+  }
+  return 0;
+}
+
 static void deliver(struct capture *c, struct message *m) {
   if (napi_call_threadsafe_function(c->tsfn, m, napi_tsfn_nonblocking) != napi_ok) {
     free(m->data);
@@ -346,7 +372,9 @@ static void *reader(void *arg) {
       }
       continue;
     }
-    uint8_t *out = malloc(c->opt.block_size + 64);
+    /* Records are smaller than their ring entries (28-byte header + 4-byte VLAN tag + padding against a
+     * 48-byte tpacket3_hdr + sockaddr_ll), so the bytes the block uses bound them. */
+    uint8_t *out = c->write_buffer ? c->write_buffer : malloc(block->hdr.bh1.blk_len + 64);
     if (!out) {
       reason = END_ERROR;
       error = ENOMEM;
@@ -375,6 +403,15 @@ static void *reader(void *arg) {
     }
     release_block(block);
     c->next_block = (c->next_block + 1) % c->opt.block_count;
+    if (c->write_buffer) {
+      int e = used ? write_all(c, out, used) : 0;
+      if (e == ECANCELED) break;
+      if (e != 0) {
+        reason = END_OUTPUT;
+        error = e;
+      }
+      continue;
+    }
     if (packets == 0) {
       free(out);
       continue;
@@ -426,6 +463,7 @@ static const char *reason_name(int reason) {
     case END_COUNT: return "count";
     case END_SIZE: return "size";
     case END_ERROR: return "error";
+    case END_OUTPUT: return "output";
     default: return "stopped";
   }
 }
@@ -495,6 +533,8 @@ static void shut(struct capture *c) {
     c->thread_joined = 1;
   }
   read_kernel_stats(c);
+  free(c->write_buffer);
+  c->write_buffer = NULL;
   if (c->ring) munmap(c->ring, c->ring_size);
   c->ring = NULL;
   if (c->fd >= 0) close(c->fd);
@@ -520,6 +560,12 @@ static int get_uint(napi_env env, napi_value obj, const char *key, uint32_t *out
   napi_value v;
   if (napi_get_named_property(env, obj, key, &v) != napi_ok) return 0;
   return napi_get_value_uint32(env, v, out) == napi_ok;
+}
+
+static int get_int(napi_env env, napi_value obj, const char *key, int32_t *out) {
+  napi_value v;
+  if (napi_get_named_property(env, obj, key, &v) != napi_ok) return 0;
+  return napi_get_value_int32(env, v, out) == napi_ok;
 }
 
 static int get_string(napi_env env, napi_value obj, const char *key, char *out, size_t size) {
@@ -577,6 +623,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
            get_uint(env, argv[0], "direction", (uint32_t *)&o->direction) &&
            get_uint(env, argv[0], "promiscuous", (uint32_t *)&o->promiscuous) &&
            get_uint(env, argv[0], "format", (uint32_t *)&o->format) &&
+           get_int(env, argv[0], "outputFd", &o->output_fd) &&
            get_uint(env, argv[0], "maxPackets", &max_packets) &&
            get_uint(env, argv[0], "maxBytesHigh", &max_bytes_hi) &&
            get_uint(env, argv[0], "maxBytesLow", &max_bytes_lo) &&
@@ -603,6 +650,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     else pthread_join(t, NULL);
   } else {
     open_socket(c, &f);
+  }
+  if (f.error == 0 && o->output_fd >= 0) {
+    c->write_buffer = malloc(o->block_size + 64);
+    if (!c->write_buffer) fail(&f, ENOMEM, "the %s buffer", "write");
   }
   if (f.error == 0) {
     c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -698,6 +749,8 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, obj, "dropped", v));
   CHECK(napi_create_double(env, (double)c->packets_written, &v));
   CHECK(napi_set_named_property(env, obj, "written", v));
+  CHECK(napi_create_double(env, (double)c->bytes_written, &v));
+  CHECK(napi_set_named_property(env, obj, "bytes", v));
   return obj;
 }
 

@@ -1,6 +1,7 @@
 // The capture engine: opens the native capture, writes the file framing around the records the reader
 // thread produces, applies the stop conditions, and reports what the kernel counted.
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { type RawInstruction, validate } from '@harbormaster/bpf';
 import { type FileFormat, fileHeader, fileTrailer, INTERFACE_STATISTICS_LENGTH } from './formats.ts';
 import { type EndReason, loadNative, type NativeHandle } from './native.ts';
@@ -207,6 +208,7 @@ export class Capture {
           direction: options.direction === 'in' ? 1 : options.direction === 'out' ? 2 : 0,
           promiscuous: options.promiscuous ? 1 : 0,
           format: format === 'pcap' ? 1 : 0,
+          outputFd: sink.fd ?? -1,
           maxPackets: options.maxPackets ?? 0,
           maxBytesHigh: Math.floor(recordBudget / 2 ** 32),
           maxBytesLow: recordBudget % 2 ** 32,
@@ -256,11 +258,16 @@ export class Capture {
       return;
     }
     const reason = payload as EndReason;
+    if (reason === 'output') {
+      const code = Object.entries(osConstants.errno).find(([, v]) => v === n)?.[0];
+      const cause = Object.assign(new Error(text ?? `errno ${n}`), { code }) as NodeJS.ErrnoException;
+      this.writeError = this.sink.failed?.(cause) ?? cause;
+    }
     const error =
       reason === 'error' ? `capture on ${this.options.interface} failed: ${text ?? `errno ${n}`}` : undefined;
-    this.writes = this.writes.then(() =>
-      this.finish(reason === 'stopped' ? (this.requested ?? 'stopped') : reason, error),
-    );
+    const stoppedBy: StopReason =
+      reason === 'stopped' ? (this.requested ?? 'stopped') : reason === 'output' ? 'error' : reason;
+    this.writes = this.writes.then(() => this.finish(stoppedBy, error));
   }
 
   private async finish(stoppedBy: StopReason, nativeError?: string): Promise<void> {
@@ -270,6 +277,11 @@ export class Capture {
     const native = loadNative();
     native.close(this.handle);
     const kernel = native.stats(this.handle);
+    if (this.sink.fd !== undefined) {
+      // The reader thread wrote the records itself.
+      this.captured = kernel.written;
+      this.bytes += kernel.bytes;
+    }
     let error = nativeError;
     if (this.writeError) {
       error = this.writeError.message;

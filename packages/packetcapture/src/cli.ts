@@ -29,7 +29,7 @@ interface CaptureFlags {
   program?: string;
   promiscuous?: boolean;
   bufferSize: string;
-  blockSize: string;
+  blockSize?: string;
   blockTimeout: string;
   output: 'text' | 'json' | 'yaml';
 }
@@ -104,9 +104,12 @@ async function runCapture(words: string[], flags: CaptureFlags, io: Io): Promise
   const timeoutMs = flags.timeout === undefined ? undefined : seconds('--timeout', flags.timeout);
   const maxFileSize =
     flags.maxFileSize === undefined ? undefined : byteSize('--max-file-size', flags.maxFileSize);
-  const blockSize = byteSize('--block-size', flags.blockSize);
+  const bufferBytes = integer('-B', flags.bufferSize, 4, 1 << 22, 'a buffer size in KiB') * 1024;
+  // Default blocks: 1 MiB, or smaller so that the buffer holds at least four of them.
+  let blockSize = 1 << 20;
+  while (blockSize > 4096 && blockSize * 4 > bufferBytes) blockSize /= 2;
+  if (flags.blockSize !== undefined) blockSize = byteSize('--block-size', flags.blockSize);
   if (blockSize % 4096 !== 0) throw new UsageError(`--block-size: ${blockSize} is not a multiple of 4096`);
-  const bufferBytes = integer('-B', flags.bufferSize, 1, 1 << 22, 'a buffer size in KiB') * 1024;
   const blockTimeoutMs = integer('--block-timeout', flags.blockTimeout, 1, 60000, 'milliseconds');
   if (maxFileSize !== undefined && flags.w === undefined)
     throw new UsageError('--max-file-size needs -w FILE');
@@ -127,7 +130,7 @@ async function runCapture(words: string[], flags: CaptureFlags, io: Io): Promise
   let sink: Sink;
   try {
     sink = toStdout
-      ? streamSink(io.stdout)
+      ? streamSink(io.stdout, 'stdout', io.stdout === process.stdout ? 1 : undefined)
       : flags.w === undefined
         ? textSink(io.stdout)
         : await fileSink(flags.w);
@@ -153,7 +156,7 @@ async function runCapture(words: string[], flags: CaptureFlags, io: Io): Promise
         maxPackets,
         maxFileSize,
         timeoutMs,
-        ring: { blockSize, blockCount: Math.max(2, Math.ceil(bufferBytes / blockSize)), blockTimeoutMs },
+        ring: { blockSize, blockCount: Math.max(2, Math.floor(bufferBytes / blockSize)), blockTimeoutMs },
       },
       sink,
     );
@@ -208,7 +211,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('--program <file>', 'filter: a cBPF program (tcpdump -d, -dd or -ddd output)')
     .option('--promiscuous', 'put the interface in promiscuous mode')
     .option('-B, --buffer-size <KiB>', 'ring buffer size in KiB', '4096')
-    .option('--block-size <bytes>', 'ring block size (a multiple of 4096)', '1M')
+    .option(
+      '--block-size <bytes>',
+      'ring block size, a multiple of 4096 (default 1M, less if -B holds fewer than 4)',
+    )
     .option('--block-timeout <ms>', 'hand over a partly filled block after this long', '100')
     .addOption(
       new Option('-o, --output <format>', 'summary format').choices(['text', 'json', 'yaml']).default('text'),

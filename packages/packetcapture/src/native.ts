@@ -22,6 +22,8 @@ export interface NativeOptions {
   direction: 0 | 1 | 2;
   promiscuous: 0 | 1;
   format: 0 | 1;
+  /** The reader thread writes the records to this descriptor itself; -1 hands them to onEvent instead. */
+  outputFd: number;
   maxPackets: number;
   maxBytesHigh: number;
   maxBytesLow: number;
@@ -29,7 +31,8 @@ export interface NativeOptions {
   program: Buffer;
 }
 
-export type EndReason = 'stopped' | 'count' | 'size' | 'error';
+/** `error`: the socket failed; `output`: writing to outputFd failed (errno in the end event). */
+export type EndReason = 'stopped' | 'count' | 'size' | 'error' | 'output';
 
 /** Batch: (false, records, packets). End: (true, reason, errno, error text). */
 export type NativeEvent = (
@@ -42,7 +45,9 @@ export type NativeEvent = (
 export interface NativeStats {
   received: number;
   dropped: number;
+  /** Packets and record bytes the reader produced. */
   written: number;
+  bytes: number;
 }
 
 declare const handleBrand: unique symbol;

@@ -8,6 +8,10 @@ import type { Writable } from 'node:stream';
 export interface Sink {
   /** For messages: the file name or "stdout". */
   readonly name: string;
+  /** A descriptor the capture's reader thread may write records to directly (files and stdout). */
+  readonly fd?: number;
+  /** Reports a failure of a direct write to `fd` in the terms write() would use. */
+  failed?(cause: NodeJS.ErrnoException): OutputError;
   write(chunk: Uint8Array): Promise<void>;
   /** The output is complete: flush, close and (for files) rename into place. */
   commit(): Promise<void>;
@@ -80,6 +84,8 @@ export async function fileSink(path: string): Promise<Sink> {
   };
   return {
     name: path,
+    fd: handle.fd,
+    failed: (cause) => new OutputError(path, cause),
     async write(chunk) {
       try {
         await writeAll(handle, chunk);
@@ -103,8 +109,11 @@ export async function fileSink(path: string): Promise<Sink> {
   };
 }
 
-/** Streams to a writable (stdout for `-w -`); a write error such as EPIPE fails the capture. */
-export function streamSink(stream: Writable, name = 'stdout'): Sink {
+/**
+ * Streams to a writable (stdout for `-w -`); a write error such as EPIPE fails the capture. With `fd` (1 for
+ * process.stdout) the reader thread writes the records there itself, after the header went through `stream`.
+ */
+export function streamSink(stream: Writable, name = 'stdout', fd?: number): Sink {
   let failure: NodeJS.ErrnoException | undefined;
   const onError = (e: NodeJS.ErrnoException) => {
     failure ??= e;
@@ -112,6 +121,11 @@ export function streamSink(stream: Writable, name = 'stdout'): Sink {
   stream.on('error', onError);
   return {
     name,
+    fd,
+    failed: (cause) => {
+      failure ??= cause;
+      return new OutputError(name, cause);
+    },
     write(chunk) {
       if (failure) return Promise.reject(new OutputError(name, failure));
       return new Promise((resolve, reject) => {

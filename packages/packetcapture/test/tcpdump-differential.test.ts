@@ -82,6 +82,7 @@ interface Side {
   filter: string;
   ours: Capture;
   tcpdump: ChildProcess;
+  tcpdumpStderr: () => string;
   ourFile: string;
   theirFile: string;
 }
@@ -108,7 +109,7 @@ describe('same packets as tcpdump -w on live traffic', {
         const ourFile = join(dir, `ours-${i}.pcapng`);
         const tcpdump = spawn(
           'ip',
-          ['netns', 'exec', pair.b, 'tcpdump', '-i', 'vb', '-B', '256', '-w', theirFile, filter],
+          ['netns', 'exec', pair.b, 'tcpdump', '-i', 'vb', '-B', '2048', '-w', theirFile, filter],
           {
             stdio: ['ignore', 'ignore', 'pipe'],
           },
@@ -132,7 +133,7 @@ describe('same packets as tcpdump -w on live traffic', {
           },
           await fileSink(ourFile),
         );
-        sides.push({ filter, ours, tcpdump, ourFile, theirFile });
+        sides.push({ filter, ours, tcpdump, tcpdumpStderr: () => stderr, ourFile, theirFile });
       }),
     );
     await sendMix(pair);
@@ -160,6 +161,8 @@ describe('same packets as tcpdump -w on live traffic', {
     for (const s of sides) {
       const summary = await s.ours.done;
       assert.equal(summary.droppedByKernel, 0, s.filter);
+      // A comparison only holds if tcpdump saw everything too.
+      assert.match(s.tcpdumpStderr(), /^0 packets dropped by kernel$/m, `tcpdump '${s.filter}'`);
       const ours = hexes(s.ourFile);
       const theirs = hexes(s.theirFile);
       if (JSON.stringify(ours) !== JSON.stringify(theirs))
