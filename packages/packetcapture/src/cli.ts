@@ -105,9 +105,12 @@ async function runCapture(words: string[], flags: CaptureFlags, io: Io): Promise
   const maxFileSize =
     flags.maxFileSize === undefined ? undefined : byteSize('--max-file-size', flags.maxFileSize);
   const bufferBytes = integer('-B', flags.bufferSize, 4, 1 << 22, 'a buffer size in KiB') * 1024;
-  // Default blocks: 1 MiB, or smaller so that the buffer holds at least four of them.
+  // Default blocks: 1 MiB, or smaller so that the buffer holds four of them, but never below what the
+  // largest packet needs (a 64 KiB GSO frame, its tag and the ring's headers): the kernel cuts a frame to
+  // its block.
+  const largest = Math.min(snaplen, 65535 + 18) + 256;
   let blockSize = 1 << 20;
-  while (blockSize > 4096 && blockSize * 4 > bufferBytes) blockSize /= 2;
+  while (blockSize / 2 >= largest && blockSize * 4 > bufferBytes) blockSize /= 2;
   if (flags.blockSize !== undefined) blockSize = byteSize('--block-size', flags.blockSize);
   if (blockSize % 4096 !== 0) throw new UsageError(`--block-size: ${blockSize} is not a multiple of 4096`);
   const blockTimeoutMs = integer('--block-timeout', flags.blockTimeout, 1, 60000, 'milliseconds');
