@@ -116,6 +116,11 @@ describe('capture engine on a veth pair', { skip }, () => {
     for (const p of read.packets) assert.notEqual(run(filter, { data: p.data }).value, 0);
     assert.equal(summary.captured, read.packets.length);
     assert.equal(summary.droppedByKernel, 0);
+    assert.deepEqual(capture.stats(), {
+      captured: summary.captured,
+      receivedByFilter: summary.receivedByFilter,
+      droppedByKernel: 0,
+    });
   });
 
   test('stops at the file size with a complete file no larger than the limit', async () => {

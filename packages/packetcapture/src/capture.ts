@@ -234,9 +234,13 @@ export class Capture {
 
   /** Live counters: what the kernel passed and dropped so far, what was written. */
   stats(): { captured: number; receivedByFilter: number; droppedByKernel: number } {
-    if (this.finished) return { captured: this.captured, receivedByFilter: 0, droppedByKernel: 0 };
+    // After the end the native side keeps the final totals (the socket is closed, nothing is read again).
     const s = loadNative().stats(this.handle);
-    return { captured: this.captured, receivedByFilter: s.received, droppedByKernel: s.dropped };
+    return {
+      captured: this.sink.fd !== undefined ? s.written : this.captured,
+      receivedByFilter: s.received,
+      droppedByKernel: s.dropped,
+    };
   }
 
   private onEvent(end: boolean, payload: Buffer | EndReason, n: number, text: string | undefined): void {

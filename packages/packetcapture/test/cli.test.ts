@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
 import { readCaptureFile } from '../src/read.ts';
 import { runCli, startCli } from './support/cli.ts';
 import { createPair, namespacesUnavailable, type Pair } from './support/netns.ts';
@@ -134,17 +135,20 @@ describe('packetcapture capture', { skip: namespacesUnavailable(), timeout: 120_
     assert.ok(summary.durationMs >= 1400);
   });
 
-  test('--max-file-size stops before the limit, file complete', async () => {
+  test('--max-file-size stops before the limit, file complete; -o yaml summary', async () => {
     const file = join(dir, 'size.pcapng');
-    const run = startCli(['capture', ...common(), '--max-file-size', '1K', '-w', file, 'icmp']);
+    const run = startCli(['capture', ...common(), '--max-file-size', '1K', '-w', file, '-o', 'yaml', 'icmp']);
     await run.listening;
     ping(10);
     const r = await run.finished;
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /stopped: the file size limit/);
+    const summary = parse(r.stdout);
+    assert.equal(summary.stoppedBy, 'size');
     const size = readFileSync(file).length;
+    assert.equal(summary.bytes, size);
     assert.ok(size <= 1024 && size > 1024 - 130, `size ${size}`);
-    assert.equal(tsharkCount(file), readCaptureFile(readFileSync(file)).packets.length);
+    assert.equal(tsharkCount(file), summary.captured);
+    assert.equal(readCaptureFile(readFileSync(file)).packets.length, summary.captured);
   });
 
   test('a spec and a -ddd program capture like the expression they stand for', async () => {

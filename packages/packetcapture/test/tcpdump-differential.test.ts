@@ -10,6 +10,7 @@ import { compileFilter } from '@harbormaster/bpf';
 import { Capture } from '../src/capture.ts';
 import { readCaptureFile } from '../src/read.ts';
 import { fileSink } from '../src/sink.ts';
+import { type Running, startCli } from './support/cli.ts';
 import { createPair, namespacesUnavailable, type Pair } from './support/netns.ts';
 import { sendMix } from './support/traffic.ts';
 
@@ -78,6 +79,18 @@ export const FILTERS = [
   'tcp and (port 80 or port 443)',
 ];
 
+// These also run through the real `packetcapture capture` bin (one process each) in the same traffic.
+const CLI_FILTERS = [
+  '',
+  'ip6',
+  'tcp port 8080',
+  'icmp[icmptype] == icmp-unreach',
+  'ip6 protochain 17',
+  'ip[6:2] & 0x1fff != 0',
+  'not ip and not ip6',
+  'portrange 1000-2000',
+];
+
 interface Side {
   filter: string;
   ours: Capture;
@@ -97,6 +110,7 @@ describe('same packets as tcpdump -w on live traffic', {
   let pair: Pair;
   let dir: string;
   const sides: Side[] = [];
+  const commands: { filter: string; file: string; run: Running }[] = [];
   before(async () => {
     pair = createPair();
     dir = mkdtempSync(join(tmpdir(), 'packetcapture-diff-'));
@@ -136,6 +150,23 @@ describe('same packets as tcpdump -w on live traffic', {
         sides.push({ filter, ours, tcpdump, tcpdumpStderr: () => stderr, ourFile, theirFile });
       }),
     );
+    for (const filter of CLI_FILTERS) {
+      const file = join(dir, `cli-${commands.length}.pcapng`);
+      const run = startCli([
+        'capture',
+        '--netns',
+        pair.b,
+        '-i',
+        'vb',
+        '--block-timeout',
+        '20',
+        '-w',
+        file,
+        filter,
+      ]);
+      commands.push({ filter, file, run });
+    }
+    await Promise.all(commands.map((c) => c.run.listening));
     await sendMix(pair);
     // tcpdump hands a ring block over after its 1 s timeout; let every block be retired before stopping.
     await new Promise((r) => setTimeout(r, 1300));
@@ -147,9 +178,12 @@ describe('same packets as tcpdump -w on live traffic', {
         await Promise.all([exited, s.ours.done]);
       }),
     );
+    for (const c of commands) c.run.child.kill('SIGINT');
+    await Promise.all(commands.map((c) => c.run.finished));
   });
   after(() => {
     for (const s of sides) s.tcpdump.kill('SIGKILL');
+    for (const c of commands) c.run.child.kill('SIGKILL');
     pair?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -174,6 +208,17 @@ describe('same packets as tcpdump -w on live traffic', {
     assert.deepEqual(differing, []);
     // The traffic exercises the filters: all but a few match something.
     assert.ok(nonEmpty >= FILTERS.length - 2, `only ${nonEmpty} filters matched any packet`);
+  });
+
+  test(`the packetcapture command, ${CLI_FILTERS.length} of the filters: the same frames as tcpdump`, async () => {
+    for (const c of commands) {
+      const r = await c.run.finished;
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /^0 packets dropped by kernel$/m);
+      const theirs = sides.find((s) => s.filter === c.filter);
+      assert.ok(theirs);
+      assert.deepEqual(hexes(c.file), hexes(theirs.theirFile), `'${c.filter}'`);
+    }
   });
 
   test('every file we wrote is read by capinfos with the counts we reported', async () => {
