@@ -271,6 +271,36 @@ describe('packetcapture capture', { skip: namespacesUnavailable(), timeout: 120_
     });
   });
 
+  describe('output failing mid-capture: exit 1, a clear message, nothing half-written', () => {
+    test('the reader of -w - goes away (EPIPE)', async () => {
+      const run = startCli(['capture', ...common(), '-w', '-', 'icmp']);
+      await run.listening; // the header went through
+      run.child.stdout?.destroy();
+      ping(3);
+      const r = await run.finished;
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /packetcapture: stdout: the reader closed the pipe/);
+      assert.match(r.stderr, /stopped: an error/);
+    });
+
+    test('the file system fills up (a 64 KiB tmpfs)', async (t) => {
+      const mount = mkdtempSync(join(tmpdir(), 'packetcapture-full-'));
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+      t.after(() => {
+        execFileSync('umount', [mount]);
+        rmSync(mount, { recursive: true, force: true });
+      });
+      const file = join(mount, 'big.pcapng');
+      const run = startCli(['capture', ...common(), '-w', file, 'icmp']);
+      await run.listening;
+      pair.exec(pair.a, ['ping', '-c', '40', '-i', '0.01', '-s', '4000', pair.v4.b]);
+      const r = await run.finished;
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`packetcapture: ${file}: no space left on the device`));
+      assert.deepEqual(readdirSync(mount), []);
+    });
+  });
+
   test('without -w: one line per packet on stdout', async () => {
     const run = startCli(['capture', ...common(), '-c', '2', 'icmp']);
     await run.listening;
