@@ -1,9 +1,10 @@
 // packetcapture vs tcpdump -w, side by side on one veth interface during the same flood.
 //
-//   node --import tsx packages/packetcapture/bench/compare.ts [--seconds 3] [--buffer KiB] [--rates 100000,...] [-o json]
+//   node --import tsx packages/packetcapture/bench/compare.ts [--seconds 3] [--buffer KiB] [--one-in N]
+//                                                             [--rates 100000,...] [-o json]
 //
 // A sender in namespace a (test/support/inject.c, sendmmsg on a packet socket) floods interface va with
-// 64-byte UDP frames, one in four to port 5353; both captures run on vb in namespace b with the filter
+// 64-byte UDP frames, one in four (--one-in N) to port 5353; both captures run on vb in namespace b with the filter
 // `udp dst port 5353` and the same buffer (-B, 4 MiB unless --buffer), each writing its file to a temporary
 // directory. (The sender tops out near 800k frames/s on two cores: to see where drops begin, shrink the
 // buffer, e.g. --buffer 256.) For each
@@ -29,7 +30,8 @@ const bufferKiB = flag('--buffer') ?? '4096';
 const rates = (flag('--rates') ?? '50000,100000,200000,300000,400000,600000,800000,0').split(',').map(Number);
 const json = flag('-o') === 'json';
 const FILTER = 'udp dst port 5353';
-const MATCHING_SHARE = 0.25;
+const oneIn = Number(flag('--one-in') ?? 4);
+const MATCHING_SHARE = 1 / oneIn;
 const TICKS = 100; // clock ticks per second (USER_HZ)
 
 const bin = join(import.meta.dirname, '..', 'bin', 'packetcapture.js');
@@ -81,7 +83,7 @@ const pair = createPair();
 const dir = mkdtempSync(join(tmpdir(), 'packetcapture-bench-'));
 const rows: Row[] = [];
 try {
-  const frames = Array.from({ length: 4 }, (_, i) =>
+  const frames = Array.from({ length: oneIn }, (_, i) =>
     ethernet(
       0x0800,
       ipv4('10.77.0.1', '10.77.0.2', 17, udp(40000, i === 0 ? 5353 : 9000 + i, Array(14).fill(i))),
