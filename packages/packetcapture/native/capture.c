@@ -45,6 +45,7 @@ enum end_reason { END_NONE = 0, END_STOPPED, END_COUNT, END_SIZE, END_ERROR, END
 struct options {
   char ifname[IF_NAMESIZE];
   char netns[4096];
+  char abandon_path[4096]; /* a temporary output file to remove if Node tears the environment down mid-capture */
   uint32_t snaplen, block_size, block_count, block_timeout_ms;
   uint64_t queue_bytes;
   int direction, promiscuous, format, output_fd;
@@ -543,7 +544,14 @@ static void shut(struct capture *c) {
   c->closed = 1;
 }
 
-static void cleanup_hook(void *arg) { shut(arg); }
+/* The environment is going away with the capture still open (a worker terminated, say): no JavaScript will
+ * finish the file, so release everything and remove the temporary file. */
+static void cleanup_hook(void *arg) {
+  struct capture *c = arg;
+  if (c->closed) return;
+  shut(c);
+  if (c->opt.abandon_path[0]) unlink(c->opt.abandon_path);
+}
 
 static void finalize_capture(napi_env env, void *data, void *hint) {
   (void)hint;
@@ -616,6 +624,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t program_bytes = 0;
   int ok = get_string(env, argv[0], "ifname", o->ifname, sizeof o->ifname) &&
            get_string(env, argv[0], "netns", o->netns, sizeof o->netns) &&
+           get_string(env, argv[0], "abandonPath", o->abandon_path, sizeof o->abandon_path) &&
            get_uint(env, argv[0], "snaplen", &o->snaplen) && get_uint(env, argv[0], "blockSize", &o->block_size) &&
            get_uint(env, argv[0], "blockCount", &o->block_count) &&
            get_uint(env, argv[0], "blockTimeoutMs", &o->block_timeout_ms) &&

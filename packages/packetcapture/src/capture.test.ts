@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { compileFilter, type RawInstruction, run } from '@harbormaster/bpf';
 import { ethernet, ipv4, udp } from '../test/support/frames.ts';
 import { injectPath, toHex } from '../test/support/inject.ts';
@@ -165,6 +166,41 @@ describe('capture engine on a veth pair', { skip }, () => {
       assert.deepEqual(new Set(types), new Set([direction === 'in' ? 8 : 0]));
     }
     assert.deepEqual(counts, { in: 2, out: 2 });
+  });
+
+  test('promiscuous mode is on only while asked for and running', async () => {
+    const promiscuity = () =>
+      Number(/promiscuity (\d+)/.exec(pair.exec(pair.b, ['ip', '-d', 'link', 'show', 'vb']))?.[1]);
+    assert.equal(promiscuity(), 0);
+    const capture = await Capture.start(
+      { interface: 'vb', netns: pair.b, program: program(''), promiscuous: true },
+      await fileSink(join(dir, 'promisc.pcapng')),
+    );
+    assert.equal(promiscuity(), 1);
+    capture.stop();
+    await capture.done;
+    assert.equal(promiscuity(), 0);
+  });
+
+  test('a worker terminated mid-capture releases the socket and its temporary file', async () => {
+    // Packet sockets as the capture's namespace lists them (the worker has sockets of its own).
+    const inNamespace = () => pair.exec(pair.b, ['cat', '/proc/net/packet']).trim().split('\n').length - 1;
+    assert.equal(inNamespace(), 0);
+    const worker = new Worker(new URL('../test/support/capture-worker.mjs', import.meta.url), {
+      workerData: { netns: pair.b, file: join(dir, 'worker.pcapng') },
+    });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    assert.equal(inNamespace(), 1);
+    assert.equal(readdirSync(dir).filter((f) => f.startsWith('.worker.pcapng')).length, 1);
+    await worker.terminate();
+    assert.equal(inNamespace(), 0);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('worker')),
+      [],
+    );
   });
 
   test('refuses before touching the kernel: unknown interface, bad program, missing namespace', async () => {

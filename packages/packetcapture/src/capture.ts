@@ -202,6 +202,7 @@ export class Capture {
         {
           ifname: options.interface,
           netns,
+          abandonPath: sink.temporaryPath,
           snaplen,
           ...ring,
           queueBytes: Math.max(64 << 20, 2 * ring.blockSize),

@@ -13,6 +13,8 @@ const addonPath = join(packageDir, 'build', 'packetcapture.node');
 export interface NativeOptions {
   ifname: string;
   netns?: string;
+  /** Removed by the native side if the Node environment ends before the capture is closed. */
+  abandonPath?: string;
   snaplen: number;
   blockSize: number;
   blockCount: number;

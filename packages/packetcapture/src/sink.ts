@@ -10,6 +10,8 @@ export interface Sink {
   readonly name: string;
   /** A descriptor the capture's reader thread may write records to directly (files and stdout). */
   readonly fd?: number;
+  /** The file being written under a temporary name, if any (removed if the process dies mid-capture). */
+  readonly temporaryPath?: string;
   /** Reports a failure of a direct write to `fd` in the terms write() would use. */
   failed?(cause: NodeJS.ErrnoException): OutputError;
   write(chunk: Uint8Array): Promise<void>;
@@ -85,6 +87,7 @@ export async function fileSink(path: string): Promise<Sink> {
   return {
     name: path,
     fd: handle.fd,
+    temporaryPath: inPlace ? undefined : target,
     failed: (cause) => new OutputError(path, cause),
     async write(chunk) {
       try {
