@@ -254,7 +254,8 @@ static int wanted(struct capture *c, const struct sockaddr_ll *sll) {
 static size_t write_record(struct capture *c, uint8_t *out, struct tpacket3_hdr *h) {
   const uint8_t *frame = (const uint8_t *)h + h->tp_mac;
   uint32_t caplen = h->tp_snaplen, len = h->tp_len;
-  int vlan = (h->tp_status & TP_STATUS_VLAN_VALID) && caplen >= 12;
+  /* As libpcap: a tag is present if the kernel says so, or (kernels before TP_STATUS_VLAN_VALID) its TCI is set. */
+  int vlan = ((h->tp_status & TP_STATUS_VLAN_VALID) || h->hv1.tp_vlan_tci != 0) && caplen >= 12;
   if (vlan) {
     caplen += 4;
     len += 4;

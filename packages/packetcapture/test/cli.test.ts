@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { readCaptureFile } from '../src/read.ts';
-import { runCli, startCli } from './support/cli.ts';
+import { bin, runCli, startCli } from './support/cli.ts';
 import { createPair, namespacesUnavailable, type Pair } from './support/netns.ts';
 
 const tsharkCount = (file: string) =>
@@ -89,6 +89,39 @@ describe('packetcapture capture', { skip: namespacesUnavailable(), timeout: 120_
     assert.equal(status, 0, stderr);
     assert.match(stderr, /stopped: interrupted by a signal/);
     assert.match(decoded, /fd77::1 → fd77::2\s+ICMPv6 \d+ Echo \(ping\) request/);
+  });
+
+  // Through a shell pipe, as users type it: tshark -r - refuses the socket pairs Node gives a child as stdio.
+  test('-w - | tshark -r -: the whole stream decodes once the capture ends', async () => {
+    const errors = join(dir, 'pipeline.err');
+    const pipeline = spawn(
+      'sh',
+      [
+        '-c',
+        `"$@" 2>${errors} | tshark -r - 2>/dev/null`,
+        'sh',
+        process.execPath,
+        bin,
+        'capture',
+        ...common(),
+        '-c',
+        '4',
+        '-w',
+        '-',
+        'icmp',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((r) => pipeline.on('exit', r));
+    let decoded = '';
+    pipeline.stdout.setEncoding('utf8').on('data', (d: string) => (decoded += d));
+    const stderr = () => (existsSync(errors) ? readFileSync(errors, 'utf8') : '');
+    while (!stderr().includes('listening on') && pipeline.exitCode === null)
+      await new Promise((r) => setTimeout(r, 20));
+    ping(2);
+    assert.equal(await exited, 0);
+    assert.match(stderr(), /stopped: the packet count \(-c\) was reached/);
+    assert.equal(decoded.match(/ICMP 98 Echo \(ping\) (request|reply)/g)?.length, 4, decoded);
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
