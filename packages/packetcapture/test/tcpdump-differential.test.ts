@@ -91,8 +91,27 @@ const CLI_FILTERS = [
   'portrange 1000-2000',
 ];
 
-interface Side {
+// The same comparison for tcpdump's -Q and -s, and on the loopback interface (where libpcap drops the
+// outgoing copy of every packet).
+interface Case {
   filter: string;
+  iface?: string;
+  direction?: 'in' | 'out';
+  snaplen?: number;
+}
+const VARIANTS: Case[] = [
+  { filter: '', direction: 'in' },
+  { filter: 'icmp or icmp6 or tcp', direction: 'out' },
+  { filter: 'ip6 or tcp', snaplen: 96 },
+  { filter: '', iface: 'lo' },
+  { filter: 'icmp6', iface: 'lo', direction: 'in' },
+];
+const CASES: Case[] = [...FILTERS.map((filter) => ({ filter })), ...VARIANTS];
+const describeCase = (c: Case) =>
+  `'${c.filter}'${c.iface ? ` on ${c.iface}` : ''}${c.direction ? ` -Q ${c.direction}` : ''}${c.snaplen ? ` -s ${c.snaplen}` : ''}`;
+
+interface Side extends Case {
+  name: string;
   ours: Capture;
   tcpdump: ChildProcess;
   tcpdumpStderr: () => string;
@@ -118,15 +137,31 @@ describe('same packets as tcpdump -w on live traffic', {
     // falls between one side's start and the other's would be seen by one only.
     await new Promise((r) => setTimeout(r, 2500));
     await Promise.all(
-      FILTERS.map(async (filter, i) => {
+      CASES.map(async (c, i) => {
+        const { filter, iface = 'vb', direction, snaplen } = c;
         const theirFile = join(dir, `tcpdump-${i}.pcap`);
         const ourFile = join(dir, `ours-${i}.pcapng`);
+        const options = [
+          ...(direction ? ['-Q', direction] : []),
+          ...(snaplen ? ['-s', String(snaplen)] : []),
+        ];
         const tcpdump = spawn(
           'ip',
-          ['netns', 'exec', pair.b, 'tcpdump', '-i', 'vb', '-B', '2048', '-w', theirFile, filter],
-          {
-            stdio: ['ignore', 'ignore', 'pipe'],
-          },
+          [
+            'netns',
+            'exec',
+            pair.b,
+            'tcpdump',
+            '-i',
+            iface,
+            '-B',
+            '2048',
+            ...options,
+            '-w',
+            theirFile,
+            filter,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
         );
         let stderr = '';
         await new Promise<void>((resolve, reject) => {
@@ -136,18 +171,28 @@ describe('same packets as tcpdump -w on live traffic', {
           });
           tcpdump.on('exit', () => reject(new Error(`tcpdump '${filter}': ${stderr}`)));
         });
-        const compiled = compileFilter(filter);
+        const compiled = compileFilter(filter, { snaplen });
         if ('error' in compiled) throw new Error(`'${filter}': ${compiled.error.message}`);
         const ours = await Capture.start(
           {
-            interface: 'vb',
+            interface: iface,
             netns: pair.b,
             program: compiled.program,
+            direction,
+            snaplen,
             ring: { blockSize: 1 << 16, blockCount: 4, blockTimeoutMs: 20 },
           },
           await fileSink(ourFile),
         );
-        sides.push({ filter, ours, tcpdump, tcpdumpStderr: () => stderr, ourFile, theirFile });
+        sides.push({
+          ...c,
+          name: describeCase(c),
+          ours,
+          tcpdump,
+          tcpdumpStderr: () => stderr,
+          ourFile,
+          theirFile,
+        });
       }),
     );
     for (const filter of CLI_FILTERS) {
@@ -188,26 +233,26 @@ describe('same packets as tcpdump -w on live traffic', {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test(`${FILTERS.length} filters: identical frames, neither side dropped anything`, async () => {
+  test(`${FILTERS.length} filters and ${VARIANTS.length} -Q/-s/loopback variants: identical frames, neither side dropped anything`, async () => {
     assert.ok(FILTERS.length >= 50);
     const differing: string[] = [];
     let nonEmpty = 0;
     for (const s of sides) {
       const summary = await s.ours.done;
-      assert.equal(summary.droppedByKernel, 0, s.filter);
+      assert.equal(summary.droppedByKernel, 0, s.name);
       // A comparison only holds if tcpdump saw everything too.
-      assert.match(s.tcpdumpStderr(), /^0 packets dropped by kernel$/m, `tcpdump '${s.filter}'`);
+      assert.match(s.tcpdumpStderr(), /^0 packets dropped by kernel$/m, `tcpdump ${s.name}`);
       const ours = hexes(s.ourFile);
       const theirs = hexes(s.theirFile);
       if (JSON.stringify(ours) !== JSON.stringify(theirs))
         differing.push(
-          `'${s.filter}': ours ${ours.length} frames, tcpdump ${theirs.length}; only ours: ${ours.filter((h) => !theirs.includes(h)).map((h) => h.slice(24, 120))}; only tcpdump: ${theirs.filter((h) => !ours.includes(h)).map((h) => h.slice(24, 120))}`,
+          `${s.name}: ours ${ours.length} frames, tcpdump ${theirs.length}; only ours: ${ours.filter((h) => !theirs.includes(h)).map((h) => h.slice(24, 120))}; only tcpdump: ${theirs.filter((h) => !ours.includes(h)).map((h) => h.slice(24, 120))}`,
         );
       if (theirs.length > 0) nonEmpty++;
     }
     assert.deepEqual(differing, []);
     // The traffic exercises the filters: all but a few match something.
-    assert.ok(nonEmpty >= FILTERS.length - 2, `only ${nonEmpty} filters matched any packet`);
+    assert.ok(nonEmpty >= CASES.length - 2, `only ${nonEmpty} cases matched any packet`);
   });
 
   test(`the packetcapture command, ${CLI_FILTERS.length} of the filters: the same frames as tcpdump`, async () => {
@@ -215,7 +260,7 @@ describe('same packets as tcpdump -w on live traffic', {
       const r = await c.run.finished;
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /^0 packets dropped by kernel$/m);
-      const theirs = sides.find((s) => s.filter === c.filter);
+      const theirs = sides.find((s) => s.name === describeCase({ filter: c.filter }));
       assert.ok(theirs);
       assert.deepEqual(hexes(c.file), hexes(theirs.theirFile), `'${c.filter}'`);
     }
@@ -230,12 +275,11 @@ describe('same packets as tcpdump -w on live traffic', {
         .split('\n')
         .map((l) => l.split('\t') as [string, string]),
     );
-    for (const s of sides)
-      assert.equal(Number(counts.get(s.ourFile)), (await s.ours.done).captured, s.filter);
+    for (const s of sides) assert.equal(Number(counts.get(s.ourFile)), (await s.ours.done).captured, s.name);
   });
 
   test('tshark reads the widest capture without error and decodes the mix', () => {
-    const all = sides.find((s) => s.filter === '');
+    const all = sides.find((s) => s.name === describeCase({ filter: '' }));
     assert.ok(all);
     const text = execFileSync('tshark', ['-r', all.ourFile], {
       encoding: 'utf8',

@@ -60,6 +60,9 @@ export async function sendMix(pair: Pair): Promise<void> {
     // A closed TCP port answers with RST.
     await a(['socat', '-u', '-', `TCP4:${pair.v4.b}:9000`], 'z').catch(() => {});
     await a([injectPath(), 'va'], toHex(injectedFrames()));
+    // Loopback traffic inside b.
+    await pair.execAsync(pair.b, ['ping', '-c', '2', '-i', '0.05', '127.0.0.1']);
+    await pair.execAsync(pair.b, ['ping', '-6', '-c', '2', '-i', '0.05', '::1']);
     await sleep(200);
   } finally {
     listener.kill('SIGTERM');
