@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -166,6 +166,29 @@ describe('packetcapture capture', { skip: namespacesUnavailable(), timeout: 120_
     assert.equal(summary.droppedByKernel, 0);
     assert.equal(summary.output, file);
     assert.ok(summary.durationMs >= 1400);
+  });
+
+  // How the agent reaches a Pod with any CNI: through a process of the Pod, /proc/PID/ns/net.
+  test('--netns /proc/PID/ns/net of a process inside the namespace', async () => {
+    const pod = spawn('ip', ['netns', 'exec', pair.b, 'sleep', '60'], { stdio: 'ignore' });
+    try {
+      // `ip netns exec` enters the namespace, then execs sleep in the same process: wait for the first part.
+      const path = `/proc/${pod.pid}/ns/net`;
+      const target = statSync(`/run/netns/${pair.b}`).ino;
+      for (let i = 0; i < 250 && statSync(path).ino !== target; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(statSync(path).ino, target);
+      const file = join(dir, 'pod.pcapng');
+      const run = startCli(['capture', '--netns', path, '-i', 'vb', '-c', '2', '-w', file, 'icmp']);
+      await run.listening;
+      ping(1);
+      const r = await run.finished;
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`listening on vb in network namespace ${path}`));
+      assert.equal(readCaptureFile(readFileSync(file)).packets.length, 2);
+    } finally {
+      pod.kill('SIGKILL');
+    }
   });
 
   test('--max-file-size stops before the limit, file complete; -o yaml summary', async () => {
