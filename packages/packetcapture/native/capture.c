@@ -306,8 +306,9 @@ static int write_all(struct capture *c, const uint8_t *data, size_t length) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
-        struct pollfd fds[2] = {{.fd = c->opt.output_fd, .events = POLLOUT}, {.fd = c->wake_fd, .events = POLLIN}};
-        poll(fds, 2, 1000);
+        /* Not on the eventfd: once a stop has been asked for it stays readable. A close() is seen within 100 ms. */
+        struct pollfd out = {.fd = c->opt.output_fd, .events = POLLOUT};
+        poll(&out, 1, 100);
         pthread_mutex_lock(&c->lock);
         int aborted = c->aborted;
         pthread_mutex_unlock(&c->lock);

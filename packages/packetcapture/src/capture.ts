@@ -315,7 +315,8 @@ export class Capture {
       receivedByFilter: kernel.received,
       droppedByKernel: kernel.dropped,
       bytes: this.bytes,
-      stoppedBy: error && stoppedBy !== 'error' && this.writeError ? 'error' : stoppedBy,
+      // An output that failed at the end (the rename, the trailer) turns any stop into an error.
+      stoppedBy: error ? 'error' : stoppedBy,
       durationMs: Math.round(performance.now() - this.started),
       ...(error ? { error } : {}),
     });
