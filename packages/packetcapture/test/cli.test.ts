@@ -166,6 +166,7 @@ describe('packetcapture capture', { skip: namespacesUnavailable(), timeout: 120_
     assert.equal(summary.droppedByKernel, 0);
     assert.equal(summary.output, file);
     assert.ok(summary.durationMs >= 1400);
+    assert.equal(tsharkCount(file), 4);
   });
 
   // How the agent reaches a Pod with any CNI: through a process of the Pod, /proc/PID/ns/net.
