@@ -62,7 +62,7 @@ describe('command-line tools install from their npm pack tarballs', () => {
   });
 
   it('ships only the launcher and the bundle, with no run-time dependencies', () => {
-    assert.ok(clis.length >= 2, 'cbpf and dependabot2renovate at least');
+    assert.ok(clis.length >= 3, 'cbpf, dependabot2renovate and packetcapture at least');
     for (const { manifest } of clis) {
       const installed = join(prefix, 'lib/node_modules', manifest.name);
       assert.deepEqual(manifest.dependencies ?? {}, {}, `${manifest.name} bundles what it needs`);
@@ -90,6 +90,12 @@ describe('command-line tools install from their npm pack tarballs', () => {
     const validated = runInstalled('dependabot2renovate', ['validate', join(repo, '.github/dependabot.yml')]);
     assert.notEqual(validated.status, 0);
     assert.match(validated.stderr, /Renovate 44 is not installed/);
+  });
+
+  it('packetcapture loads its native addon from the install and names an unknown interface', () => {
+    const result = runInstalled('packetcapture', ['capture', '-i', 'no-such-if0', '-c', '1', 'tcp']);
+    assert.equal(result.status, 1);
+    assert.equal(result.stderr, 'packetcapture: no such interface: no-such-if0: No such device\n');
   });
 
   it('every tool refuses an older Node with a message that names the problem', () => {

@@ -3,12 +3,14 @@
 import { demoBpf } from '@harbormaster/bpf/demo';
 import { demoMigration } from '@harbormaster/dependabot2renovate';
 import { demoControlPlane } from '@harbormaster/kube-testenv/demo';
+import { demoCapture } from '@harbormaster/packetcapture/demo';
 
 type Demo = { title: string; run: (log: (line: string) => void) => Promise<string> };
 
 const demos: Demo[] = [
   { title: 'Kubernetes control plane for tests (kube, kube-testenv)', run: demoControlPlane },
   { title: 'PacketCapture filters: classic BPF compiler (bpf)', run: demoBpf },
+  { title: 'Packet capture engine: kernel capture to pcapng (packetcapture)', run: demoCapture },
   { title: 'Dependabot → Renovate migration (dependabot2renovate)', run: demoMigration },
 ];
 
