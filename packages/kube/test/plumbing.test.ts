@@ -122,11 +122,13 @@ describe('kube plumbing against a real API server', () => {
       );
 
       const events = new ResourceClient(cluster.rest, builtin.event);
-      const notes = await eventually('events', async () => {
+      // The event follows the status write, so it may land a moment after the status is seen.
+      const notes = await eventually('the event for size 5', async () => {
         const list = (await events.list('default')).items as unknown as { note: string; reason: string }[];
-        return list.length >= 2 ? list.map((e) => e.note) : undefined;
+        const notes = list.map((e) => e.note);
+        return notes.includes('observed size 5') ? notes : undefined;
       });
-      assert.ok(notes.includes('observed size 5'));
+      assert.ok(notes.includes('observed size 3'));
 
       const text = await (await fetch(`http://127.0.0.1:${probes.port}/metrics`)).text();
       assert.match(text, /controller_reconcile_total\{controller="widgets",result="terminal"\} 1/);
