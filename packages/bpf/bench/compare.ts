@@ -1,13 +1,13 @@
 // Bench: our optimised programs against libpcap's on the test corpus. Prints, per filter, instructions
 // executed per packet (ours / libpcap), program length (ours / libpcap) and compile time per filter.
 // Run: node --import tsx packages/bpf/bench/compare.ts [-o json]
-import { readFileSync } from 'node:fs';
 import { compileFilter } from '../src/filter/compile.ts';
 import type { RawInstruction } from '../src/instructions.ts';
 import { compileSpec } from '../src/spec/compile.ts';
 import type { Packet } from '../src/vm.ts';
 import { run } from '../src/vm.ts';
 import { ANTREA_CASES } from '../test/antrea-cases.ts';
+import { antreaExpressions } from '../test/support/antrea-table.ts';
 import { corpusFile } from '../test/support/corpus-file.ts';
 import { libpcapCompileMicros, libpcapFilter } from '../test/support/oracle.ts';
 
@@ -63,14 +63,7 @@ const rows = FILTERS.map((e, i) => {
     compileMicrosLibpcap: theirTimes[i]!,
   };
 });
-const TSV = '/work/shared/reference/packetcapture/antrea-bpf-equivalence-cases.tsv';
-const expressions = new Map(
-  readFileSync(TSV, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split('\t') as [string, string]),
-);
+const expressions = new Map(antreaExpressions());
 const specNames = Object.keys(ANTREA_CASES);
 const specRefs = libpcapFilter(
   file,

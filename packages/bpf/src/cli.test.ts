@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { buildCorpus } from '../test/support/corpus.ts';
 import { main } from './cli.ts';
 import { writePcap } from './pcap.ts';
@@ -20,6 +20,7 @@ async function cbpf(...argv: string[]): Promise<{ code: number; out: string; err
 const tcpdump = (...args: string[]) =>
   execFileSync('tcpdump', ['-y', 'EN10MB', ...args], { encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'cbpf-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('compile -O0 prints exactly what tcpdump -O prints, in all three formats', async () => {
   const e = 'ip proto 6 and src host 127.0.0.1 and dst port 80';

@@ -1,9 +1,9 @@
 // Where our results differ from libpcap's on purpose, each pinned by a packet that shows it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { compileFilter, compileFilterUnoptimized } from '../src/filter/compile.ts';
 import type { RawInstruction } from '../src/instructions.ts';
 import { parseDump } from '../src/parse-asm.ts';
@@ -41,8 +41,12 @@ const udp6 = (src: string, dst: string, sport: number, dport: number): Packet =>
   ]),
 });
 
+const dir = mkdtempSync(join(tmpdir(), 'bpf-diff-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
 function pcapOf(packets: Packet[]): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'bpf-diff-')), 'p.pcap');
+  const file = join(dir, `p${files++}.pcap`);
   writeFileSync(file, writePcap(packets));
   return file;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -46,11 +46,15 @@ const packets = buildCorpus(4, 400)
 function kernelAccepts(programs: RawInstruction[][]): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'bpf-kernel-'));
   const file = join(dir, 'frames.pcap');
-  writeFileSync(file, writePcap(packets));
-  return ns!
-    .run([kernelFilterPath(), 'va', 'vb', file], `${programs.map(wire).join('\n')}\n`)
-    .trim()
-    .split('\n');
+  try {
+    writeFileSync(file, writePcap(packets));
+    return ns!
+      .run([kernelFilterPath(), 'va', 'vb', file], `${programs.map(wire).join('\n')}\n`)
+      .trim()
+      .split('\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('the kernel accepts our programs and lets through exactly the frames our interpreter accepts', {
