@@ -38,9 +38,12 @@ test('compile -O0 prints exactly what tcpdump -O prints, in all three formats', 
 });
 
 test('compile errors name the column and list what is supported; exit 1', async () => {
-  const r = await cbpf('compile', 'tcp port 80 and ether host 1:2:3:4:5:6');
+  const r = await cbpf('compile', 'tcp port 80 and lane');
   assert.equal(r.code, 1);
-  assert.match(r.err, /expression:17: Ethernet addresses are not supported/);
+  assert.match(r.err, /expression:17: 'lane' supported only on raw ATM/);
+  const unknown = await cbpf('compile', 'host nosuch.invalid');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /expression:6: unknown host 'nosuch.invalid'/);
   assert.match(r.err, /supported: .*portrange/);
   assert.equal((await cbpf('compile', '-s', 'big', 'tcp')).code, 1);
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { compileFilter } from './filter/compile.ts';
+import { compileFilterResolving } from './filter/compile.ts';
 import { formatProgram } from './format.ts';
 import type { RawInstruction } from './instructions.ts';
 import { type OutputFormat, render } from './output.ts';
@@ -62,7 +62,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       "\nExamples:\n  cbpf compile -d 'tcp dst port 80'\n  cbpf compile -ddd -O0 'ip6 and icmp6'\n  cbpf compile --spec capture.json -o json",
     )
     .action(
-      (
+      async (
         words: string[],
         opts: { d: number; O?: string; snaplen: string; spec?: string; output: OutputFormat },
       ) => {
@@ -89,7 +89,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           prog = r.program;
         } else {
           const expression = words.join(' ');
-          const r = compileFilter(expression, { snaplen, optimize });
+          const r = await compileFilterResolving(expression, { snaplen, optimize });
           if ('error' in r) {
             const { column, message, expected } = r.error;
             throw new UsageError(

@@ -1,5 +1,7 @@
+import { lookup } from 'node:dns/promises';
 import type { RawInstruction } from '../instructions.ts';
 import { optimize } from '../optimize/index.ts';
+import type { Expr } from './ast.ts';
 import { generate, SemanticError } from './codegen.ts';
 import { type FilterError, parseFilter, SUPPORTED } from './parser.ts';
 
@@ -7,6 +9,13 @@ export interface FilterOptions {
   snaplen?: number;
   /** false reproduces `tcpdump -O` (no optimisation); true (default) generates direct tests and optimises. */
   optimize?: boolean;
+  /**
+   * Host names and their addresses in the resolver's order (see resolveHostNames); a name missing here is
+   * an error. compileFilterResolving fills this in.
+   */
+  hosts?: ReadonlyMap<string, readonly string[]>;
+  /** The netmask for `ip broadcast`; 0 (tcpdump's value when it knows none) by default. */
+  netmask?: number;
 }
 
 export type FilterResult = { program: RawInstruction[] } | { error: FilterError };
@@ -23,6 +32,8 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
       program: generate(parsed.expr, {
         snaplen: options.snaplen ?? 262144,
         direct: options.optimize ?? false,
+        ...(options.hosts ? { hosts: options.hosts } : {}),
+        ...(options.netmask !== undefined ? { netmask: options.netmask } : {}),
       }),
     };
   } catch (e) {
@@ -38,4 +49,55 @@ export function compileFilter(expression: string, options: FilterOptions = {}): 
   if (options.optimize === false) return compileFilterUnoptimized(expression, options);
   const r = compileFilterUnoptimized(expression, { ...options, optimize: true });
   return 'program' in r ? { program: optimize(r.program) } : r;
+}
+
+/** The names an expression uses as IP hosts (`host name`, `src name`, a bare name inheriting `host`). */
+export function hostNames(expression: string): string[] {
+  const parsed = parseFilter(expression);
+  if ('error' in parsed) return [];
+  const names = new Set<string>();
+  const walk = (e: Expr): void => {
+    if (e.kind === 'and' || e.kind === 'or') {
+      walk(e.left);
+      walk(e.right);
+    } else if (e.kind === 'not') walk(e.expr);
+    else if (
+      e.kind === 'primitive' &&
+      e.value.type === 'name' &&
+      (e.q.addr === undefined || e.q.addr === 'host') &&
+      e.q.proto !== 'link' &&
+      e.q.proto !== 'decnet'
+    )
+      names.add(e.value.text);
+  };
+  walk(parsed.expr);
+  return [...names];
+}
+
+/**
+ * Resolves host names as tcpdump does, at compile time through the system resolver (getaddrinfo: /etc/hosts,
+ * DNS), every address in the resolver's order. A name that does not resolve maps to no addresses, which
+ * compiles to tcpdump's "unknown host" error.
+ */
+export async function resolveHostNames(names: readonly string[]): Promise<Map<string, string[]>> {
+  const entries = await Promise.all(
+    names.map(async (name): Promise<[string, string[]]> => {
+      try {
+        const found = await lookup(name, { all: true, verbatim: true });
+        return [name, found.map((a) => a.address)];
+      } catch {
+        return [name, []];
+      }
+    }),
+  );
+  return new Map(entries);
+}
+
+/** compileFilter after resolving the expression's host names. */
+export async function compileFilterResolving(
+  expression: string,
+  options: FilterOptions = {},
+): Promise<FilterResult> {
+  const hosts = await resolveHostNames(hostNames(expression));
+  return compileFilter(expression, { ...options, hosts: new Map([...(options.hosts ?? []), ...hosts]) });
 }

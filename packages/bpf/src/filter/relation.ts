@@ -3,6 +3,7 @@
 import { and, type Block, not, stmt, test } from '../codegen/blocks.ts';
 import type { RawInstruction } from '../instructions.ts';
 import type { Arith, Expr } from './ast.ts';
+import { loadKind } from './gen-arith.ts';
 import { ETHERTYPE, IPPROTO, type NetGen } from './gen-net.ts';
 
 /** The value of a constant expression, or undefined if it reads the packet or divides by zero. */
@@ -55,26 +56,30 @@ export function directRelation(net: NetGen, e: Extract<Expr, { kind: 'relation' 
   if (field.kind !== 'load') return undefined;
   const index = constant(field.index);
   if (index === undefined) return undefined;
+  if (field.size !== 1 && field.size !== 2 && field.size !== 4) return undefined;
   const size = SIZE[field.size];
-  const linkpl = net.off.linkpl;
+  const off = net.off;
   let guard: Block | undefined;
   let load: RawInstruction[];
-  switch (field.proto) {
-    case 'ether':
-      load = [stmt(0x20 | size, net.off.linktype - 12 + index)];
+  switch (loadKind(field.proto)) {
+    case 'link':
+      load = [stmt(0x20 | size, off.linkhdr + index)];
       break;
-    case 'ip':
-    case 'ip6':
+    case 'net':
       guard = net.protoAbbrev(field.proto);
-      load = [stmt(0x20 | size, linkpl + index)];
+      load = [stmt(0x20 | size, off.linkpl + off.nl + index)];
       break;
     case 'icmp6':
       guard = and(net.protoAbbrev('ip6'), net.cmp('net', 6, 1, IPPROTO.icmp6));
-      load = [stmt(0x20 | size, linkpl + 40 + index)];
+      load = [stmt(0x20 | size, off.linkpl + off.nl + 40 + index)];
+      break;
+    case 'tran4':
+      guard = and(net.linktype(ETHERTYPE.ip), and(net.protoAbbrev(field.proto), net.ipfrag()));
+      load = [net.loadxIpHeaderLength(), stmt(0x40 | size, off.linkpl + off.nl + index)];
       break;
     default:
-      guard = and(net.linktype(ETHERTYPE.ip), and(net.protoAbbrev(field.proto), net.ipfrag()));
-      load = [stmt(0xb1, linkpl), stmt(0x40 | size, linkpl + index)];
+      // The general path reports why this load is not possible.
+      return undefined;
   }
   let b: Block;
   if (mask !== undefined && k === 0 && (e.op === '=' || e.op === '!=')) {
