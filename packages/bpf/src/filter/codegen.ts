@@ -1,5 +1,6 @@
 import { parseIPv6 } from '../address.ts';
 import { and, type Block, linearize, not, or, stmt } from '../codegen/blocks.ts';
+import { MAX_WALK_DEPTH } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
 import type { Expr, ProtoQual, Qualifiers, Value } from './ast.ts';
 import { ArithGen } from './gen-arith.ts';
@@ -26,6 +27,8 @@ export interface CodegenOptions {
   netmask?: number;
   /** Services, protocols and networks databases (the system's by default). */
   netdb?: NetDb;
+  /** At most this many headers in a protochain walk. */
+  walkDepthCap?: number;
 }
 
 /** Generates the program for a parsed expression; throws SemanticError for input problems. */
@@ -434,7 +437,7 @@ function numberPrimitive(ctx: Context, q: Qualifiers, v: number): Block {
     case 'proto':
       return protoPrimitive(net, q, v);
     case 'protochain':
-      return protochainPrimitive(net, q, v);
+      return protochainPrimitive(net, q, v, ctx.options);
   }
 }
 
@@ -468,10 +471,10 @@ function protoPrimitive(net: NetGen, q: Qualifiers, v: number): Block {
   }
 }
 
-function protochainPrimitive(net: NetGen, q: Qualifiers, v: number): Block {
+function protochainPrimitive(net: NetGen, q: Qualifiers, v: number, options: CodegenOptions): Block {
   if (q.proto !== undefined && q.proto !== 'ip' && q.proto !== 'ip6')
     return genFail("bad protocol applied for 'protochain'");
-  return protochain(net, v, q.proto ?? 'any');
+  return protochain(net, v, q.proto ?? 'any', options.snaplen, options.walkDepthCap ?? MAX_WALK_DEPTH);
 }
 
 function namePrimitive(ctx: Context, q: Qualifiers, name: string): Block {
@@ -515,7 +518,7 @@ function namePrimitive(ctx: Context, q: Qualifiers, name: string): Block {
     case 'proto':
       return protoPrimitive(net, q, lookupProto(netdb, name, q.proto));
     case 'protochain':
-      return protochainPrimitive(net, q, lookupProto(netdb, name, q.proto));
+      return protochainPrimitive(net, q, lookupProto(netdb, name, q.proto), ctx.options);
   }
 }
 

@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { MAX_WALK_DEPTH } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
 import { optimize } from '../optimize/index.ts';
 import type { Expr } from './ast.ts';
@@ -20,6 +21,9 @@ export interface FilterOptions {
 
 export type FilterResult = { program: RawInstruction[] } | { error: FilterError };
 
+/** The kernel's limit on a classic BPF program (BPF_MAXINSNS). */
+const MAX_INSTRUCTIONS = 4096;
+
 /** Compiles a tcpdump filter expression for Ethernet (`-y EN10MB`). */
 export function compileFilterUnoptimized(expression: string, options: FilterOptions = {}): FilterResult {
   // An empty filter accepts everything, as in libpcap.
@@ -28,14 +32,26 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
   const parsed = parseFilter(expression);
   if ('error' in parsed) return parsed;
   try {
-    return {
-      program: generate(parsed.expr, {
+    // protochain walks are unrolled as deep as the snap length allows; when that makes the program longer
+    // than the kernel takes, they are unrolled less deep.
+    for (let cap = MAX_WALK_DEPTH; ; cap = Math.floor(cap / 2)) {
+      const program = generate(parsed.expr, {
         snaplen: options.snaplen ?? 262144,
         direct: options.optimize ?? false,
+        walkDepthCap: cap,
         ...(options.hosts ? { hosts: options.hosts } : {}),
         ...(options.netmask !== undefined ? { netmask: options.netmask } : {}),
-      }),
-    };
+      });
+      if (program.length <= MAX_INSTRUCTIONS) return { program };
+      if (cap <= 2 || !usesProtochain(parsed.expr))
+        return {
+          error: {
+            column: 1,
+            message: `the program would be ${program.length} instructions; the kernel accepts at most ${MAX_INSTRUCTIONS}`,
+            expected: SUPPORTED,
+          },
+        };
+    }
   } catch (e) {
     if (e instanceof SemanticError)
       return { error: { column: e.column, message: e.message, expected: SUPPORTED } };
@@ -44,11 +60,22 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
   }
 }
 
-/** Compiles with direct comparisons and runs the optimiser passes. */
+/**
+ * Compiles with direct comparisons and runs the optimiser passes; not over a protochain walk, which (like
+ * libpcap, which turns its optimiser off for protochain) is left as generated.
+ */
 export function compileFilter(expression: string, options: FilterOptions = {}): FilterResult {
   if (options.optimize === false) return compileFilterUnoptimized(expression, options);
   const r = compileFilterUnoptimized(expression, { ...options, optimize: true });
-  return 'program' in r ? { program: optimize(r.program) } : r;
+  if (!('program' in r)) return r;
+  const parsed = parseFilter(expression);
+  return 'expr' in parsed && usesProtochain(parsed.expr) ? r : { program: optimize(r.program) };
+}
+
+function usesProtochain(e: Expr): boolean {
+  if (e.kind === 'and' || e.kind === 'or') return usesProtochain(e.left) || usesProtochain(e.right);
+  if (e.kind === 'not') return usesProtochain(e.expr);
+  return e.kind === 'primitive' && e.q.addr === 'protochain';
 }
 
 /** The names an expression uses as IP hosts (`host name`, `src name`, a bare name inheriting `host`). */

@@ -21,10 +21,13 @@ const withScratch = (p: RawInstruction[]) => [
   ...Array.from({ length: 16 }, (_, k) => ({ code: 0x02, jt: 0, jf: 0, k })),
   ...p.map((i) => ({ ...i })),
 ];
-const filterProgram = filterArb.map((e) => {
-  const r = compileFilterUnoptimized(e);
-  return 'program' in r ? r.program : [{ code: 6, jt: 0, jf: 0, k: 0 }];
-});
+// compileFilter leaves protochain walks unoptimised (they are a thousand instructions and more), as here.
+const filterProgram = filterArb
+  .filter((e) => !e.includes('protochain'))
+  .map((e) => {
+    const r = compileFilterUnoptimized(e);
+    return 'program' in r ? r.program : [{ code: 6, jt: 0, jf: 0, k: 0 }];
+  });
 
 function sameEverywhere(prog: RawInstruction[], opt: RawInstruction[], packets: readonly Packet[]): void {
   assert.deepEqual(validate(opt), [], 'the optimised program still passes the kernel checks');

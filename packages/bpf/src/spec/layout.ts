@@ -1,6 +1,6 @@
 import { type Network, networkWords } from '../address.ts';
 import { and, andAll, type Block, not, or, orAll, stmt, test } from '../codegen/blocks.ts';
-import { protochainWalk } from '../codegen/protochain.ts';
+import { protochainWalk, walkDepth } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
 import type { Normalized, Range } from './normalize.ts';
 
@@ -44,7 +44,7 @@ export function layout(n: Normalized, link: number): Block {
   const proto = (): Block[] => {
     if (n.protocol === undefined) return [];
     if (n.family === 4) return [test([ld('b', link + 9)], 'jeq', n.protocol)];
-    if (n.walk) return [protochainWalk(link, n.protocol)];
+    if (n.walk) return [protochainWalk(link, n.protocol, 6, walkDepth(n.snaplen, link, 6))];
     if (hasUpper) return [test([ld('b', link + 6)], 'jeq', n.protocol)];
     return [
       or(

@@ -275,7 +275,7 @@ function linkVariety(rnd: () => number): number[] {
       return ethernet(0x0800, ipv4(pick(V4), pick(V4), pick(OTHER_PROTOS), filler(24)), [], macs);
   }
 }
-const EXT_CHAINS = [[], [], [], [0], [44], [60], [43], [0, 44], [51], [0, 60, 43]];
+const EXT_CHAINS = [[], [], [], [0], [44], [60], [43], [0, 44], [51], [0, 60, 43], [51, 60], [0, 51, 44]];
 
 export function buildCorpus(seed = 1, count = 700): Packet[] {
   const rnd = prng(seed);

@@ -174,7 +174,9 @@ export const primitive: fc.Arbitrary<string> = fc.oneof(
     'ip6[40] = 0',
   ]),
   fc.constantFrom('vlan', 'vlan 5', 'vlan 7'),
-  fc.constantFrom('ip6 protochain 6', 'ip6 protochain 17', 'ip6 protochain 58', 'ip6 protochain 44'),
+  fc
+    .tuple(pick(['ip6 ', 'ip ', '']), pick(['6', '17', '58', '44', '51', '50', '\\tcp', '\\ipv6-frag']))
+    .map(([f, n]) => `${f}protochain ${n}`),
 );
 
 const anyPrimitive = fc.oneof(primitive, linkPrimitive, linkPrimitive);
