@@ -42,16 +42,47 @@ export function constant(a: Arith): number | undefined {
 }
 
 const SIZE = { 1: 0x10, 2: 0x08, 4: 0x00 } as const;
+const ALU_K: Record<string, number> = {
+  '+': 0x00,
+  '-': 0x10,
+  '*': 0x20,
+  '/': 0x30,
+  '|': 0x40,
+  '&': 0x50,
+  '<<': 0x60,
+  '>>': 0x70,
+  '%': 0x90,
+  '^': 0xa0,
+};
 
 export function directRelation(net: NetGen, e: Extract<Expr, { kind: 'relation' }>): Block | undefined {
-  const k = constant(e.right);
+  let k = constant(e.right);
   if (k === undefined) return undefined;
   let field = e.left;
   let mask: number | undefined;
-  if (field.kind === 'binary' && field.op === '&') {
+  // Operations with constants on the loaded value, innermost first, done on A before the comparison.
+  const ops: [Extract<Arith, { kind: 'binary' }>['op'], number][] = [];
+  if (field.kind === 'binary' && field.op === '&' && constant(field.right) !== undefined) {
     mask = constant(field.right);
     field = field.left;
-    if (mask === undefined) return undefined;
+  }
+  while (field.kind === 'binary') {
+    const c = constant(field.right);
+    if (c === undefined || !(field.op in ALU_K)) return undefined;
+    if ((field.op === '/' || field.op === '%') && c === 0) return undefined;
+    if ((field.op === '<<' || field.op === '>>') && c > 31) return undefined;
+    ops.unshift([field.op, c]);
+    field = field.left;
+  }
+  // `x + c = k` is `x = k - c` (and so on for - and ^): modulo 2^32, for equality only.
+  if (ops.length === 1 && mask === undefined && (e.op === '=' || e.op === '!=')) {
+    const [op, c] = ops[0]!;
+    const undo =
+      op === '+' ? (k - c) >>> 0 : op === '-' ? (k + c) >>> 0 : op === '^' ? (k ^ c) >>> 0 : undefined;
+    if (undo !== undefined) {
+      k = undo;
+      ops.length = 0;
+    }
   }
   if (field.kind !== 'load') return undefined;
   const index = constant(field.index);
@@ -81,6 +112,7 @@ export function directRelation(net: NetGen, e: Extract<Expr, { kind: 'relation' 
       // The general path reports why this load is not possible.
       return undefined;
   }
+  for (const [op, c] of ops) load.push(stmt(0x04 | ALU_K[op]!, c));
   let b: Block;
   if (mask !== undefined && k === 0 && (e.op === '=' || e.op === '!=')) {
     b = test(load, 'jset', mask);
