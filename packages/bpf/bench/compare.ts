@@ -82,10 +82,14 @@ const specRows = specNames.map((name, i) => {
   };
 });
 
-// Held out: generated expressions the tests do not use (another seed), without protochain, which neither
-// libpcap nor we optimise.
+// Held out: generated expressions the tests do not use (another seed), without protochain (neither libpcap
+// nor we optimise it) and geneve (libpcap turns its optimiser off for it, which would flatter ours).
 const heldOut = [
-  ...new Set(fc.sample(filterArb, { numRuns: 600, seed: 2026 }).filter((e) => !e.includes('protochain'))),
+  ...new Set(
+    fc
+      .sample(filterArb, { numRuns: 600, seed: 2026 })
+      .filter((e) => !e.includes('protochain') && !e.includes('geneve')),
+  ),
 ];
 const heldRefs = libpcapFilter(file, heldOut);
 const heldRows = heldOut.flatMap((e, i) => {

@@ -87,7 +87,7 @@ export function generate(expr: Expr, options: CodegenOptions): RawInstruction[] 
       case 'pppoed':
         return net.linktype(0x8863);
       case 'geneve':
-        throw new SemanticError(e.column, "'geneve' is not supported by this compiler");
+        return at(e.column, () => net.geneve(e.id));
       case 'primitive':
         return at(e.column, () => primitive(ctx, e.q, e.value));
     }
@@ -126,7 +126,9 @@ function broadcast(ctx: Context, proto: ProtoQual | undefined): Block {
   const { net } = ctx;
   if (proto === undefined || proto === 'link') {
     if (net.off.dlt !== 'EN10MB') return genFail('not a broadcast link');
-    return net.ehost([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 'dst');
+    const check = net.prevLinkhdrCheck();
+    const b = net.ehost([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 'dst');
+    return check ? and(check, b) : b;
   }
   if (proto === 'ip') {
     const hostmask = ~(ctx.options.netmask ?? 0) >>> 0;
@@ -141,7 +143,9 @@ function broadcast(ctx: Context, proto: ProtoQual | undefined): Block {
 function multicast(net: NetGen, proto: ProtoQual | undefined): Block {
   if (proto === undefined || proto === 'link') {
     if (net.off.dlt !== 'EN10MB') return genFail('not a broadcast link');
-    return macMulticast(net);
+    const check = net.prevLinkhdrCheck();
+    const b = macMulticast(net);
+    return check ? and(check, b) : b;
   }
   if (proto === 'ip') {
     const b0 = net.linktype(0x0800);
@@ -241,7 +245,9 @@ function macPrimitive(net: NetGen, q: Qualifiers, text: string): Block {
       return genFail(
         'ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel',
       );
-    return net.ehost(etherAton(text), dir as Dir);
+    const check = net.prevLinkhdrCheck();
+    const b = net.ehost(etherAton(text), dir as Dir);
+    return check ? and(check, b) : b;
   }
   return genFail('ethernet address used in non-ether expression');
 }

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { MAX_WALK_DEPTH } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
 import { optimize } from '../optimize/index.ts';
+import { scratchReadBeforeWrite } from '../validate.ts';
 import type { Expr } from './ast.ts';
 import { generate, SemanticError } from './codegen.ts';
 import { type FilterError, parseFilter, SUPPORTED } from './parser.ts';
@@ -42,7 +43,8 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
         ...(options.hosts ? { hosts: options.hosts } : {}),
         ...(options.netmask !== undefined ? { netmask: options.netmask } : {}),
       });
-      if (program.length <= MAX_INSTRUCTIONS) return { program };
+      const prologue = unsetOffsets(program);
+      if (program.length + prologue.length <= MAX_INSTRUCTIONS) return { program: [...prologue, ...program] };
       if (cap <= 2 || !usesProtochain(parsed.expr))
         return {
           error: {
@@ -70,6 +72,19 @@ export function compileFilter(expression: string, options: FilterOptions = {}): 
   if (!('program' in r)) return r;
   const parsed = parseFilter(expression);
   return 'expr' in parsed && usesProtochain(parsed.expr) ? r : { program: optimize(r.program) };
+}
+
+/**
+ * After `geneve`, libpcap reads its offset words even on paths where Geneve did not match, before anything
+ * wrote them: its interpreter then uses whatever its stack held, and the kernel refuses the program. Ours
+ * first sets such words to an offset no packet reaches, so a test through them fails the packet (X is 0 at
+ * the start and again after; A is untouched).
+ */
+function unsetOffsets(program: readonly RawInstruction[]): RawInstruction[] {
+  const words = scratchReadBeforeWrite(program);
+  if (words.length === 0) return [];
+  const ins = (code: number, k = 0) => ({ code, jt: 0, jf: 0, k });
+  return [ins(0x01, 0xffffffff), ...words.map((k) => ins(0x03, k)), ins(0x01, 0)];
 }
 
 function usesProtochain(e: Expr): boolean {

@@ -26,23 +26,10 @@ const ALU: Record<Extract<Arith, { kind: 'binary' }>['op'], number> = {
 const SIZE = { 1: 0x10, 2: 0x08, 4: 0x00 } as const;
 
 export class ArithGen {
-  private curreg = 0;
-  private readonly used = new Array<boolean>(16).fill(false);
   constructor(private readonly net: NetGen) {}
 
-  private alloc(): number {
-    for (let n = 0; n < 16; n++) {
-      if (!this.used[this.curreg]) {
-        this.used[this.curreg] = true;
-        return this.curreg;
-      }
-      this.curreg = (this.curreg + 1) % 16;
-    }
-    throw new RangeError('too many registers needed to evaluate expression');
-  }
-  private free(n: number): void {
-    this.used[n] = false;
-  }
+  private alloc = (): number => this.net.alloc();
+  private free = (n: number): void => this.net.free(n);
 
   value(a: Arith): Value {
     switch (a.kind) {
@@ -81,12 +68,17 @@ export class ArithGen {
     const ld = (k: number) => stmt(0x40 | SIZE[size as 1 | 2 | 4], k);
     const off = this.net.off;
     let b = inst.b;
+    // X = the index, plus the variable part of the base when there is one (inside Geneve).
+    const indexInX = (reg: number | undefined) =>
+      reg === undefined
+        ? [stmt(0x61, inst.regno)]
+        : [stmt(0x61, reg), stmt(0x60, inst.regno), stmt(0x0c), stmt(0x07)];
     switch (loadKind(proto)) {
       case 'link':
-        inst.s.push(stmt(0x61, inst.regno), ld(off.linkhdr));
+        inst.s.push(...indexInX(off.linkhdrReg), ld(off.linkhdr));
         break;
       case 'net': {
-        inst.s.push(stmt(0x61, inst.regno), ld(off.linkpl + off.nl));
+        inst.s.push(...indexInX(off.linkplReg), ld(off.linkpl + off.nl));
         const p = this.net.protoAbbrev(proto);
         b = b ? and(b, p) : p;
         break;
@@ -95,11 +87,11 @@ export class ArithGen {
         let p = this.net.protoAbbrev('ip6');
         if (b) p = and(b, p);
         b = and(p, this.net.cmp('net', 6, 1, IPPROTO.icmp6));
-        inst.s.push(stmt(0x61, inst.regno), ld(off.linkpl + off.nl + 40));
+        inst.s.push(...indexInX(off.linkplReg), ld(off.linkpl + off.nl + 40));
         break;
       }
       case 'tran4': {
-        inst.s.push(this.net.loadxIpHeaderLength(), stmt(0x60, inst.regno), stmt(0x0c), stmt(0x07));
+        inst.s.push(...this.net.loadxIpHeaderLength(), stmt(0x60, inst.regno), stmt(0x0c), stmt(0x07));
         inst.s.push(ld(off.linkpl + off.nl));
         let frag = and(this.net.protoAbbrev(proto), this.net.ipfrag());
         if (b) frag = and(b, frag);

@@ -44,6 +44,14 @@ export interface LinkState {
   linkhdr: number;
   linktype: number;
   linkpl: number;
+  /**
+   * After `geneve` the inner headers start where the packet says: these scratch words hold the variable
+   * part of each offset (the numbers above are then added to it), as libpcap's `is_variable` offsets.
+   */
+  linkhdrReg?: number;
+  linktypeReg?: number;
+  linkplReg?: number;
+  geneve: boolean;
   nl: number;
   nlNosnap: number;
   labelDepth: number;
@@ -59,6 +67,7 @@ export const ethernet = (): LinkState => ({
   nlNosnap: 3,
   labelDepth: 0,
   vlanDepth: 0,
+  geneve: false,
 });
 
 /** libpcap's offset bases (e_offrel). */
@@ -68,12 +77,49 @@ const SIZE = { 1: 0x10, 2: 0x08, 4: 0x00 } as const;
 export type Dir = 'src' | 'dst' | 'src or dst' | 'src and dst' | undefined;
 
 export class NetGen {
+  private curreg = 0;
+  private readonly used = new Array<boolean>(16).fill(false);
   constructor(readonly off: LinkState = ethernet()) {}
 
-  /** The X register loaded with the IPv4 header length: `ldxb 4*([nl]&0xf)`. */
-  loadxIpHeaderLength = (): RawInstruction => stmt(0xb1, this.off.linkpl + this.off.nl);
+  /** libpcap's alloc_reg: scratch words handed out round-robin. */
+  alloc(): number {
+    for (let n = 0; n < 16; n++) {
+      if (!this.used[this.curreg]) {
+        this.used[this.curreg] = true;
+        return this.curreg;
+      }
+      this.curreg = (this.curreg + 1) % 16;
+    }
+    throw new RangeError('too many registers needed to evaluate expression');
+  }
+  free(n: number): void {
+    this.used[n] = false;
+  }
 
-  /** Absolute offset of `offset` relative to a base (all but tran4, which is relative to X). */
+  /** The scratch word holding the variable part of a base, if it has one. */
+  reg(rel: 'linkhdr' | 'linktype' | 'linkpl'): number | undefined {
+    return rel === 'linkhdr'
+      ? this.off.linkhdrReg
+      : rel === 'linktype'
+        ? this.off.linktypeReg
+        : this.off.linkplReg;
+  }
+
+  /** The X register loaded with the IPv4 header's end relative to the link payload's variable part. */
+  loadxIpHeaderLength(): RawInstruction[] {
+    const o = this.off;
+    if (o.linkplReg === undefined) return [stmt(0xb1, o.linkpl + o.nl)];
+    return [
+      stmt(0x61, o.linkplReg),
+      stmt(0x50, o.linkpl + o.nl),
+      stmt(0x54, 0xf),
+      stmt(0x64, 2),
+      stmt(0x0c),
+      stmt(0x07),
+    ];
+  }
+
+  /** Absolute (constant part of the) offset of `offset` relative to a base (all but tran4, relative to X). */
   at(rel: Exclude<Rel, 'tran4'>, offset: number): number {
     const o = this.off;
     switch (rel) {
@@ -97,8 +143,10 @@ export class NetGen {
   loadA(rel: Rel, offset: number, size: 1 | 2 | 4): RawInstruction[] {
     const sz = SIZE[size];
     if (rel === 'tran4')
-      return [this.loadxIpHeaderLength(), stmt(0x40 | sz, this.off.linkpl + this.off.nl + offset)];
-    return [stmt(0x20 | sz, (this.at(rel, offset) & 0xffffffff) >>> 0)];
+      return [...this.loadxIpHeaderLength(), stmt(0x40 | sz, this.off.linkpl + this.off.nl + offset)];
+    const k = (this.at(rel, offset) & 0xffffffff) >>> 0;
+    const reg = this.reg(rel === 'linkhdr' || rel === 'linktype' ? rel : 'linkpl');
+    return reg === undefined ? [stmt(0x20 | sz, k)] : [stmt(0x61, reg), stmt(0x40 | sz, k)];
   }
 
   /** gen_ncmp: load, optional mask, compare; `reverse` negates jgt/jge (for <= and <). */
@@ -150,7 +198,13 @@ export class NetGen {
 
   /** gen_uncond: `ld #1` or `ld #0` and `jeq #1`. */
   uncond(result: boolean): Block {
-    return test([stmt(0x00, result ? 1 : 0)], 'jeq', 1);
+    return test([stmt(0x00, result ? 0 : 1)], 'jeq', 0);
+  }
+
+  /** gen_prevlinkhdr_check: inside Geneve, a link header only if the payload does not start with it. */
+  prevLinkhdrCheck(): Block | undefined {
+    if (!this.off.geneve) return undefined;
+    return not(block([stmt(0x60, this.off.linkhdrReg!), stmt(0x61, this.off.linkplReg!)], stmt(0x1d, 0)));
   }
 
   snap(orgcode: number, ptype: number): Block {
@@ -482,6 +536,7 @@ export class NetGen {
     }
     // What follows is PPP, six bytes past the PPPoE header: its protocol field, then its payload.
     const linkhdr = this.off.linkpl + this.off.nl + 6;
+    const reg = this.off.linkplReg;
     Object.assign(this.off, {
       dlt: 'PPP',
       linkhdr,
@@ -490,7 +545,60 @@ export class NetGen {
       nl: 0,
       nlNosnap: 0,
     });
+    this.off.linkhdrReg = reg;
+    this.off.linktypeReg = reg;
     return b0;
+  }
+
+  /** gen_geneve: UDP to port 6081 over IPv4 or IPv6, then what follows starts inside it, found at run time. */
+  geneve(vni: number | undefined): Block {
+    const check = (v6: boolean): Block => {
+      const rel = v6 ? 'tran6' : 'tran4';
+      let b0 = v6
+        ? this.port6(6081, undefined, IPPROTO.udp, 'dst')
+        : this.port4(6081, undefined, IPPROTO.udp, 'dst');
+      b0 = and(b0, this.mcmp(rel, 8, 1, 0, 0xc0));
+      if (vni !== undefined) {
+        if (vni > 0xffffff) genFail(`Geneve VNI ${vni} greater than maximum 16777215`);
+        b0 = and(b0, this.mcmp(rel, 12, 4, (vni << 8) >>> 0, 0xffffff00));
+      }
+      return b0;
+    };
+    // Each leaves in A the offset of the UDP header from the link payload's start (`jeq x` always holds).
+    const g4 = and(check(false), block([...this.loadxIpHeaderLength(), stmt(0x87)], stmt(0x1d, 0)));
+    const reg = this.off.linkplReg;
+    const forty = reg === undefined ? [stmt(0x00, 40)] : [stmt(0x61, reg), stmt(0x00, 40), stmt(0x0c)];
+    const g6 = and(check(true), block([...forty, stmt(0x07)], stmt(0x1d, 0)));
+    const b0 = or(g4, g6);
+    const offsets = this.geneveOffsets();
+    const b1 = this.uncond(true);
+    b1.stmts = [...offsets, ...b1.stmts];
+    return and(b0, b1);
+  }
+
+  /** gen_geneve_offsets: stores where the inner link header, its type field and its payload start. */
+  private geneveOffsets(): RawInstruction[] {
+    const o = this.off;
+    const s = [stmt(0x04, o.linkpl + o.nl + 8), stmt(0x07), stmt(0x04, 2)];
+    const linktypeReg = this.alloc();
+    s.push(
+      stmt(0x02, linktypeReg),
+      stmt(0x50, 0),
+      stmt(0x54, 0x3f),
+      stmt(0x24, 4),
+      stmt(0x04, 8),
+      stmt(0x0c),
+    );
+    const linkhdrReg = this.alloc();
+    s.push(stmt(0x02, linkhdrReg), stmt(0x48, 2), stmt(0x61, linkhdrReg));
+    // An Ethernet frame inside (Transparent Ethernet Bridging): its type field and payload follow its header.
+    s.push({ code: 0x15, jt: 0, jf: 5, k: 0x6558 });
+    s.push(stmt(0x87), stmt(0x04, 12), stmt(0x02, linktypeReg), stmt(0x04, 2), stmt(0x07));
+    const linkplReg = this.alloc();
+    s.push(stmt(0x03, linkplReg));
+    Object.assign(this.off, { dlt: 'EN10MB', linkhdr: 0, linktype: 0, linkpl: 0, nl: 0, geneve: true });
+    Object.assign(this.off, { linkhdrReg, linktypeReg, linkplReg });
+    return s;
   }
 
   length(op: 'less' | 'greater', n: number): Block {

@@ -26,7 +26,7 @@ export const SUPPORTED = [
   'ip|ip6|arp|rarp|tcp|udp|sctp|icmp|icmp6|igmp|igrp|pim|vrrp|carp|ah|esp|atalk|aarp|decnet|lat|sca|moprc|mopdl',
   'iso|esis|isis|l1|l2|iih|lsp|snp|csnp|psnp|clnp|stp|ipx|netbeui, llc [i|s|u|rr|rnr|rej|ui|ua|disc|dm|sabme|test|xid|frmr]',
   '[ether|ip|ip6] broadcast|multicast, inbound, outbound, ifindex <n>',
-  'vlan [<id>], mpls [<label>], pppoed, pppoes [<session>]',
+  'vlan [<id>], mpls [<label>], pppoed, pppoes [<session>], geneve [<vni>]',
   'less|greater <n>, byte <n> =|<|>|&|| <n>',
   '<proto>[<offset>[:1|2|4]] <relop> <expr> (e.g. tcp[tcpflags] & tcp-syn != 0, icmp[icmptype] == icmp-echo)',
   'and (&&), or (||), not (!), ( )',
@@ -110,8 +110,6 @@ const OTHER_LINK_TYPES: Record<string, string> = {
       [`h${k}`, `'${k}' supported only on SS7`],
     ]),
   ),
-  geneve:
-    "'geneve' (Geneve encapsulation) is not supported by this compiler: libpcap reads what follows it at offsets computed at run time",
 };
 
 /** Every word libpcap's scanner reads as a keyword; none of them is a name. */
@@ -121,7 +119,8 @@ const KEYWORDS = new Set([
   ...ADDRS,
   ...Object.keys(OTHER_LINK_TYPES),
   ...['src', 'dst', 'mask', 'less', 'greater', 'byte', 'broadcast', 'multicast', 'and', 'or', 'not'],
-  ...['len', 'length', 'inbound', 'outbound', 'ifindex', 'vlan', 'mpls', 'pppoed', 'pppoes', 'llc'],
+  ...['len', 'length', 'inbound', 'outbound', 'ifindex', 'vlan', 'mpls', 'pppoed', 'pppoes', 'geneve'],
+  'llc',
 ]);
 
 /** Parses tcpdump's filter language (pcap-filter(7)) as libpcap's grammar does. */
@@ -286,7 +285,8 @@ class Parser {
         return { kind: 'ifindex', value: this.pnum() };
       case 'vlan':
       case 'mpls':
-      case 'pppoes': {
+      case 'pppoes':
+      case 'geneve': {
         this.next();
         const id = optionalNumber();
         return id === undefined ? { kind: t.text, column } : { kind: t.text, id, column };

@@ -90,6 +90,8 @@ export function directRelation(net: NetGen, e: Extract<Expr, { kind: 'relation' 
   if (field.size !== 1 && field.size !== 2 && field.size !== 4) return undefined;
   const size = SIZE[field.size];
   const off = net.off;
+  // Inside Geneve the offsets are known only at run time: the general path handles them.
+  if (off.geneve || off.linkplReg !== undefined) return undefined;
   let guard: Block | undefined;
   let load: RawInstruction[];
   switch (loadKind(field.proto)) {
@@ -106,7 +108,7 @@ export function directRelation(net: NetGen, e: Extract<Expr, { kind: 'relation' 
       break;
     case 'tran4':
       guard = and(net.linktype(ETHERTYPE.ip), and(net.protoAbbrev(field.proto), net.ipfrag()));
-      load = [net.loadxIpHeaderLength(), stmt(0x40 | size, off.linkpl + off.nl + index)];
+      load = [...net.loadxIpHeaderLength(), stmt(0x40 | size, off.linkpl + off.nl + index)];
       break;
     default:
       // The general path reports why this load is not possible.

@@ -182,7 +182,40 @@ function linkVariety(rnd: () => number): number[] {
   const v6 = () => ipv6(pick(V6), pick([...V6, 'ff02::1']), proto, payload);
   const control = pick([0x00, 0x02, 0x01, 0x05, 0x09, 0x03, 0x13, 0x63, 0x43, 0x0f, 0x6f, 0xe3, 0xaf, 0x87]);
   const filler = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 256));
-  switch (Math.floor(rnd() * 12)) {
+  switch (Math.floor(rnd() * 13)) {
+    case 12: {
+      // Geneve over UDP port 6081: version 0, options (4-byte words), protocol, VNI, then the inner packet,
+      // an Ethernet frame (0x6558) or IP directly.
+      const options = pick([0, 1, 2]);
+      const [gproto, innerBytes] = pick([
+        [0x6558, ethernet(pick([0x0800, 0x86dd]), rnd() < 0.5 ? v4() : v6(), [], pick(MACS))],
+        [0x6558, ethernet(0x0806, filler(28), [], pick(MACS))],
+        [0x0800, v4()],
+        [0x86dd, v6()],
+      ]);
+      const vni = pick([5, 10, 0x123456]);
+      const geneve = [
+        options,
+        0,
+        ...be16(gproto as number),
+        (vni >> 16) & 0xff,
+        (vni >> 8) & 0xff,
+        vni & 0xff,
+        0,
+        ...filler(options * 4),
+        ...(innerBytes as number[]),
+      ];
+      const udp = [
+        ...be16(pick([12345, 6081])),
+        ...be16(pick([6081, 6081, 53])),
+        ...be16(8 + geneve.length),
+        0,
+        0,
+      ];
+      return rnd() < 0.6
+        ? ethernet(0x0800, ipv4(pick(V4), pick(V4), 17, [...udp, ...geneve]), [], macs)
+        : ethernet(0x86dd, ipv6(pick(V6), pick(V6), 17, [...udp, ...geneve]), [], macs);
+    }
     case 0:
       return llcFrame(0x42, 0x42, 0x03, filler(20), macs);
     case 1: {

@@ -127,7 +127,18 @@ const linkPrimitive: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Encapsulations that move the offsets of everything after them. */
-const encapsulation = pick(['mpls', 'mpls 5', 'mpls 100', 'mpls and mpls', 'pppoes', 'pppoes 5', 'vlan 5']);
+const encapsulation = pick([
+  'mpls',
+  'mpls 5',
+  'mpls 100',
+  'mpls and mpls',
+  'pppoes',
+  'pppoes 5',
+  'vlan 5',
+  'geneve',
+  'geneve 10',
+  'geneve and vlan',
+]);
 
 export const primitive: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(pick(DIR), pick(['', 'ip ', 'arp ']), pick(V4)).map(([d, p, a]) => `${p}${d}host ${a}`),
