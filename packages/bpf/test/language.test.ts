@@ -2,13 +2,29 @@
 // the same unoptimised bytecode, and both our programs accept exactly the corpus packets libpcap's accept.
 // What tcpdump refuses we refuse, with its reason.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import fc from 'fast-check';
 import { compileFilter, compileFilterResolving, compileFilterUnoptimized } from '../src/filter/compile.ts';
 import { formatDump } from '../src/format.ts';
-import { run } from '../src/vm.ts';
+import { writePcap } from '../src/pcap.ts';
+import { scratchReadBeforeWrite } from '../src/validate.ts';
+import { type Packet, run } from '../src/vm.ts';
+import { carriesAh } from './support/ah.ts';
 import { compareSets, describe, newTally } from './support/compare.ts';
 import { corpusFile } from './support/corpus-file.ts';
+import { filterArb } from './support/filter-arb.ts';
 import { libpcapFilter, tcpdumpProgram } from './support/oracle.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'bpf-language-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+function pcapOf(packets: Packet[]): string {
+  const file = join(dir, 'cut.pcap');
+  writeFileSync(file, writePcap(packets));
+  return file;
+}
 
 export const CONSTRUCTS: Record<string, string[]> = {
   'ether host/src/dst, every MAC notation': [
@@ -258,4 +274,46 @@ test("what tcpdump refuses on Ethernet we refuse with tcpdump's reason", () => {
     assert.ok('error' in ours, `we accept ${e}`);
     assert.equal(ours.error.message, t.error, e);
   });
+});
+
+test('every construct on frames of every link and network type, cut at every offset', () => {
+  // One whole frame of each kind the constructs look at, then each cut at every length below its own.
+  const { packets: corpus } = corpusFile();
+  const kinds = new Map<string, (typeof corpus)[number]>();
+  for (const p of corpus) {
+    if (p.length !== undefined || p.data.length < 14) continue;
+    const type = (p.data[12]! << 8) | p.data[13]!;
+    const inner = type === 0x0800 ? p.data[23] : type === 0x86dd ? p.data[20] : type <= 1500 ? p.data[14] : 0;
+    const key = `${type}/${inner}`;
+    if (!kinds.has(key)) kinds.set(key, p);
+  }
+  const whole = [...kinds.values()];
+  const packets = whole.flatMap((p) =>
+    Array.from({ length: p.data.length + 1 }, (_, n) => ({
+      data: p.data.slice(0, n),
+      length: p.data.length,
+    })),
+  );
+  const file = pcapOf(packets);
+  // The named constructs, and generated expressions mixing everything.
+  const exprs = [...Object.values(CONSTRUCTS).flat(), ...fc.sample(filterArb, { numRuns: 250, seed: 5 })];
+  const unopt = libpcapFilter(file, exprs, false);
+  const opt = libpcapFilter(file, exprs, true);
+  const withAh = new Set(packets.flatMap((p, j) => (carriesAh(p.data) ? [j] : [])));
+  const tally = newTally();
+  exprs.forEach((e, i) => {
+    const [u, o] = [unopt[i]!, opt[i]!];
+    if (!u.ok || !o.ok || scratchReadBeforeWrite(u.program).length > 0) return;
+    for (const compiled of [compileFilter(e), compileFilterUnoptimized(e)]) {
+      assert.ok('program' in compiled, e);
+      const accepted = new Set(packets.flatMap((p, j) => (run(compiled.program, p).value ? [j] : [])));
+      const excused = e.includes('protochain') ? (j: number) => withAh.has(j) : undefined;
+      compareSets(tally, e, packets, accepted, o.accepted, u.accepted, u.program, excused);
+    }
+  });
+  console.log(
+    `${whole.length} kinds of frame, ${packets.length} cuts; ${describe('constructs and 250 generated expressions on cut frames', tally)}`,
+  );
+  assert.ok(whole.length >= 40, `${whole.length} kinds`);
+  assert.deepEqual(tally.mismatches.slice(0, 5), []);
 });
