@@ -498,7 +498,12 @@ function namePrimitive(ctx: Context, q: Qualifiers, name: string): Block {
       return hostByProto(ctx, n, mask, q, 'net');
     }
     case 'host': {
-      if (q.proto === 'link') return genFail(`unknown ether host '${name}'`);
+      if (q.proto === 'link') {
+        const mac = netdb.ethers.get(name) ?? genFail(`unknown ether host '${name}'`);
+        const check = net.prevLinkhdrCheck();
+        const b = net.ehost(mac, dirOf(q));
+        return check ? and(check, b) : b;
+      }
       if (q.proto === 'decnet')
         return genFail(`decnet name support not included, '${name}' cannot be translated\n`);
       return hostName(ctx, q, name);

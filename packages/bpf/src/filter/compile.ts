@@ -5,6 +5,7 @@ import { optimize } from '../optimize/index.ts';
 import { scratchReadBeforeWrite } from '../validate.ts';
 import type { Expr } from './ast.ts';
 import { generate, SemanticError } from './codegen.ts';
+import type { NetDb } from './netdb.ts';
 import { type FilterError, parseFilter, SUPPORTED } from './parser.ts';
 
 export interface FilterOptions {
@@ -18,6 +19,8 @@ export interface FilterOptions {
   hosts?: ReadonlyMap<string, readonly string[]>;
   /** The netmask for `ip broadcast`; 0 (tcpdump's value when it knows none) by default. */
   netmask?: number;
+  /** Services, protocols, networks and ethers databases to use instead of the system's (`loadNetDb`). */
+  netdb?: NetDb;
 }
 
 export type FilterResult = { program: RawInstruction[] } | { error: FilterError };
@@ -42,6 +45,7 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
         walkDepthCap: cap,
         ...(options.hosts ? { hosts: options.hosts } : {}),
         ...(options.netmask !== undefined ? { netmask: options.netmask } : {}),
+        ...(options.netdb ? { netdb: options.netdb } : {}),
       });
       const prologue = unsetOffsets(program);
       if (program.length + prologue.length <= MAX_INSTRUCTIONS) return { program: [...prologue, ...program] };
@@ -125,7 +129,7 @@ export async function resolveHostNames(names: readonly string[]): Promise<Map<st
   const entries = await Promise.all(
     names.map(async (name): Promise<[string, string[]]> => {
       try {
-        const found = await lookup(name, { all: true, verbatim: true });
+        const found = await lookup(name, { all: true, order: 'verbatim' });
         return [name, found.map((a) => a.address)];
       } catch {
         return [name, []];

@@ -1,5 +1,5 @@
-// The services, protocols and networks databases that libpcap consults through getaddrinfo, getprotobyname
-// and getnetbyname, read from the same files glibc's `files` backend reads. A built-in table stands in for a
+// The services, protocols, networks and ethers databases that libpcap consults through getaddrinfo,
+// getprotobyname, getnetbyname and ether_hostton, read from the same files glibc's `files` backend reads. A built-in table stands in for a
 // file that is missing, so `port http` means the same on a machine without netbase.
 import { readFileSync } from 'node:fs';
 
@@ -10,12 +10,15 @@ export interface NetDb {
   protocols: Map<string, number>;
   /** Network name or alias -> network number in host order (getnetbyname: `127` is 0x7f). */
   networks: Map<string, number>;
+  /** Host name -> Ethernet address (ether_hostton, `/etc/ethers`). */
+  ethers: Map<string, number[]>;
 }
 
 export const NETDB_FILES = {
   services: '/etc/services',
   protocols: '/etc/protocols',
   networks: '/etc/networks',
+  ethers: '/etc/ethers',
 };
 
 // Used only when a file is missing: the entries netbase ships that filters use most.
@@ -110,6 +113,7 @@ export function loadNetDb(files: typeof NETDB_FILES = NETDB_FILES): NetDb {
     services: { tcp: new Map(), udp: new Map() },
     protocols: new Map(),
     networks: new Map(),
+    ethers: new Map(),
   };
   for (const [name, portProto, ...aliases] of lines(read(files.services, FALLBACK_SERVICES))) {
     const m = portProto?.match(/^(\d+)\/(tcp|udp)$/);
@@ -125,6 +129,15 @@ export function loadNetDb(files: typeof NETDB_FILES = NETDB_FILES): NetDb {
     const n = networkNumber(number ?? '');
     if (n === undefined) continue;
     for (const a of [name!, ...aliases]) if (!db.networks.has(a)) db.networks.set(a, n);
+  }
+  for (const [mac, name] of lines(read(files.ethers, ''))) {
+    const bytes = mac?.split(':');
+    if (!name || bytes?.length !== 6 || !bytes.every((b) => /^[0-9A-Fa-f]{1,2}$/.test(b))) continue;
+    if (!db.ethers.has(name))
+      db.ethers.set(
+        name,
+        bytes.map((b) => Number.parseInt(b, 16)),
+      );
   }
   return db;
 }
