@@ -95,4 +95,4 @@ export type Expr =
   | { kind: 'ifindex'; value: number }
   | { kind: 'llc'; subtype?: string; column: number }
   | { kind: 'vlan' | 'mpls' | 'pppoes' | 'geneve'; id?: number; column: number }
-  | { kind: 'pppoed' };
+  | { kind: 'pppoed'; column: number };

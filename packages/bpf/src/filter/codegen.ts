@@ -85,7 +85,7 @@ export function generate(expr: Expr, options: CodegenOptions): RawInstruction[] 
       case 'pppoes':
         return at(e.column, () => net.pppoes(e.id));
       case 'pppoed':
-        return net.linktype(0x8863);
+        return at(e.column, () => net.linktype(0x8863));
       case 'geneve':
         return at(e.column, () => net.geneve(e.id));
       case 'primitive':

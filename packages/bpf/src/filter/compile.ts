@@ -5,6 +5,7 @@ import { optimize } from '../optimize/index.ts';
 import { scratchReadBeforeWrite } from '../validate.ts';
 import type { Expr } from './ast.ts';
 import { generate, SemanticError } from './codegen.ts';
+import { GenError } from './gen-net.ts';
 import type { NetDb } from './netdb.ts';
 import { type FilterError, parseFilter, SUPPORTED } from './parser.ts';
 
@@ -61,6 +62,7 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
   } catch (e) {
     if (e instanceof SemanticError)
       return { error: { column: e.column, message: e.message, expected: SUPPORTED } };
+    if (e instanceof GenError) return { error: { column: 1, message: e.message, expected: SUPPORTED } };
     if (e instanceof RangeError) return { error: { column: 1, message: e.message, expected: SUPPORTED } };
     throw e;
   }

@@ -293,7 +293,7 @@ class Parser {
       }
       case 'pppoed':
         this.next();
-        return { kind: 'pppoed' };
+        return { kind: 'pppoed', column };
       case 'llc': {
         this.next();
         const sub = this.peek();
@@ -448,6 +448,11 @@ class Parser {
   }
 
   private primitive(q: Qualifiers, column: number): Expr {
+    // libpcap's `nid: not id`: `host ! 10.0.0.1` is `not host 10.0.0.1`.
+    if (this.is('not') || this.is('!')) {
+      this.next();
+      return { kind: 'not', expr: this.primitive(q, this.peek().column) };
+    }
     return { kind: 'primitive', q, value: this.value(), column };
   }
 
