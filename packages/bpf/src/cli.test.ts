@@ -37,6 +37,12 @@ test('compile -O0 prints exactly what tcpdump -O prints, in all three formats', 
   );
 });
 
+test('compile --live reads VLAN tags from the packet socket metadata, as tcpdump -i does', async () => {
+  const live = (await cbpf('compile', '-d', '--live', 'vlan 5')).out;
+  assert.match(live, /ldb {6}\[vlanp\]/);
+  assert.doesNotMatch((await cbpf('compile', '-d', 'vlan 5')).out, /vlanp/);
+});
+
 test('compile errors name the column and list what is supported; exit 1', async () => {
   const r = await cbpf('compile', 'tcp port 80 and lane');
   assert.equal(r.code, 1);

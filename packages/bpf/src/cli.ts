@@ -56,6 +56,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-O <level>', '-O0 turns the optimiser off (output then equals tcpdump -O)')
     .option('-s, --snaplen <bytes>', 'snap length returned for accepted packets', '262144')
     .option('--spec <file>', 'compile a PacketCapture spec (JSON) instead of an expression')
+    .option('--live', 'for a live Linux packet socket, as tcpdump -i: vlan reads the kernel VLAN metadata')
     .addOption(outputOption())
     .addHelpText(
       'after',
@@ -64,7 +65,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action(
       async (
         words: string[],
-        opts: { d: number; O?: string; snaplen: string; spec?: string; output: OutputFormat },
+        opts: {
+          d: number;
+          O?: string;
+          snaplen: string;
+          spec?: string;
+          live?: boolean;
+          output: OutputFormat;
+        },
       ) => {
         const snaplen = Number(opts.snaplen);
         if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0xffffffff)
@@ -89,7 +97,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           prog = r.program;
         } else {
           const expression = words.join(' ');
-          const r = await compileFilterResolving(expression, { snaplen, optimize });
+          const r = await compileFilterResolving(expression, { snaplen, optimize, live: opts.live === true });
           if ('error' in r) {
             const { column, message, expected } = r.error;
             throw new UsageError(

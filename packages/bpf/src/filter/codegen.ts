@@ -29,11 +29,13 @@ export interface CodegenOptions {
   netdb?: NetDb;
   /** At most this many headers in a protochain walk. */
   walkDepthCap?: number;
+  /** For a live Linux packet socket: `vlan` reads the kernel's VLAN metadata, as libpcap's live captures. */
+  live?: boolean;
 }
 
 /** Generates the program for a parsed expression; throws SemanticError for input problems. */
 export function generate(expr: Expr, options: CodegenOptions): RawInstruction[] {
-  const net = new NetGen();
+  const net = new NetGen(undefined, options.live ?? false);
   const arith = new ArithGen(net);
   const ctx: Context = { net, options, netdb: options.netdb ?? systemNetDb() };
   const at = (column: number, f: () => Block): Block => {
@@ -92,7 +94,9 @@ export function generate(expr: Expr, options: CodegenOptions): RawInstruction[] 
         return at(e.column, () => primitive(ctx, e.q, e.value));
     }
   };
-  return linearize(walk(expr), options.snaplen);
+  const root = walk(expr);
+  root.head.stmts = [...net.vlanOffsetsPrologue(), ...root.head.stmts];
+  return linearize(root, options.snaplen);
 }
 
 interface Context {

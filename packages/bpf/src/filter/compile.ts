@@ -22,6 +22,12 @@ export interface FilterOptions {
   netmask?: number;
   /** Services, protocols, networks and ethers databases to use instead of the system's (`loadNetDb`). */
   netdb?: NetDb;
+  /**
+   * Compile for a live Linux packet socket, as `tcpdump -i <ethernet interface>` does: the kernel has taken
+   * the outer VLAN tag out of the frame, so `vlan` reads it from the socket's metadata. Default false, as
+   * `tcpdump -y EN10MB -d` and offline captures.
+   */
+  live?: boolean;
 }
 
 export type FilterResult = { program: RawInstruction[] } | { error: FilterError };
@@ -47,6 +53,7 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
         ...(options.hosts ? { hosts: options.hosts } : {}),
         ...(options.netmask !== undefined ? { netmask: options.netmask } : {}),
         ...(options.netdb ? { netdb: options.netdb } : {}),
+        ...(options.live ? { live: true } : {}),
       });
       const prologue = unsetOffsets(program);
       if (program.length + prologue.length <= MAX_INSTRUCTIONS) return { program: [...prologue, ...program] };

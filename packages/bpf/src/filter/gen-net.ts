@@ -2,6 +2,7 @@
 // of and/or), so unoptimised output lays out like `tcpdump -O -d`.
 import { and, type Block, block, not, or, stmt, test } from '../codegen/blocks.ts';
 import type { RawInstruction } from '../instructions.ts';
+import { SKF_AD_OFF } from '../opcodes.ts';
 
 export const ETHERTYPE = {
   ip: 0x0800,
@@ -52,6 +53,8 @@ export interface LinkState {
   linktypeReg?: number;
   linkplReg?: number;
   geneve: boolean;
+  /** A `vlan` read the kernel's VLAN metadata and keeps the payload's offset in scratch memory. */
+  vlanVloffset: boolean;
   nl: number;
   nlNosnap: number;
   labelDepth: number;
@@ -68,6 +71,7 @@ export const ethernet = (): LinkState => ({
   labelDepth: 0,
   vlanDepth: 0,
   geneve: false,
+  vlanVloffset: false,
 });
 
 /** libpcap's offset bases (e_offrel). */
@@ -79,7 +83,15 @@ export type Dir = 'src' | 'dst' | 'src or dst' | 'src and dst' | undefined;
 export class NetGen {
   private curreg = 0;
   private readonly used = new Array<boolean>(16).fill(false);
-  constructor(readonly off: LinkState = ethernet()) {}
+  /**
+   * `live`: compile for a Linux packet socket, as libpcap does for a live capture: the kernel takes the
+   * outer VLAN tag out of the frame into metadata (SKF_AD_VLAN_TAG_PRESENT, SKF_AD_VLAN_TAG), so `vlan`
+   * reads it there.
+   */
+  constructor(
+    readonly off: LinkState = ethernet(),
+    private readonly live = false,
+  ) {}
 
   /** libpcap's alloc_reg: scratch words handed out round-robin. */
   alloc(): number {
@@ -505,6 +517,15 @@ export class NetGen {
   vlan(id: number | undefined): Block {
     if (this.off.labelDepth > 0) genFail('no VLAN match after MPLS');
     if (this.off.dlt !== 'EN10MB') genFail('no VLAN support for PPP');
+    if (
+      this.live &&
+      this.off.vlanDepth === 0 &&
+      this.off.linkhdrReg === undefined &&
+      this.off.linkhdr === 0
+    ) {
+      this.off.vlanDepth++;
+      return this.vlanFromMetadata(id);
+    }
     if (id !== undefined && id > 0xfff) genFail(`VLAN tag ${id} greater than maximum 4095`);
     let b0 = or(this.linktype(ETHERTYPE.q), this.linktype(ETHERTYPE.ad));
     b0 = or(b0, this.linktype(ETHERTYPE.qinq));
@@ -513,6 +534,44 @@ export class NetGen {
     this.off.linktype += 4;
     this.off.vlanDepth++;
     return b0;
+  }
+
+  /**
+   * gen_vlan_bpf_extensions: a tag in the kernel's metadata, or else one in the frame, which then moves the
+   * payload and type offsets (kept in scratch words, 0 or 4) by four bytes; the id from either place.
+   */
+  private vlanFromMetadata(id: number | undefined): Block {
+    const present = SKF_AD_OFF + 48;
+    const tci = SKF_AD_OFF + 44;
+    const b0 = test([stmt(0x30, present)], 'jeq', 1);
+    let tpid = or(this.linktype(ETHERTYPE.q), this.linktype(ETHERTYPE.ad));
+    tpid = or(tpid, this.linktype(ETHERTYPE.qinq));
+    if (id !== undefined && id > 0xfff) genFail(`VLAN tag ${id} greater than maximum 4095`);
+    const vid = id === undefined ? undefined : this.mcmp('net', 0, 2, id, 0x0fff);
+    this.off.vlanVloffset = true;
+    this.off.linkplReg ??= this.alloc();
+    this.off.linktypeReg ??= this.alloc();
+    const add4 = (reg: number) => [stmt(0x60, reg), stmt(0x04, 4), stmt(0x02, reg)];
+    tpid.head.stmts = [...add4(this.off.linkplReg), ...add4(this.off.linktypeReg), ...tpid.head.stmts];
+    let b = or(b0, tpid);
+    if (vid) {
+      const own = vid.stmts.length;
+      vid.stmts = [
+        stmt(0x30, present),
+        { code: 0x15, jt: 0, jf: 2, k: 1 },
+        stmt(0x30, tci),
+        stmt(0x05, own - 1),
+        ...vid.stmts,
+      ];
+      b = and(b, vid);
+    }
+    return b;
+  }
+
+  /** insert_compute_vloffsets: the offset words start at 0 (a tag found in the frame adds 4). */
+  vlanOffsetsPrologue(): RawInstruction[] {
+    if (!this.off.vlanVloffset) return [];
+    return [stmt(0x00, 0), stmt(0x02, this.off.linkplReg!), stmt(0x02, this.off.linktypeReg!)];
   }
 
   mpls(label: number | undefined): Block {
