@@ -186,20 +186,22 @@ function llc(net: NetGen, subtype: string | undefined): Block {
   };
   if (net.off.dlt !== 'EN10MB') return genFail("'llc' not supported for PPP");
   if (subtype === undefined) return isLlc();
-  if (subtype.toLowerCase() === 'i') {
+  // libpcap compares these names ignoring case.
+  const name = subtype.toLowerCase();
+  if (name === 'i') {
     const b0 = isLlc();
     return and(b0, not(net.ncmp('llc', 2, 1, 0xffffffff, 'jset', false, 0x01)));
   }
-  if (subtype.toLowerCase() === 's' || subtype.toLowerCase() === 'u') {
+  if (name === 's' || name === 'u') {
     const b0 = isLlc();
-    return and(b0, net.mcmp('llc', 2, 1, subtype.toLowerCase() === 's' ? 1 : 3, 0x03));
+    return and(b0, net.mcmp('llc', 2, 1, name === 's' ? 1 : 3, 0x03));
   }
-  const s = LLC_S[subtype];
+  const s = LLC_S[name];
   if (s !== undefined) {
     const b0 = isLlc();
     return and(b0, net.mcmp('llc', 2, 1, s, 0x0f));
   }
-  const u = LLC_U[subtype];
+  const u = LLC_U[name];
   if (u === undefined) return genFail(`unknown LLC type name "${subtype}"`);
   const b0 = isLlc();
   return and(b0, net.mcmp('llc', 2, 1, u, 0xef));
