@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { buildCorpus } from '../test/support/corpus.ts';
 import { main } from './cli.ts';
 import { writePcap } from './pcap.ts';
@@ -20,6 +20,7 @@ async function cbpf(...argv: string[]): Promise<{ code: number; out: string; err
 const tcpdump = (...args: string[]) =>
   execFileSync('tcpdump', ['-y', 'EN10MB', ...args], { encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'cbpf-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('compile -O0 prints exactly what tcpdump -O prints, in all three formats', async () => {
   const e = 'ip proto 6 and src host 127.0.0.1 and dst port 80';
@@ -36,10 +37,19 @@ test('compile -O0 prints exactly what tcpdump -O prints, in all three formats', 
   );
 });
 
+test('compile --live reads VLAN tags from the packet socket metadata, as tcpdump -i does', async () => {
+  const live = (await cbpf('compile', '-d', '--live', 'vlan 5')).out;
+  assert.match(live, /ldb {6}\[vlanp\]/);
+  assert.doesNotMatch((await cbpf('compile', '-d', 'vlan 5')).out, /vlanp/);
+});
+
 test('compile errors name the column and list what is supported; exit 1', async () => {
-  const r = await cbpf('compile', 'tcp port 80 and ether host 1:2:3:4:5:6');
+  const r = await cbpf('compile', 'tcp port 80 and lane');
   assert.equal(r.code, 1);
-  assert.match(r.err, /expression:17: Ethernet addresses are not supported/);
+  assert.match(r.err, /expression:17: 'lane' supported only on raw ATM/);
+  const unknown = await cbpf('compile', 'host nosuch.invalid');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /expression:6: unknown host 'nosuch.invalid'/);
   assert.match(r.err, /supported: .*portrange/);
   assert.equal((await cbpf('compile', '-s', 'big', 'tcp')).code, 1);
 });

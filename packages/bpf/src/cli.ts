@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { compileFilter } from './filter/compile.ts';
+import { compileFilterResolving } from './filter/compile.ts';
 import { formatProgram } from './format.ts';
 import type { RawInstruction } from './instructions.ts';
 import { type OutputFormat, render } from './output.ts';
@@ -56,15 +56,23 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-O <level>', '-O0 turns the optimiser off (output then equals tcpdump -O)')
     .option('-s, --snaplen <bytes>', 'snap length returned for accepted packets', '262144')
     .option('--spec <file>', 'compile a PacketCapture spec (JSON) instead of an expression')
+    .option('--live', 'for a live Linux packet socket, as tcpdump -i: vlan reads the kernel VLAN metadata')
     .addOption(outputOption())
     .addHelpText(
       'after',
       "\nExamples:\n  cbpf compile -d 'tcp dst port 80'\n  cbpf compile -ddd -O0 'ip6 and icmp6'\n  cbpf compile --spec capture.json -o json",
     )
     .action(
-      (
+      async (
         words: string[],
-        opts: { d: number; O?: string; snaplen: string; spec?: string; output: OutputFormat },
+        opts: {
+          d: number;
+          O?: string;
+          snaplen: string;
+          spec?: string;
+          live?: boolean;
+          output: OutputFormat;
+        },
       ) => {
         const snaplen = Number(opts.snaplen);
         if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0xffffffff)
@@ -89,7 +97,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           prog = r.program;
         } else {
           const expression = words.join(' ');
-          const r = compileFilter(expression, { snaplen, optimize });
+          const r = await compileFilterResolving(expression, { snaplen, optimize, live: opts.live === true });
           if ('error' in r) {
             const { column, message, expected } = r.error;
             throw new UsageError(

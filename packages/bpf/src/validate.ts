@@ -97,6 +97,29 @@ export function validate(prog: readonly RawInstruction[]): ValidationError[] {
   return errors;
 }
 
+/** The scratch words some path reads before any instruction writes them (the kernel refuses such reads). */
+export function scratchReadBeforeWrite(prog: readonly RawInstruction[]): number[] {
+  const all = 0xffff;
+  const masks = new Array<number>(prog.length).fill(all);
+  let valid = 0;
+  let unwritten = 0;
+  for (let pc = 0; pc < prog.length; pc++) {
+    const { code, jt, jf, k } = prog[pc]!;
+    valid &= masks[pc]!;
+    if (code === 0x02 || code === 0x03) valid |= 1 << (k & 15);
+    else if ((code === 0x60 || code === 0x61) && !(valid & (1 << (k & 15)))) unwritten |= 1 << (k & 15);
+    else if (code === 0x05) {
+      if (pc + 1 + k < prog.length) masks[pc + 1 + k]! &= valid;
+      valid = all;
+    } else if (classOf(code) === CLASS.jmp) {
+      if (pc + 1 + jt < prog.length) masks[pc + 1 + jt]! &= valid;
+      if (pc + 1 + jf < prog.length) masks[pc + 1 + jf]! &= valid;
+      valid = all;
+    }
+  }
+  return Array.from({ length: 16 }, (_, k) => k).filter((k) => unwritten & (1 << k));
+}
+
 // Mirrors the kernel's check_load_and_stores(): a forward dataflow over the set of written scratch words.
 function checkScratch(prog: readonly RawInstruction[]): ValidationError[] {
   const all = 0xffff;

@@ -1,5 +1,5 @@
 // Antrea's 40 BPF equivalence cases as capture specs, keyed by the case name in
-// /work/shared/reference/packetcapture/antrea-bpf-equivalence-cases.tsv (the expressions come from that file).
+// test/__fixtures__/antrea-bpf-equivalence-cases.tsv (the expressions come from that file).
 import type { CaptureSpecInput } from '../src/spec/schema.ts';
 
 const v4 = (src?: string, dst?: string) => ({

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { formatDump } from '../src/format.ts';
 import { compileSpec } from '../src/spec/compile.ts';
 import { run } from '../src/vm.ts';
 import { ANTREA_CASES } from './antrea-cases.ts';
+import { antreaExpressions } from './support/antrea-table.ts';
 import { corpusFile } from './support/corpus-file.ts';
 import { libpcapFilter, tcpdumpProgram } from './support/oracle.ts';
 
-const TSV = '/work/shared/reference/packetcapture/antrea-bpf-equivalence-cases.tsv';
-const rows = readFileSync(TSV, 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((l) => l.split('\t') as [string, string]);
+const rows = antreaExpressions();
 
 test('the table covers exactly the 40 cases', () => {
   assert.equal(rows.length, 40);

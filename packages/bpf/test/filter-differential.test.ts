@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { compileFilter, compileFilterUnoptimized } from '../src/filter/compile.ts';
 import { formatDump } from '../src/format.ts';
-import { validate } from '../src/validate.ts';
+import { scratchReadBeforeWrite, validate } from '../src/validate.ts';
 import { run } from '../src/vm.ts';
+import { carriesAh } from './support/ah.ts';
 import { compareSets, describe, newTally } from './support/compare.ts';
 import { corpusFile } from './support/corpus-file.ts';
 import { filterArb } from './support/filter-arb.ts';
@@ -43,7 +44,10 @@ test('unoptimised output equals tcpdump -O bytecode, instruction for instruction
     // protochain is the one primitive built differently on purpose (no backward jump).
     if (/protochain/.test(e)) return;
     assert.ok('program' in ours, `${e}: ${JSON.stringify('error' in ours && ours.error)}`);
-    assert.equal(formatDump(ours.program), formatDump(ref.program), e);
+    // Where libpcap reads scratch words no path wrote (after geneve), ours sets them first.
+    const unset = scratchReadBeforeWrite(ref.program).length;
+    const prologue = unset ? unset + 2 : 0;
+    assert.equal(formatDump(ours.program.slice(prologue)), formatDump(ref.program), e);
     compared++;
   });
   assert.ok(compared > 2000, `compared ${compared}`);
@@ -55,17 +59,32 @@ test('optimised and unoptimised programs accept exactly what libpcap accepts, on
   const opt = libpcapFilter(file, exprs, true);
   const unopt = libpcapFilter(file, exprs, false);
   const tally = newTally();
+  const withAh = new Set(packets.flatMap((p, j) => (carriesAh(p.data) ? [j] : [])));
+  let unsetFilters = 0;
+  let unsetPackets = 0;
   exprs.forEach((e, i) => {
     const [o, u] = [opt[i]!, unopt[i]!];
     if (!o.ok || !u.ok) return;
+    const unset = scratchReadBeforeWrite(u.program).length > 0;
+    if (unset) unsetFilters++;
     for (const compiled of [compileFilter(e), compileFilterUnoptimized(e)]) {
       assert.ok('program' in compiled, e);
       assert.deepEqual(validate(compiled.program), [], e);
       const ours = new Set(packets.flatMap((p, j) => (run(compiled.program, p).value ? [j] : [])));
-      compareSets(tally, e, packets, ours, o.accepted, u.accepted, u.program);
+      if (unset) {
+        // libpcap's answer depends on what its stack held in those words: counted apart, not compared.
+        const theirs = new Set(u.accepted);
+        unsetPackets += packets.filter((_, j) => ours.has(j) !== theirs.has(j)).length;
+        continue;
+      }
+      const excused = e.includes('protochain') ? (j: number) => withAh.has(j) : undefined;
+      compareSets(tally, e, packets, ours, o.accepted, u.accepted, u.program, excused);
     }
   });
   console.log(describe('filter differential', tally));
+  console.log(
+    `libpcap reads scratch words nothing wrote (after geneve) in ${unsetFilters} filters, not compared (ours differs from what its stack gave on ${unsetPackets} packets)`,
+  );
   assert.deepEqual(tally.mismatches.slice(0, 5), []);
   assert.ok(tally.filters > 4000);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WALK_DEPTH } from '../src/codegen/protochain.ts';
+import { MAX_WALK_DEPTH } from '../src/codegen/protochain.ts';
 import { compileSpec } from '../src/spec/compile.ts';
 import { validate } from '../src/validate.ts';
 import { run } from '../src/vm.ts';
@@ -30,10 +30,11 @@ function frame(extensions: number[]): Uint8Array {
   return Uint8Array.from([0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10, 0x86, 0xdd, ...ip, ...body]);
 }
 
-const spec = (walk: boolean) =>
+const spec = (walk: boolean, snaplen = 262144) =>
   compileSpec({
     packet: { ipFamily: 'IPv6', transportHeader: { tcp: { dstPort: 80 } } },
     ipv6ExtensionHeaders: walk ? 'walk' : 'fixed',
+    snaplen,
   }).program!;
 
 test('fixed layout tests the header right after IPv6, like libpcap; walk steps over extension headers', () => {
@@ -51,10 +52,19 @@ test('fixed layout tests the header right after IPv6, like libpcap; walk steps o
   }
 });
 
-test(`the walk gives up after ${WALK_DEPTH} extension headers, where libpcap's protochain loop keeps going`, () => {
+test('the walk covers chains of 9 to 16 headers and more, up to what the snap length can hold', () => {
   const walk = spec(true);
-  assert.notEqual(run(walk, { data: frame(new Array(WALK_DEPTH).fill(60)) }).value, 0);
-  assert.equal(run(walk, { data: frame(new Array(WALK_DEPTH + 1).fill(60)) }).value, 0);
+  assert.deepEqual(validate(walk), []);
+  for (let n = 9; n <= 16; n++)
+    assert.notEqual(run(walk, { data: frame(new Array(n).fill(60)) }).value, 0, `${n} headers`);
+  // Unrolled, it stops somewhere: after MAX_WALK_DEPTH - 1 extension headers (504 bytes of them).
+  assert.notEqual(run(walk, { data: frame(new Array(MAX_WALK_DEPTH - 1).fill(0)) }).value, 0);
+  assert.equal(run(walk, { data: frame(new Array(MAX_WALK_DEPTH).fill(0)) }).value, 0);
+  // With a 128-byte snap length at most (128 - 54) / 8 = 9 headers fit before TCP; so the walk stops there.
+  const short = spec(true, 128);
+  assert.ok(short.length < walk.length / 4, `${short.length} instructions`);
+  assert.notEqual(run(short, { data: frame(new Array(9).fill(43)) }).value, 0);
+  assert.equal(run(short, { data: frame(new Array(10).fill(43)) }).value, 0);
 });
 
 // A direct decoder of the same rule, as the reference for specs that tcpdump cannot express.
@@ -62,9 +72,9 @@ function reference(data: Uint8Array, proto: number, srcPort?: number, dstPort?: 
   if (data.length < 54 || ((data[12]! << 8) | data[13]!) !== 0x86dd) return false;
   let next = data[20]!;
   let off = 54;
-  for (let depth = 0; ; depth++) {
+  for (let depth = 1; ; depth++) {
     if (next === proto) break;
-    if (depth === WALK_DEPTH) return false;
+    if (depth === MAX_WALK_DEPTH) return false;
     if (off + 2 > data.length) return false;
     if ([0, 60, 43, 44].includes(next)) [next, off] = [data[off]!, off + (data[off + 1]! + 1) * 8];
     else if (next === 51) [next, off] = [data[off]!, off + (data[off + 1]! + 2) * 4];

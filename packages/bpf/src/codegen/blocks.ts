@@ -122,12 +122,12 @@ function layout(root: Block, long: Map<Block, { jt: number; jf: number }>): RawI
   let tail = total;
   let retry = false;
   const placed = new Set<Block>();
+  // Every branch found too long in a pass gets its `ja` at once; the pass is then redone with them.
   const place = (b: Block | null): void => {
-    if (!b || placed.has(b) || retry) return;
+    if (!b || placed.has(b)) return;
     placed.add(b);
     place(b.jf);
     place(b.jt);
-    if (retry) return;
     tail -= b.stmts.length + 1 + extra(b);
     offset.set(b, tail);
     b.stmts.forEach((s, i) => {
@@ -141,8 +141,8 @@ function layout(root: Block, long: Map<Block, { jt: number; jf: number }>): RawI
         const off = offset.get(target)! - at - 1;
         if (off < 256) return off;
         const mark = long.get(b) ?? { jt: 0, jf: 0 };
-        if (mark[which] === 0) {
-          long.set(b, { ...mark, [which]: 1 });
+        if (mark[which] === 0 || retry) {
+          if (mark[which] === 0) long.set(b, { ...mark, [which]: 1 });
           retry = true;
           return 0;
         }

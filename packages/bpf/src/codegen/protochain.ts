@@ -1,40 +1,46 @@
 import type { RawInstruction } from '../instructions.ts';
 import { and, type Block, or, orAll, stmt, test } from './blocks.ts';
 
-const ldInd = (k: number) => stmt(0x50, k);
-const ld = (k: number) => stmt(0x30, k);
-
-/** Extension headers the walk steps over: hop-by-hop, routing, fragment, destination options; AH apart. */
+/** Extension headers an IPv6 walk steps over by (length + 1) * 8: hop-by-hop, routing, fragment, options. */
 const EXTENSIONS = [0, 60, 43, 44];
-export const WALK_DEPTH = 8;
+const AH = 51;
+/** The smallest header the walk can step over (an extension header, or AH with length 0): 8 bytes. */
+const SMALLEST_HEADER = 8;
+/** The deepest unrolling; with both families it keeps one `protochain` near 1,700 instructions. */
+export const MAX_WALK_DEPTH = 64;
 
 /**
- * `ip6 protochain` without libpcap's backward jump (which the kernel refuses): the walk is unrolled to
- * WALK_DEPTH extension headers. A holds the next-header value and X the offset of the header it names.
+ * How many headers to unroll: as many as can fit in the snap length after the network header (a chain
+ * longer than that cannot have been captured), at most MAX_WALK_DEPTH.
  */
-export function protochainWalk(link: number, proto: number): Block {
-  const step = (ah: boolean): Block =>
-    // The closing `jge #0` always holds; it only gives the statements a branch to sit before.
-    test(
-      [
-        ldInd(link),
-        stmt(0x02, 0),
-        ldInd(link + 1),
-        stmt(0x04, ah ? 2 : 1),
-        stmt(0x24, ah ? 4 : 8),
-        stmt(0x0c),
-        stmt(0x07),
-        stmt(0x60, 0),
-      ],
-      'jge',
-      0,
-    );
-  const level = (depth: number, first: RawInstruction[]): Block => {
+export function walkDepth(snaplen: number, networkOffset: number, family: 4 | 6): number {
+  const room = snaplen - networkOffset - (family === 6 ? 40 : 20);
+  return Math.max(1, Math.min(MAX_WALK_DEPTH, Math.floor(room / SMALLEST_HEADER) + 1));
+}
+
+const ldInd = (k: number) => stmt(0x50, k);
+
+/**
+ * `protochain`: walks the header chain of IPv4 (AH only) or IPv6 (extension headers and AH) looking for
+ * protocol `proto`, unrolled to `depth` headers because the kernel refuses libpcap's backward jump. A holds
+ * the type of the next header and X its offset from the network header; at the end X still points at the
+ * header found, for the tests that read it. Unlike libpcap, a step over AH adds AH's length to the offset
+ * (libpcap sets the offset to it).
+ */
+export function protochainWalk(net: number, proto: number, family: 4 | 6, depth: number): Block {
+  // Both kinds of step compute the header's length in 4-byte units in A, then `next` moves A and X on.
+  const extension = () => test([ldInd(net + 1), stmt(0x04, 1), stmt(0x64, 1)], 'jge', 0);
+  const ah = () => test([ldInd(net + 1), stmt(0x04, 2)], 'jge', 0);
+  const next = (): RawInstruction[] => [stmt(0x64, 2), stmt(0x0c), stmt(0x02, 0), ldInd(net), stmt(0x61, 0)];
+  const level = (at: number, first: RawInstruction[]): Block => {
     const found = test(first, 'jeq', proto);
-    if (depth === WALK_DEPTH) return found;
-    const ext = and(orAll(EXTENSIONS.map((e) => test([], 'jeq', e))), step(false));
-    const ah = and(test([], 'jeq', 51), step(true));
-    return or(found, and(or(ext, ah), level(depth + 1, [])));
+    if (at === depth) return found;
+    const viaAh = and(test([], 'jeq', AH), ah());
+    const step =
+      family === 6 ? or(and(orAll(EXTENSIONS.map((e) => test([], 'jeq', e))), extension()), viaAh) : viaAh;
+    // `jge #0` always holds: it gives the statements of a step a branch to sit before.
+    return or(found, and(and(step, test(next(), 'jge', 0)), level(at + 1, [])));
   };
-  return level(0, [ld(link + 6), stmt(0x01, 40)]);
+  const start = family === 6 ? [stmt(0x30, net + 6), stmt(0x01, 40)] : [stmt(0x30, net + 9), stmt(0xb1, net)];
+  return level(1, start);
 }

@@ -1,15 +1,39 @@
+import { lookup } from 'node:dns/promises';
+import { MAX_WALK_DEPTH } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
 import { optimize } from '../optimize/index.ts';
+import { scratchReadBeforeWrite } from '../validate.ts';
+import type { Expr } from './ast.ts';
 import { generate, SemanticError } from './codegen.ts';
+import { GenError } from './gen-net.ts';
+import type { NetDb } from './netdb.ts';
 import { type FilterError, parseFilter, SUPPORTED } from './parser.ts';
 
 export interface FilterOptions {
   snaplen?: number;
   /** false reproduces `tcpdump -O` (no optimisation); true (default) generates direct tests and optimises. */
   optimize?: boolean;
+  /**
+   * Host names and their addresses in the resolver's order (see resolveHostNames); a name missing here is
+   * an error. compileFilterResolving fills this in.
+   */
+  hosts?: ReadonlyMap<string, readonly string[]>;
+  /** The netmask for `ip broadcast`; 0 (tcpdump's value when it knows none) by default. */
+  netmask?: number;
+  /** Services, protocols, networks and ethers databases to use instead of the system's (`loadNetDb`). */
+  netdb?: NetDb;
+  /**
+   * Compile for a live Linux packet socket, as `tcpdump -i <ethernet interface>` does: the kernel has taken
+   * the outer VLAN tag out of the frame, so `vlan` reads it from the socket's metadata. Default false, as
+   * `tcpdump -y EN10MB -d` and offline captures.
+   */
+  live?: boolean;
 }
 
 export type FilterResult = { program: RawInstruction[] } | { error: FilterError };
+
+/** The kernel's limit on a classic BPF program (BPF_MAXINSNS). */
+const MAX_INSTRUCTIONS = 4096;
 
 /** Compiles a tcpdump filter expression for Ethernet (`-y EN10MB`). */
 export function compileFilterUnoptimized(expression: string, options: FilterOptions = {}): FilterResult {
@@ -19,23 +43,116 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
   const parsed = parseFilter(expression);
   if ('error' in parsed) return parsed;
   try {
-    return {
-      program: generate(parsed.expr, {
+    // protochain walks are unrolled as deep as the snap length allows; when that makes the program longer
+    // than the kernel takes, they are unrolled less deep.
+    for (let cap = MAX_WALK_DEPTH; ; cap = Math.floor(cap / 2)) {
+      const program = generate(parsed.expr, {
         snaplen: options.snaplen ?? 262144,
         direct: options.optimize ?? false,
-      }),
-    };
+        walkDepthCap: cap,
+        ...(options.hosts ? { hosts: options.hosts } : {}),
+        ...(options.netmask !== undefined ? { netmask: options.netmask } : {}),
+        ...(options.netdb ? { netdb: options.netdb } : {}),
+        ...(options.live ? { live: true } : {}),
+      });
+      const prologue = unsetOffsets(program);
+      if (program.length + prologue.length <= MAX_INSTRUCTIONS) return { program: [...prologue, ...program] };
+      if (cap <= 2 || !usesProtochain(parsed.expr))
+        return {
+          error: {
+            column: 1,
+            message: `the program would be ${program.length} instructions; the kernel accepts at most ${MAX_INSTRUCTIONS}`,
+            expected: SUPPORTED,
+          },
+        };
+    }
   } catch (e) {
     if (e instanceof SemanticError)
       return { error: { column: e.column, message: e.message, expected: SUPPORTED } };
+    if (e instanceof GenError) return { error: { column: 1, message: e.message, expected: SUPPORTED } };
     if (e instanceof RangeError) return { error: { column: 1, message: e.message, expected: SUPPORTED } };
     throw e;
   }
 }
 
-/** Compiles with direct comparisons and runs the optimiser passes. */
+/**
+ * Compiles with direct comparisons and runs the optimiser passes; not over a protochain walk, which (like
+ * libpcap, which turns its optimiser off for protochain) is left as generated.
+ */
 export function compileFilter(expression: string, options: FilterOptions = {}): FilterResult {
   if (options.optimize === false) return compileFilterUnoptimized(expression, options);
   const r = compileFilterUnoptimized(expression, { ...options, optimize: true });
-  return 'program' in r ? { program: optimize(r.program) } : r;
+  if (!('program' in r)) return r;
+  const parsed = parseFilter(expression);
+  return 'expr' in parsed && usesProtochain(parsed.expr) ? r : { program: optimize(r.program) };
+}
+
+/**
+ * After `geneve`, libpcap reads its offset words even on paths where Geneve did not match, before anything
+ * wrote them: its interpreter then uses whatever its stack held, and the kernel refuses the program. Ours
+ * first sets such words to an offset no packet reaches, so a test through them fails the packet (X is 0 at
+ * the start and again after; A is untouched).
+ */
+function unsetOffsets(program: readonly RawInstruction[]): RawInstruction[] {
+  const words = scratchReadBeforeWrite(program);
+  if (words.length === 0) return [];
+  const ins = (code: number, k = 0) => ({ code, jt: 0, jf: 0, k });
+  return [ins(0x01, 0xffffffff), ...words.map((k) => ins(0x03, k)), ins(0x01, 0)];
+}
+
+function usesProtochain(e: Expr): boolean {
+  if (e.kind === 'and' || e.kind === 'or') return usesProtochain(e.left) || usesProtochain(e.right);
+  if (e.kind === 'not') return usesProtochain(e.expr);
+  return e.kind === 'primitive' && e.q.addr === 'protochain';
+}
+
+/** The names an expression uses as IP hosts (`host name`, `src name`, a bare name inheriting `host`). */
+export function hostNames(expression: string): string[] {
+  const parsed = parseFilter(expression);
+  if ('error' in parsed) return [];
+  const names = new Set<string>();
+  const walk = (e: Expr): void => {
+    if (e.kind === 'and' || e.kind === 'or') {
+      walk(e.left);
+      walk(e.right);
+    } else if (e.kind === 'not') walk(e.expr);
+    else if (
+      e.kind === 'primitive' &&
+      e.value.type === 'name' &&
+      (e.q.addr === undefined || e.q.addr === 'host') &&
+      e.q.proto !== 'link' &&
+      e.q.proto !== 'decnet'
+    )
+      names.add(e.value.text);
+  };
+  walk(parsed.expr);
+  return [...names];
+}
+
+/**
+ * Resolves host names as tcpdump does, at compile time through the system resolver (getaddrinfo: /etc/hosts,
+ * DNS), every address in the resolver's order. A name that does not resolve maps to no addresses, which
+ * compiles to tcpdump's "unknown host" error.
+ */
+export async function resolveHostNames(names: readonly string[]): Promise<Map<string, string[]>> {
+  const entries = await Promise.all(
+    names.map(async (name): Promise<[string, string[]]> => {
+      try {
+        const found = await lookup(name, { all: true, order: 'verbatim' });
+        return [name, found.map((a) => a.address)];
+      } catch {
+        return [name, []];
+      }
+    }),
+  );
+  return new Map(entries);
+}
+
+/** compileFilter after resolving the expression's host names. */
+export async function compileFilterResolving(
+  expression: string,
+  options: FilterOptions = {},
+): Promise<FilterResult> {
+  const hosts = await resolveHostNames(hostNames(expression));
+  return compileFilter(expression, { ...options, hosts: new Map([...(options.hosts ?? []), ...hosts]) });
 }

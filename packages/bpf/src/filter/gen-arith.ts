@@ -2,8 +2,8 @@
 // lives in a scratch word; registers are handed out round-robin), so `-O` output matches tcpdump's.
 import { and, type Block, block, not, stmt } from '../codegen/blocks.ts';
 import type { RawInstruction } from '../instructions.ts';
-import type { Arith, RelOp } from './ast.ts';
-import { ETHERTYPE, IPPROTO, type NetGen } from './gen-net.ts';
+import type { Arith, ProtoQual, RelOp } from './ast.ts';
+import { ETHERTYPE, genFail, IPPROTO, type NetGen } from './gen-net.ts';
 
 interface Value {
   s: RawInstruction[];
@@ -26,23 +26,10 @@ const ALU: Record<Extract<Arith, { kind: 'binary' }>['op'], number> = {
 const SIZE = { 1: 0x10, 2: 0x08, 4: 0x00 } as const;
 
 export class ArithGen {
-  private curreg = 0;
-  private readonly used = new Array<boolean>(16).fill(false);
   constructor(private readonly net: NetGen) {}
 
-  private alloc(): number {
-    for (let n = 0; n < 16; n++) {
-      if (!this.used[this.curreg]) {
-        this.used[this.curreg] = true;
-        return this.curreg;
-      }
-      this.curreg = (this.curreg + 1) % 16;
-    }
-    throw new RangeError('too many registers needed to evaluate expression');
-  }
-  private free(n: number): void {
-    this.used[n] = false;
-  }
+  private alloc = (): number => this.net.alloc();
+  private free = (n: number): void => this.net.free(n);
 
   value(a: Arith): Value {
     switch (a.kind) {
@@ -74,19 +61,24 @@ export class ArithGen {
     }
   }
 
-  private load(proto: Extract<Arith, { kind: 'load' }>['proto'], inst: Value, size: 1 | 2 | 4): Value {
+  private load(proto: ProtoQual, inst: Value, size: number): Value {
     const regno = this.alloc();
     this.free(inst.regno);
-    const ld = (k: number) => stmt(0x40 | SIZE[size], k);
-    const linkpl = this.net.off.linkpl;
+    if (size !== 1 && size !== 2 && size !== 4) genFail('data size must be 1, 2, or 4');
+    const ld = (k: number) => stmt(0x40 | SIZE[size as 1 | 2 | 4], k);
+    const off = this.net.off;
     let b = inst.b;
-    switch (proto) {
-      case 'ether':
-        inst.s.push(stmt(0x61, inst.regno), ld(this.net.off.linktype - 12));
+    // X = the index, plus the variable part of the base when there is one (inside Geneve).
+    const indexInX = (reg: number | undefined) =>
+      reg === undefined
+        ? [stmt(0x61, inst.regno)]
+        : [stmt(0x61, reg), stmt(0x60, inst.regno), stmt(0x0c), stmt(0x07)];
+    switch (loadKind(proto)) {
+      case 'link':
+        inst.s.push(...indexInX(off.linkhdrReg), ld(off.linkhdr));
         break;
-      case 'ip':
-      case 'ip6': {
-        inst.s.push(stmt(0x61, inst.regno), ld(linkpl));
+      case 'net': {
+        inst.s.push(...indexInX(off.linkplReg), ld(off.linkpl + off.nl));
         const p = this.net.protoAbbrev(proto);
         b = b ? and(b, p) : p;
         break;
@@ -94,19 +86,22 @@ export class ArithGen {
       case 'icmp6': {
         let p = this.net.protoAbbrev('ip6');
         if (b) p = and(b, p);
-        let c = this.net.cmp('net', 6, 1, IPPROTO.icmp6);
-        c = and(p, c);
-        b = c;
-        inst.s.push(stmt(0x61, inst.regno), ld(linkpl + 40));
+        b = and(p, this.net.cmp('net', 6, 1, IPPROTO.icmp6));
+        inst.s.push(...indexInX(off.linkplReg), ld(off.linkpl + off.nl + 40));
         break;
       }
-      default: {
-        inst.s.push(stmt(0xb1, linkpl), stmt(0x60, inst.regno), stmt(0x0c), stmt(0x07), ld(linkpl));
+      case 'tran4': {
+        inst.s.push(...this.net.loadxIpHeaderLength(), stmt(0x60, inst.regno), stmt(0x0c), stmt(0x07));
+        inst.s.push(ld(off.linkpl + off.nl));
         let frag = and(this.net.protoAbbrev(proto), this.net.ipfrag());
         if (b) frag = and(b, frag);
-        frag = and(this.net.linktype(ETHERTYPE.ip), frag);
-        b = frag;
+        b = and(this.net.linktype(ETHERTYPE.ip), frag);
+        break;
       }
+      case 'radio':
+        return genFail('radio information not present in capture');
+      default:
+        return genFail('unsupported index operation');
     }
     inst.s.push(stmt(0x02, regno));
     return { s: inst.s, regno, ...(b ? { b } : {}) };
@@ -128,5 +123,38 @@ export class ArithGen {
     this.free(a1.regno);
     const tmp = a0.b ? (a1.b ? and(a0.b, a1.b) : a0.b) : a1.b;
     return tmp ? and(tmp, b) : b;
+  }
+}
+
+/** How gen_load reads `proto[i]`: from the link header, the network header, ICMPv6 or IPv4's payload. */
+export function loadKind(proto: ProtoQual): 'link' | 'net' | 'icmp6' | 'tran4' | 'radio' | 'unsupported' {
+  switch (proto) {
+    case 'link':
+    case 'radio':
+    case 'icmp6':
+      return proto;
+    case 'ip':
+    case 'arp':
+    case 'rarp':
+    case 'atalk':
+    case 'decnet':
+    case 'sca':
+    case 'lat':
+    case 'moprc':
+    case 'mopdl':
+    case 'ip6':
+      return 'net';
+    case 'sctp':
+    case 'tcp':
+    case 'udp':
+    case 'icmp':
+    case 'igmp':
+    case 'igrp':
+    case 'pim':
+    case 'vrrp':
+    case 'carp':
+      return 'tran4';
+    default:
+      return 'unsupported';
   }
 }

@@ -1,6 +1,12 @@
-/** A token with the 1-based column where it starts. */
+import { NAMED_NUMBERS } from './names.ts';
+
+/**
+ * A token with the 1-based column where it starts. `word` is a keyword or a name as libpcap's scanner reads
+ * it; `name` is a backslash-escaped name (`\tcp`), which is never a keyword; `ipv4` is libpcap's HID (two to
+ * four dotted numbers); `mac` an Ethernet address in any of the notations libpcap reads.
+ */
 export interface Token {
-  kind: 'word' | 'number' | 'ipv4' | 'ipv6' | 'op' | 'end';
+  kind: 'word' | 'name' | 'number' | 'ipv4' | 'ipv6' | 'mac' | 'op' | 'end';
   text: string;
   value?: number;
   column: number;
@@ -39,7 +45,29 @@ const OPERATORS = [
   '>',
 ];
 
-/** Splits a filter expression into tokens: words (keywords and names), numbers, addresses, operators. */
+// libpcap's scanner rules, in its order (a tie in length goes to the earlier rule).
+const B = '[0-9A-Fa-f]{1,2}';
+const B2 = '[0-9A-Fa-f]{4}';
+const MAC = new RegExp(
+  `^(?:${B}:${B}:${B}:${B}:${B}:${B}|${B}-${B}-${B}-${B}-${B}-${B}|${B}\\.${B}\\.${B}\\.${B}\\.${B}\\.${B}|${B2}\\.${B2}\\.${B2}|[0-9A-Fa-f]{12})`,
+);
+const NUMBER = /^(?:0[xX][0-9A-Fa-f]+|[0-9]+)/;
+const HID = /^[0-9]+(?:\.[0-9]+){1,3}/;
+const V6 = /^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*/;
+const ID = /^[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/;
+const BOGUS_MAC = /^[0-9A-Fa-f]{1,2}:+(?:[0-9A-Fa-f]{1,2}:+)+/;
+
+/** A number as libpcap's stou reads it: 0x hex, leading-0 octal, else decimal. */
+function numberValue(text: string): number {
+  if (/^0[xX]/.test(text)) return Number.parseInt(text.slice(2), 16);
+  if (text.length > 1 && text.startsWith('0')) return /^[0-7]+$/.test(text) ? Number.parseInt(text, 8) : NaN;
+  return Number(text);
+}
+
+/**
+ * Splits a filter expression into tokens the way libpcap's scanner does: the longest match wins, so
+ * `1000-2000` is one name (as `portrange` reads it) and `10.1` is a network; keywords are case-sensitive.
+ */
 export function lex(input: string): { tokens: Token[]; error?: LexError } {
   const tokens: Token[] = [];
   let i = 0;
@@ -51,46 +79,46 @@ export function lex(input: string): { tokens: Token[]; error?: LexError } {
     }
     const column = i + 1;
     const rest = input.slice(i);
-    // IPv6 before numbers and words: it may start with either, and contains ':'.
-    const v6 = rest.match(/^[0-9a-fA-F]*:[0-9a-fA-F:.]*/)?.[0];
-    if (v6 && (v6.match(/:/g)?.length ?? 0) >= 2) {
-      tokens.push({ kind: 'ipv6', text: v6, column });
-      i += v6.length;
-      continue;
+    if (c === '\\') {
+      const escaped = rest.match(/^\\[^ !()\n\t]+/)?.[0];
+      if (escaped) {
+        tokens.push({ kind: 'name', text: escaped.slice(1), column });
+        i += escaped.length;
+        continue;
+      }
     }
-    const v4 = rest.match(/^\d+\.\d+\.\d+\.\d+(?![\w.])/);
-    if (v4) {
-      tokens.push({ kind: 'ipv4', text: v4[0], column });
-      i += v4[0].length;
-      continue;
+    const v6 = rest.match(V6)?.[0] ?? '';
+    const candidates: [Token['kind'], string][] = [
+      ['mac', rest.match(MAC)?.[0] ?? ''],
+      ['number', rest.match(NUMBER)?.[0] ?? ''],
+      ['ipv4', rest.match(HID)?.[0] ?? ''],
+      ['ipv6', (v6.match(/:/g)?.length ?? 0) >= 2 ? v6 : ''],
+      ['word', rest.match(ID)?.[0] ?? ''],
+    ];
+    let best: [Token['kind'], string] = ['end', ''];
+    for (const cand of candidates) if (cand[1].length > best[1].length) best = cand;
+    const [kind, text] = best;
+    if (kind === 'ipv6' && BOGUS_MAC.test(text) && !/::/.test(text) && text.split(':').length < 8) {
+      return { tokens, error: { column, message: `bogus ethernet address ${text}` } };
     }
-    const num = rest.match(/^(0x[0-9a-fA-F]+|\d+)(?![\w.])/);
-    if (num) {
-      const text = num[0];
-      const value = text.startsWith('0x')
-        ? Number.parseInt(text, 16)
-        : text.length > 1 && text.startsWith('0')
-          ? Number.parseInt(text, 8)
-          : Number(text);
-      if (value > 0xffffffff || Number.isNaN(value))
-        return { tokens, error: { column, message: `number ${text} does not fit in 32 bits` } };
-      tokens.push({ kind: 'number', text, value, column });
-      i += text.length;
-      continue;
-    }
-    const word = rest.match(/^\\?[A-Za-z_][A-Za-z0-9_.-]*/);
-    if (word) {
-      tokens.push({ kind: 'word', text: word[0].toLowerCase(), column });
-      i += word[0].length;
-      continue;
-    }
-    const op = OPERATORS.find((o) => rest.startsWith(o));
-    if (op) {
+    if (kind === 'number') {
+      const value = numberValue(text);
+      if (Number.isNaN(value)) return { tokens, error: { column, message: `invalid number ${text}` } };
+      if (value > 0xffffffff)
+        return { tokens, error: { column, message: `number ${text} overflows 32 bits` } };
+      tokens.push({ kind, text, value, column });
+    } else if (kind === 'word' && text in NAMED_NUMBERS) {
+      tokens.push({ kind: 'number', text, value: NAMED_NUMBERS[text]!, column });
+    } else if (kind !== 'end') {
+      tokens.push({ kind, text, column });
+    } else {
+      const op = OPERATORS.find((o) => rest.startsWith(o));
+      if (!op) return { tokens, error: { column, message: `unexpected character "${c}"` } };
       tokens.push({ kind: 'op', text: op, column });
       i += op.length;
       continue;
     }
-    return { tokens, error: { column, message: `unexpected character "${c}"` } };
+    i += text.length;
   }
   tokens.push({ kind: 'end', text: '', column: input.length + 1 });
   return { tokens };

@@ -18,17 +18,3 @@ export const NAMED_NUMBERS: Record<string, number> = {
   icmp6code: 1,
   ...LIBPCAP_ICMPV6_TYPES,
 };
-
-/** Protocol names accepted after `proto`/`protochain` (escaped, as `\tcp`, or bare when not a keyword). */
-export const PROTOCOL_NUMBERS: Record<string, number> = {
-  icmp: 1,
-  igmp: 2,
-  tcp: 6,
-  udp: 17,
-  ipv6: 41,
-  gre: 47,
-  esp: 50,
-  ah: 51,
-  icmp6: 58,
-  sctp: 132,
-};

@@ -64,15 +64,39 @@ test('parenthesised arithmetic and boolean groups are told apart', () => {
 
 test('errors give the column and the supported alternatives', () => {
   assert.deepEqual(
-    [
-      errorAt('tcp port 80 and ether host 1:2:3:4:5:6').column,
-      errorAt('tcp port 80 and ether host 1:2:3:4:5:6').expected,
-    ],
+    [errorAt('tcp port 80 and lane').column, errorAt('tcp port 80 and lane').expected],
     [17, SUPPORTED],
   );
-  assert.equal(errorAt('host example.com').column, 6);
+  assert.equal(errorAt('host tcp').column, 6);
+  assert.equal(errorAt('tcp port 80 and lane').message, "'lane' supported only on raw ATM");
   assert.equal(errorAt('tcp port').column, 9);
   assert.equal(errorAt('(tcp or udp').column, 12);
-  assert.equal(errorAt('tcp[1:3] = 0').column, 7);
+  assert.equal(errorAt('tcp[1:').column, 7);
   assert.equal(errorAt('port 80 or').message, 'the expression ends too early');
+});
+
+test('lexes as libpcap scans: MAC notations, longest match, case-sensitive keywords, escaped names', () => {
+  for (const mac of ['1:2:3:4:5:6', '01-02-03-04-05-06', '0102.0304.0506', '010203040506', '1.2.3.4.5.6'])
+    assert.equal(lex(mac).tokens[0]?.kind, 'mac', mac);
+  const first = (s: string) => lex(s).tokens[0]!;
+  assert.deepEqual([first('1000-2000').kind, first('1000-2000').text], ['word', '1000-2000']);
+  assert.equal(first('10.1').kind, 'ipv4');
+  assert.deepEqual([first('tcp-syn').kind, first('tcp-syn').value], ['number', 2]);
+  assert.deepEqual(
+    [first('icmp6-multicastrouterterm').kind, first('icmp6-multicastrouterterm').value],
+    ['number', 153],
+  );
+  assert.deepEqual([first('\\tcp').kind, first('\\tcp').text], ['name', 'tcp']);
+  assert.equal(first('0x1F').value, 31);
+  assert.equal(first('010').value, 8);
+  assert.match(lex('ether host 1:2:3:4:5').error?.message ?? '', /bogus ethernet address/);
+  assert.match(errorAt('TCP').message, /needs a qualifier/);
+});
+
+test('keywords of other link types are refused with tcpdump reason on Ethernet', () => {
+  assert.equal(errorAt('fisu').message, "'fisu' supported only on MTP2");
+  assert.equal(errorAt('hsio 1').message, "'sio' supported only on SS7");
+  assert.equal(errorAt('on eth0').message, 'ifname supported only on PF linktype');
+  assert.equal(errorAt('type mgt').message, '802.11 link-layer types supported only on 802.11');
+  assert.equal(errorAt('ip proto tcp').column, 10);
 });

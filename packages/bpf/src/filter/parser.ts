@@ -1,8 +1,17 @@
-import type { AddrQual, Arith, DirQual, Expr, ProtoQual, Qualifiers, RelOp, Value } from './ast.ts';
+import {
+  type AddrQual,
+  type Arith,
+  type DirQual,
+  type Expr,
+  PNAMES,
+  type ProtoQual,
+  type Qualifiers,
+  type RelOp,
+  type Value,
+} from './ast.ts';
 import { lex, type Token } from './lexer.ts';
-import { NAMED_NUMBERS, PROTOCOL_NUMBERS } from './names.ts';
 
-/** A syntax error: where, what, and what the supported subset offers instead. */
+/** A syntax error: where, what, and what the language offers instead. */
 export interface FilterError {
   column: number;
   message: string;
@@ -10,15 +19,15 @@ export interface FilterError {
 }
 
 export const SUPPORTED = [
-  '[ip|ip6|tcp|udp|sctp|icmp|icmp6|arp|rarp]',
-  '[src|dst|src or dst|src and dst] host <address>',
-  '[src|dst] net <address>/<prefix>',
-  '[tcp|udp|sctp] [src|dst] port <n>',
-  '[tcp|udp|sctp] [src|dst] portrange <n>-<m>',
-  '[ip|ip6] proto <n>',
-  'ip6 protochain <n>',
-  'vlan [<id>]',
-  'less|greater <n>',
+  '[<proto>] [src|dst|src or dst|src and dst] host|net <address>[/<len>| mask <mask>] | <name>',
+  '[ether|link] [src|dst] host <MAC>, ether proto <n|\\name>, ether|link[<offset>]',
+  '[tcp|udp|sctp] [src|dst] port|portrange <n|name>[-<m|name>]',
+  '[ip|ip6] proto <n|\\name>, [ip|ip6] protochain <n|\\name>, iso|isis proto <n>',
+  'ip|ip6|arp|rarp|tcp|udp|sctp|icmp|icmp6|igmp|igrp|pim|vrrp|carp|ah|esp|atalk|aarp|decnet|lat|sca|moprc|mopdl',
+  'iso|esis|isis|l1|l2|iih|lsp|snp|csnp|psnp|clnp|stp|ipx|netbeui, llc [i|s|u|rr|rnr|rej|ui|ua|disc|dm|sabme|test|xid|frmr]',
+  '[ether|ip|ip6] broadcast|multicast, inbound, outbound, ifindex <n>',
+  'vlan [<id>], mpls [<label>], pppoed, pppoes [<session>], geneve [<vni>]',
+  'less|greater <n>, byte <n> =|<|>|&|| <n>',
   '<proto>[<offset>[:1|2|4]] <relop> <expr> (e.g. tcp[tcpflags] & tcp-syn != 0, icmp[icmptype] == icmp-echo)',
   'and (&&), or (||), not (!), ( )',
 ];
@@ -27,9 +36,31 @@ class Failure {
   constructor(readonly error: FilterError) {}
 }
 
-const PROTOS = new Set<ProtoQual>(['ip', 'ip6', 'tcp', 'udp', 'sctp', 'icmp', 'icmp6', 'arp', 'rarp']);
-const ADDRS = new Set<AddrQual>(['host', 'net', 'port', 'portrange', 'proto', 'protochain']);
-const LOADABLE = new Set(['ip', 'ip6', 'tcp', 'udp', 'sctp', 'icmp', 'icmp6', 'ether']);
+/** libpcap's protocol keywords (its `pname`), with the synonyms its scanner maps onto one token. */
+const PNAME_WORDS: Record<string, ProtoQual> = {
+  ...Object.fromEntries(PNAMES.map((p) => [p, p])),
+  ether: 'link',
+  ppp: 'link',
+  slip: 'link',
+  fddi: 'link',
+  tr: 'link',
+  wlan: 'link',
+  'es-is': 'esis',
+  'is-is': 'isis',
+};
+const DIR_WORDS: Record<string, DirQual> = {
+  addr1: 'addr1',
+  address1: 'addr1',
+  addr2: 'addr2',
+  address2: 'addr2',
+  addr3: 'addr3',
+  address3: 'addr3',
+  addr4: 'addr4',
+  address4: 'addr4',
+  ra: 'ra',
+  ta: 'ta',
+};
+const ADDRS = new Set<AddrQual>(['host', 'net', 'port', 'portrange', 'proto', 'protochain', 'gateway']);
 const RELOPS: Record<string, RelOp> = {
   '=': '=',
   '==': '=',
@@ -40,20 +71,59 @@ const RELOPS: Record<string, RelOp> = {
   '>=': '>=',
 };
 const LEVELS: string[][] = [['|', '^'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
-const UNSUPPORTED: Record<string, string> = {
-  ether: 'Ethernet addresses are not supported',
-  gateway: '"gateway" is not supported',
-  broadcast: '"broadcast" is not supported',
-  multicast: '"multicast" is not supported',
-  mpls: '"mpls" is not supported',
-  pppoed: 'PPPoE is not supported',
-  pppoes: 'PPPoE is not supported',
-  geneve: '"geneve" is not supported',
-  inbound: 'direction on the capture device is not supported offline',
-  outbound: 'direction on the capture device is not supported offline',
+
+/**
+ * Keywords of link types other than Ethernet: tcpdump refuses them on EN10MB, and so do we, with its reason.
+ */
+const OTHER_LINK_TYPES: Record<string, string> = {
+  on: 'ifname supported only on PF linktype',
+  ifname: 'ifname supported only on PF linktype',
+  rset: 'ruleset supported only on PF linktype',
+  ruleset: 'ruleset supported only on PF linktype',
+  rnr: 'rnr supported only on PF linktype',
+  rulenum: 'rnr supported only on PF linktype',
+  srnr: 'srnr supported only on PF linktype',
+  subrulenum: 'srnr supported only on PF linktype',
+  reason: 'reason supported only on PF linktype',
+  action: 'action supported only on PF linktype',
+  type: '802.11 link-layer types supported only on 802.11',
+  subtype: '802.11 link-layer types supported only on 802.11',
+  dir: 'frame direction supported only with 802.11 headers',
+  direction: 'frame direction supported only with 802.11 headers',
+  ...Object.fromEntries(
+    ['lane', 'metac', 'bcc', 'oam', 'oamf4', 'sc', 'ilmic', 'vpi', 'vci', 'connectmsg', 'metaconnect'].map(
+      (k) => [k, `'${k}' supported only on raw ATM`],
+    ),
+  ),
+  oamf4ec: "'oam4ec' supported only on raw ATM",
+  oamf4sc: "'oam4sc' supported only on raw ATM",
+  fisu: "'fisu' supported only on MTP2",
+  lssu: "'lssu' supported only on MTP2",
+  lsu: "'lssu' supported only on MTP2",
+  msu: "'msu' supported only on MTP2",
+  hfisu: "'hfisu' supported only on MTP2_HSL",
+  hlssu: "'hlssu' supported only on MTP2_HSL",
+  hmsu: "'hmsu' supported only on MTP2_HSL",
+  ...Object.fromEntries(
+    ['sio', 'opc', 'dpc', 'sls'].flatMap((k) => [
+      [k, `'${k}' supported only on SS7`],
+      [`h${k}`, `'${k}' supported only on SS7`],
+    ]),
+  ),
 };
 
-/** Parses the supported subset of tcpdump's filter language (pcap-filter(7)). */
+/** Every word libpcap's scanner reads as a keyword; none of them is a name. */
+const KEYWORDS = new Set([
+  ...Object.keys(PNAME_WORDS),
+  ...Object.keys(DIR_WORDS),
+  ...ADDRS,
+  ...Object.keys(OTHER_LINK_TYPES),
+  ...['src', 'dst', 'mask', 'less', 'greater', 'byte', 'broadcast', 'multicast', 'and', 'or', 'not'],
+  ...['len', 'length', 'inbound', 'outbound', 'ifindex', 'vlan', 'mpls', 'pppoed', 'pppoes', 'geneve'],
+  'llc',
+]);
+
+/** Parses tcpdump's filter language (pcap-filter(7)) as libpcap's grammar does. */
 export function parseFilter(input: string): { expr: Expr } | { error: FilterError } {
   const { tokens, error } = lex(input);
   if (error) return { error: { ...error, expected: SUPPORTED } };
@@ -114,20 +184,28 @@ class Parser {
     return left;
   }
 
+  /** A value with no qualifier of its own: an address, number, name or MAC not starting a comparison. */
   private bareValueAhead(): boolean {
-    const t = this.peek();
-    if (t.kind !== 'ipv4' && t.kind !== 'ipv6' && t.kind !== 'number') return false;
-    const after = this.peek(1);
-    return !(
-      after.kind === 'op' &&
-      after.text !== '(' &&
-      after.text !== ')' &&
-      after.text !== '/' &&
-      after.text !== '-'
-    );
+    let ahead = 0;
+    while (this.is('not', ahead) || this.is('!', ahead)) ahead++;
+    const t = this.peek(ahead);
+    const value =
+      t.kind === 'ipv4' ||
+      t.kind === 'ipv6' ||
+      t.kind === 'number' ||
+      t.kind === 'mac' ||
+      t.kind === 'name' ||
+      (t.kind === 'word' && !KEYWORDS.has(t.text));
+    if (!value) return false;
+    const after = this.peek(ahead + 1);
+    return !(after.kind === 'op' && !['(', ')', '/'].includes(after.text));
   }
 
   private inherited(): Expr {
+    if (this.is('not') || this.is('!')) {
+      this.next();
+      return { kind: 'not', expr: this.inherited() };
+    }
     const t = this.peek();
     if (!this.lastQ)
       this.fail(t, `${describe(t)} has no qualifier to inherit; say what it is (host, net, port)`);
@@ -145,7 +223,7 @@ class Parser {
   private rterm(): Expr {
     const t = this.peek();
     if (t.kind === 'end') this.fail(t, 'the expression ends too early');
-    if (t.kind === 'word' && UNSUPPORTED[t.text]) this.fail(t, UNSUPPORTED[t.text]!);
+    if (t.kind === 'word' && OTHER_LINK_TYPES[t.text]) this.fail(t, OTHER_LINK_TYPES[t.text]!);
     if (this.is('(')) {
       const saved = this.pos;
       const relation = this.tryRelation();
@@ -156,26 +234,81 @@ class Parser {
       this.expect(')');
       return e;
     }
-    if (this.is('less') || this.is('greater')) {
-      const op = this.next().text as 'less' | 'greater';
-      return { kind: 'length', op, value: this.number() };
-    }
-    if (this.is('vlan')) {
-      this.next();
-      return this.peek().kind === 'number' ? { kind: 'vlan', id: this.number() } : { kind: 'vlan' };
+    const other = this.other();
+    if (other) {
+      this.lastQ = undefined;
+      return other;
     }
     if (
       t.kind === 'number' ||
       this.is('len') ||
+      this.is('length') ||
       this.is('-') ||
-      (t.kind === 'word' && LOADABLE.has(t.text) && this.is('[', 1)) ||
-      (t.kind === 'word' && t.text in NAMED_NUMBERS)
+      (t.kind === 'word' && t.text in PNAME_WORDS && this.is('[', 1))
     ) {
       const relation = this.tryRelation();
-      if (relation) return relation;
+      if (relation) {
+        this.lastQ = undefined;
+        return relation;
+      }
       this.fail(t, 'expected a comparison such as tcp[13] & 2 != 0');
     }
     return this.qualified();
+  }
+
+  /** libpcap's `other`: keywords that stand alone or take one number. */
+  private other(): Expr | undefined {
+    const t = this.peek();
+    if (t.kind !== 'word') return undefined;
+    const column = t.column;
+    const optionalNumber = () => (this.peek().kind === 'number' ? this.pnum() : undefined);
+    switch (t.text) {
+      case 'less':
+      case 'greater':
+        this.next();
+        return { kind: 'length', op: t.text, value: this.pnum() };
+      case 'byte': {
+        this.next();
+        const index = this.pnum();
+        const op = this.peek();
+        if (!(op.kind === 'op' && ['=', '<', '>', '&', '|'].includes(op.text)))
+          this.fail(op, `expected one of = < > & | after "byte ${index}"`, ['=', '<', '>', '&', '|']);
+        this.next();
+        return { kind: 'byte', index, op: op.text as '=' | '<' | '>' | '&' | '|', value: this.pnum() };
+      }
+      case 'inbound':
+      case 'outbound':
+        this.next();
+        return { kind: 'direction', outbound: t.text === 'outbound' };
+      case 'ifindex':
+        this.next();
+        return { kind: 'ifindex', value: this.pnum() };
+      case 'vlan':
+      case 'mpls':
+      case 'pppoes':
+      case 'geneve': {
+        this.next();
+        const id = optionalNumber();
+        return id === undefined ? { kind: t.text, column } : { kind: t.text, id, column };
+      }
+      case 'pppoed':
+        this.next();
+        return { kind: 'pppoed', column };
+      case 'llc': {
+        this.next();
+        const sub = this.peek();
+        if (sub.kind === 'word' && !KEYWORDS.has(sub.text)) {
+          this.next();
+          return { kind: 'llc', subtype: sub.text, column: sub.column };
+        }
+        if (this.is('rnr')) {
+          this.next();
+          return { kind: 'llc', subtype: 'rnr', column: sub.column };
+        }
+        return { kind: 'llc', column };
+      }
+    }
+    return undefined;
   }
 
   private tryRelation(): Expr | undefined {
@@ -232,109 +365,141 @@ class Parser {
       this.expect(')');
       return a;
     }
-    if (this.is('len')) {
+    if (this.is('len') || this.is('length')) {
       this.next();
       return { kind: 'len' };
     }
-    if (t.kind === 'number' || (t.kind === 'word' && t.text in NAMED_NUMBERS))
-      return { kind: 'num', value: this.number() };
-    if (t.kind === 'word' && LOADABLE.has(t.text) && this.is('[', 1)) {
-      const proto = this.next().text as Extract<Arith, { kind: 'load' }>['proto'];
+    if (t.kind === 'number') return { kind: 'num', value: this.next().value! };
+    if (t.kind === 'word' && t.text in PNAME_WORDS && this.is('[', 1)) {
+      const proto = PNAME_WORDS[this.next().text]!;
       this.next();
       const index = this.arith(0);
-      let size: 1 | 2 | 4 = 1;
+      let size = 1;
       if (this.is(':')) {
         this.next();
-        const sz = this.peek();
-        const n = this.number();
-        if (n !== 1 && n !== 2 && n !== 4) this.fail(sz, 'the load size must be 1, 2 or 4', ['1', '2', '4']);
-        size = n;
+        size = this.pnum();
       }
       this.expect(']');
-      return { kind: 'load', proto, index, size };
+      return { kind: 'load', proto, index, size, column: t.column };
     }
     return this.fail(t, `expected a number, len or <proto>[offset] but found ${describe(t)}`);
   }
 
-  private number(): number {
+  /** libpcap's pnum: a number, possibly in parentheses. */
+  private pnum(): number {
+    if (this.is('(')) {
+      this.next();
+      const n = this.pnum();
+      this.expect(')');
+      return n;
+    }
     const t = this.peek();
     if (t.kind === 'number') return this.next().value!;
-    if (t.kind === 'word' && t.text in NAMED_NUMBERS) return NAMED_NUMBERS[this.next().text]!;
     return this.fail(t, `expected a number but found ${describe(t)}`, ['a number']);
   }
 
   private dirQual(): DirQual | undefined {
+    const t = this.peek();
+    if (t.kind === 'word' && DIR_WORDS[t.text]) {
+      this.next();
+      return DIR_WORDS[t.text];
+    }
     if (!this.is('src') && !this.is('dst')) return undefined;
-    const first = this.next().text as 'src' | 'dst';
-    const other = first === 'src' ? 'dst' : 'src';
-    if ((this.is('or') || this.is('and')) && this.is(other, 1)) {
+    this.next();
+    if ((this.is('or') || this.is('and')) && (this.is('src', 1) || this.is('dst', 1))) {
       const joiner = this.next().text;
       this.next();
       return joiner === 'or' ? 'src or dst' : 'src and dst';
     }
-    return first;
+    return t.text as 'src' | 'dst';
   }
 
   private qualified(): Expr {
     const start = this.peek();
     const q: Qualifiers = {};
-    if (start.kind === 'word' && PROTOS.has(start.text as ProtoQual)) q.proto = this.next().text as ProtoQual;
+    if (start.kind === 'word' && start.text in PNAME_WORDS) {
+      this.next();
+      q.proto = PNAME_WORDS[start.text]!;
+    }
+    if (this.is('broadcast') || this.is('multicast')) {
+      const what = this.next().text as 'broadcast' | 'multicast';
+      this.lastQ = undefined;
+      return q.proto
+        ? { kind: 'cast', what, proto: q.proto, column: start.column }
+        : { kind: 'cast', what, column: start.column };
+    }
     const dir = this.dirQual();
     if (dir) q.dir = dir;
     const a = this.peek();
-    if (a.kind === 'word' && ADDRS.has(a.text as AddrQual)) q.addr = this.next().text as AddrQual;
+    if (a.kind === 'word' && ADDRS.has(a.text as AddrQual)) {
+      if (dir && (a.text === 'proto' || a.text === 'protochain' || a.text === 'gateway'))
+        this.fail(a, `syntax error: a direction cannot qualify '${a.text}'`);
+      q.addr = this.next().text as AddrQual;
+    }
     if (!q.dir && !q.addr) {
-      if (q.proto) return { kind: 'protocol', proto: q.proto };
-      if (start.kind === 'ipv4' || start.kind === 'ipv6')
-        this.fail(start, 'an address needs a qualifier', ['host <address>', 'net <address>/<prefix>']);
-      this.fail(start, `unsupported or unknown ${describe(start)}`);
+      this.lastQ = undefined;
+      if (q.proto) return { kind: 'protocol', proto: q.proto, column: start.column };
+      if (start.kind === 'word' && KEYWORDS.has(start.text))
+        this.fail(start, `syntax error: "${start.text}" cannot start a primitive here`);
+      this.fail(start, `syntax error: ${describe(start)} needs a qualifier (host, net, port, ...)`);
     }
     this.lastQ = q;
     return this.primitive(q, this.peek().column);
   }
 
   private primitive(q: Qualifiers, column: number): Expr {
-    return { kind: 'primitive', q, value: this.value(q), column };
+    // libpcap's `nid: not id`: `host ! 10.0.0.1` is `not host 10.0.0.1`.
+    if (this.is('not') || this.is('!')) {
+      this.next();
+      return { kind: 'not', expr: this.primitive(q, this.peek().column) };
+    }
+    return { kind: 'primitive', q, value: this.value(), column };
   }
 
-  private value(q: Qualifiers): Value {
+  private value(): Value {
     const t = this.peek();
-    if (q.addr === 'proto' || q.addr === 'protochain') {
-      if (t.kind === 'word') {
-        const name = t.text.replace(/^\\/, '');
-        const n = PROTOCOL_NUMBERS[name];
-        if (n === undefined)
+    switch (t.kind) {
+      case 'number':
+        this.next();
+        return { type: 'number', value: t.value! };
+      case 'mac':
+        this.next();
+        return { type: 'mac', text: t.text };
+      case 'name':
+        this.next();
+        return { type: 'name', text: t.text };
+      case 'word':
+        if (KEYWORDS.has(t.text))
           this.fail(
             t,
-            `unknown protocol "${name}"`,
-            Object.keys(PROTOCOL_NUMBERS).map((p) => `\\${p}`),
+            `syntax error: "${t.text}" is a keyword, not a value (a protocol name is written \\${t.text})`,
           );
         this.next();
-        return { type: 'number', value: n };
-      }
-      return { type: 'number', value: this.number() };
-    }
-    if (q.addr === 'portrange') {
-      const lo = this.number();
-      this.expect('-');
-      return { type: 'range', lo, hi: this.number() };
-    }
-    if (q.addr === 'port') return { type: 'number', value: this.number() };
-    if (t.kind === 'ipv4' || t.kind === 'ipv6') {
-      this.next();
-      const type = t.kind;
-      if (this.is('/')) {
+        return { type: 'name', text: t.text };
+      case 'ipv4':
+      case 'ipv6': {
         this.next();
-        return { type, text: t.text, prefix: this.number() };
+        if (this.is('/')) {
+          this.next();
+          return { type: t.kind, text: t.text, prefix: this.pnumAfterSlash() };
+        }
+        if (t.kind === 'ipv4' && this.is('mask')) {
+          this.next();
+          const m = this.peek();
+          if (m.kind !== 'ipv4') this.fail(m, `expected a dotted mask after "mask" but found ${describe(m)}`);
+          this.next();
+          return { type: 'ipv4', text: t.text, mask: m.text };
+        }
+        return { type: t.kind, text: t.text };
       }
-      return { type, text: t.text };
     }
-    if (t.kind === 'number') return { type: 'number', value: this.number() };
-    if (t.kind === 'word')
-      this.fail(t, `host names are not resolved; give an address instead of "${t.text}"`, [
-        'an IPv4 or IPv6 address',
-      ]);
-    return this.fail(t, `expected a value but found ${describe(t)}`, ['an address', 'a number']);
+    return this.fail(t, `expected a value but found ${describe(t)}`, ['an address', 'a number', 'a name']);
+  }
+
+  private pnumAfterSlash(): number {
+    const t = this.peek();
+    if (t.kind !== 'number') this.fail(t, `expected a prefix length but found ${describe(t)}`, ['a number']);
+    return this.next().value!;
   }
 }
 

@@ -124,8 +124,14 @@ export function transfer(ins: RawInstruction, s: State, id: number): State {
         : alu(code & 0xf0, s.a, code & 8 ? s.x : `#${k}`);
   } else if (code === 0x07) out.x = s.a;
   else if (code === 0x87) out.a = s.x;
+  // A value computed through a long chain (a protochain walk adds X to itself header after header) would
+  // get a name that doubles at every step; past a size it gets a fresh one, which only forgets about it.
+  if (out.a.length > MAX_SYMBOL) out.a = `v${id}`;
+  if (out.x.length > MAX_SYMBOL) out.x = `x${id}`;
   return out;
 }
+
+const MAX_SYMBOL = 200;
 
 export const factOf = (s: State, sym: string): Fact => {
   const c = constOf(sym);

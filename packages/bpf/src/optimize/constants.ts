@@ -5,8 +5,9 @@ import { bypass, type Graph, reachable } from './graph.ts';
 const A = 1 << 16;
 
 /**
- * Constant propagation and peepholes: scratch or register loads of a known constant become immediates,
- * ALU ops on X with X known become ALU ops on an immediate, ALU ops that leave A unchanged go, and
+ * Constant propagation and peepholes: scratch or register loads of a known constant become immediates, a
+ * scratch load of the value the other register holds becomes `tax`/`txa`,
+ * ALU ops and conditional jumps on X with X known become ones on an immediate, ALU ops that leave A unchanged go, and
  * `and #m` followed by `jeq #v` becomes jumps on A itself when nothing reads A afterwards: `jset #m` with the
  * edges swapped for v = 0, one `jset` per bit when m has one or two bits, `jgt`/`jge` when m is a prefix mask.
  */
@@ -21,6 +22,20 @@ export function constants(g: Graph): boolean {
       const c = constOf(s.mem[k & 15]!);
       if (c !== undefined) {
         n.ins = { ...n.ins, code: code === 0x60 ? 0x00 : 0x01, k: c };
+        changed = true;
+      } else if (code === 0x61 && s.mem[k & 15] === s.a) {
+        // `st M[k]; ldx M[k]` is `tax` (and the store may then go).
+        n.ins = { code: 0x07, jt: 0, jf: 0, k: 0 };
+        changed = true;
+      } else if (code === 0x60 && s.mem[k & 15] === s.x) {
+        n.ins = { code: 0x87, jt: 0, jf: 0, k: 0 };
+        changed = true;
+      }
+    } else if ((code & 7) === 5 && code & 8 && code !== 0x05) {
+      // A conditional jump on X with X known compares with an immediate (`ldx #k; jgt x` is `jgt #k`).
+      const c = constOf(s.x);
+      if (c !== undefined) {
+        n.ins = { ...n.ins, code: code & ~8, k: c };
         changed = true;
       }
     } else if ((code & 7) === 4 && code & 8 && code !== 0x84) {

@@ -5,6 +5,7 @@ import { fingerprint, fromGraph, type Graph, sameFingerprint, toGraph } from './
 import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { redundantLoads } from './redundant-loads.ts';
+import { rejectPaths } from './reject-paths.ts';
 import { sinkChecks } from './sink-checks.ts';
 import { constantJumps, threadJumps } from './thread-jumps.ts';
 
@@ -14,6 +15,7 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
   'hoist-tests': hoistTests,
   'thread-jumps': threadJumps,
   'constant-jumps': constantJumps,
+  'reject-paths': rejectPaths,
   'redundant-loads': redundantLoads,
   constants,
   'dead-code': deadCode,

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { buildCorpus } from '../../test/support/corpus.ts';
 import { filterArb } from '../../test/support/filter-arb.ts';
 import { validProgram } from '../../test/support/programs.ts';
-import { compileFilterUnoptimized } from '../filter/compile.ts';
+import { compileFilter, compileFilterUnoptimized } from '../filter/compile.ts';
+import { formatDump } from '../format.ts';
 import type { RawInstruction } from '../instructions.ts';
 import { parseDump } from '../parse-asm.ts';
 import { validate } from '../validate.ts';
@@ -21,10 +22,13 @@ const withScratch = (p: RawInstruction[]) => [
   ...Array.from({ length: 16 }, (_, k) => ({ code: 0x02, jt: 0, jf: 0, k })),
   ...p.map((i) => ({ ...i })),
 ];
-const filterProgram = filterArb.map((e) => {
-  const r = compileFilterUnoptimized(e);
-  return 'program' in r ? r.program : [{ code: 6, jt: 0, jf: 0, k: 0 }];
-});
+// compileFilter leaves protochain walks unoptimised (they are a thousand instructions and more), as here.
+const filterProgram = filterArb
+  .filter((e) => !e.includes('protochain'))
+  .map((e) => {
+    const r = compileFilterUnoptimized(e);
+    return 'program' in r ? r.program : [{ code: 6, jt: 0, jf: 0, k: 0 }];
+  });
 
 function sameEverywhere(prog: RawInstruction[], opt: RawInstruction[], packets: readonly Packet[]): void {
   assert.deepEqual(validate(opt), [], 'the optimised program still passes the kernel checks');
@@ -80,4 +84,20 @@ ret #1`);
     [0x30, 0x45, 0x06, 0x06],
   );
   for (const b of [0, 1, 2, 3]) assert.equal(run(opt, { data: Uint8Array.from([b]) }).value, b & 2 ? 1 : 0);
+});
+
+test('paths that only reject go, constant comparisons use immediates, arithmetic on loads is folded', () => {
+  // Each as short as libpcap's own program: the IPv4 branch of `tcp port 80 and ip6` can only reject;
+  // `len > 100` needs no X; `ip[12:4] - 1 = 5` is `ip[12:4] = 6`; `tcp[12] >> 4 > 5` shifts A in place.
+  for (const [e, length] of [
+    ['tcp port 80 and ip6', 10],
+    ['len > 100', 4],
+    ['ip[12:4] - 1 = 5', 6],
+    ['ip[12:4] ^ 1 != 5', 6],
+    ['tcp[12] >> 4 > 5', 12],
+  ] as const) {
+    const r = compileFilter(e);
+    assert.ok('program' in r, e);
+    assert.equal(r.program.length, length, `${e}:\n${formatDump(r.program)}`);
+  }
 });

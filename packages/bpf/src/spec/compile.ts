@@ -36,5 +36,7 @@ export function compileSpec(input: CaptureSpecInput, options: { optimize?: boole
         ? tagged()
         : or(layout(normalized, 14), tagged());
   const program = linearize(expr, normalized.snaplen);
-  return { program: options.optimize === false ? program : optimize(program), problems: [] };
+  // A walk is a thousand instructions and more that the optimiser cannot shorten (as for protochain).
+  const optimise = options.optimize !== false && !normalized.walk;
+  return { program: optimise ? optimize(program) : program, problems: [] };
 }

@@ -1,6 +1,6 @@
 import { type Network, networkWords } from '../address.ts';
 import { and, andAll, type Block, not, or, orAll, stmt, test } from '../codegen/blocks.ts';
-import { protochainWalk } from '../codegen/protochain.ts';
+import { protochainWalk, walkDepth } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
 import type { Normalized, Range } from './normalize.ts';
 
@@ -32,7 +32,10 @@ export function layout(n: Normalized, link: number): Block {
 
   const addresses = (src?: Network, dst?: Network): Block[] => {
     const [srcOff, dstOff] = n.family === 4 ? [12, 16] : [8, 24];
-    return [...(src ? host(src, link + srcOff) : []), ...(dst ? host(dst, link + dstOff) : [])];
+    // Next to protochain libpcap does not optimise, so it loads every address word, even one masked to zero;
+    // on a frame cut inside the address that load fails, and ours must too.
+    const all = n.walk;
+    return [...(src ? host(src, link + srcOff, all) : []), ...(dst ? host(dst, link + dstOff, all) : [])];
   };
   const ports = (src?: Range, dst?: Range): Block[] => [
     ...(src ? [port(upper, 0, src)] : []),
@@ -41,7 +44,7 @@ export function layout(n: Normalized, link: number): Block {
   const proto = (): Block[] => {
     if (n.protocol === undefined) return [];
     if (n.family === 4) return [test([ld('b', link + 9)], 'jeq', n.protocol)];
-    if (n.walk) return [protochainWalk(link, n.protocol)];
+    if (n.walk) return [protochainWalk(link, n.protocol, 6, walkDepth(n.snaplen, link, 6))];
     if (hasUpper) return [test([ld('b', link + 6)], 'jeq', n.protocol)];
     return [
       or(
@@ -94,10 +97,13 @@ export function layout(n: Normalized, link: number): Block {
   return andAll(parts);
 }
 
-/** One test per 32-bit word the prefix covers (`ld [off]; [and #mask;] jeq #value`), most significant first. */
-function host(net: Network, off: number): Block[] {
+/**
+ * One test per 32-bit word the prefix covers (`ld [off]; [and #mask;] jeq #value`), most significant first;
+ * with `everyWord` also the words the prefix does not cover (`and #0; jeq #0`), as libpcap unoptimised.
+ */
+function host(net: Network, off: number, everyWord: boolean): Block[] {
   return networkWords(net).flatMap(({ value, mask }, w) =>
-    mask === 0
+    mask === 0 && !everyWord
       ? []
       : [
           test(

@@ -4,7 +4,8 @@
  * For each program on stdin ("code jt jf k" groups separated by commas) it opens a packet socket on
  * <recv-if> that receives nothing until the program is attached (SO_ATTACH_FILTER), sends every frame of
  * the pcap file out of <send-if>, then reads what the filter let through. Output per program:
- *   "ok <i> <i> ..."  indices of the pcap frames received (matched by content), or
+ *   "ok <i> <i> ..."  indices of the pcap frames received (matched by content; an 802.1Q/802.1ad frame also
+ *                     without its outer tag, which the kernel moves into metadata), or
  *   "rejected <errno text>" when the kernel refuses the program.
  * Nothing else may send on the pair while it runs (the caller turns IPv6 off in the namespace).
  */
@@ -39,6 +40,15 @@ static void load(const char *file) {
   fclose(f);
 }
 
+static int same(const struct frame *f, const unsigned char *got, size_t n) {
+  return f->len == n && !memcmp(f->data, got, n);
+}
+/* The kernel hands a packet socket an 802.1Q/802.1ad frame with its outer tag moved into metadata. */
+static int untagged(const struct frame *f, const unsigned char *got, size_t n) {
+  unsigned tpid = (unsigned)f->data[12] << 8 | f->data[13];
+  if (f->len < 18 || f->len - 4 != n || (tpid != 0x8100 && tpid != 0x88a8)) return 0;
+  return !memcmp(f->data, got, 12) && !memcmp(f->data + 16, got + 12, n - 12);
+}
 static int open_socket(const char *ifname, struct sock_fprog *prog) {
   int s = socket(AF_PACKET, SOCK_RAW, 0);
   if (s < 0) { perror("socket"); exit(2); }
@@ -91,7 +101,7 @@ int main(int argc, char **argv) {
       ssize_t got = recv(in, buf, sizeof buf, 0);
       if (got < 0) break;
       for (int i = 0; i < nframes; i++) {
-        if (!frames[i].taken && frames[i].len == (unsigned)got && !memcmp(frames[i].data, buf, (size_t)got)) {
+        if (!frames[i].taken && (same(&frames[i], buf, (size_t)got) || untagged(&frames[i], buf, (size_t)got))) {
           frames[i].taken = 1;
           printf(" %d", i);
           break;

@@ -25,8 +25,14 @@ export function oraclePath(): string {
 }
 
 function ask(args: string[], lines: string[]): string[] {
-  const res = spawnSync(oraclePath(), args, { input: `${lines.join('\n')}\n`, maxBuffer: 1 << 30 });
-  if (res.status !== 0) throw new Error(`pcap-oracle ${args.join(' ')} failed: ${res.stderr}`);
+  // libpcap's protochain loop can run forever on a crafted AH header; fail rather than hang.
+  const res = spawnSync(oraclePath(), args, {
+    input: `${lines.join('\n')}\n`,
+    maxBuffer: 1 << 30,
+    timeout: 300_000,
+  });
+  if (res.status !== 0)
+    throw new Error(`pcap-oracle ${args.join(' ')} failed (${res.signal ?? res.status}): ${res.stderr}`);
   return res.stdout.toString().split('\n').slice(0, -1);
 }
 

@@ -76,13 +76,13 @@ int main(int argc, char **argv) {
       struct timespec a, b;
       clock_gettime(CLOCK_MONOTONIC, &a);
       for (int r = 0; r < repetitions; r++) {
-        if (pcap_compile(dead, &prog, line, 1, PCAP_NETMASK_UNKNOWN) != 0) break;
+        if (pcap_compile(dead, &prog, line, 1, 0) != 0) break;
         pcap_freecode(&prog);
       }
       clock_gettime(CLOCK_MONOTONIC, &b);
       printf("%.3f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 1e3 / repetitions);
     } else if (!strcmp(mode, "filter")) {
-      if (pcap_compile(dead, &prog, line, optimize, PCAP_NETMASK_UNKNOWN) != 0) {
+      if (pcap_compile(dead, &prog, line, optimize, 0) != 0) {
         printf("err %s\n", pcap_geterr(dead));
       } else {
         printf("ok ");

@@ -1,0 +1,38 @@
+import { type Graph, isRet, reachable } from './graph.ts';
+
+const isReject = (g: Graph, id: number) => {
+  const ins = g.nodes.get(id)!.ins;
+  return ins.code === 0x06 && ins.k === 0;
+};
+
+/**
+ * A node from which every path returns 0 is itself a `ret #0`: a load that fails or a division by zero on
+ * the way would return 0 too, and nothing else in a program has an effect. Edges into such a node go
+ * straight to a `ret #0` (the last one, so that they stay forward), which leaves the rest dead.
+ */
+export function rejectPaths(g: Graph): boolean {
+  const order = reachable(g);
+  const rejects = new Set<number>();
+  for (const id of [...order].reverse()) {
+    const n = g.nodes.get(id)!;
+    if (isRet(n.ins.code) ? isReject(g, id) : n.succ.every((s) => rejects.has(s))) rejects.add(id);
+  }
+  const target = [...order].reverse().find((id) => isReject(g, id));
+  if (target === undefined) return false;
+  const shortcut = (from: number, to: number) => rejects.has(to) && !isReject(g, to) && target > from;
+  let changed = false;
+  if (rejects.has(g.entry) && !isReject(g, g.entry)) {
+    g.entry = target;
+    return true;
+  }
+  for (const id of order) {
+    if (rejects.has(id)) continue;
+    const n = g.nodes.get(id)!;
+    const succ = n.succ.map((s) => (shortcut(id, s) ? target : s));
+    if (succ.some((s, i) => s !== n.succ[i])) {
+      n.succ = succ;
+      changed = true;
+    }
+  }
+  return changed;
+}
