@@ -1,4 +1,4 @@
-import type { Condition, ResourceType } from '@harbormaster/kube';
+import type { Condition, ObjectMeta, ResourceType } from '@harbormaster/kube';
 import { z } from 'zod';
 
 /** The API group of every kind this package defines. */
@@ -22,7 +22,10 @@ export const clusterProxyAnalysisTemplateType = ours(
 );
 
 /** Metadata as the kube client keeps it: name and namespace checked, everything else passed through. */
-const metadata = z.looseObject({ name: z.string(), namespace: z.string().optional() });
+const metadata = z.looseObject({
+  name: z.string(),
+  namespace: z.string().optional(),
+}) as unknown as z.ZodType<ObjectMeta & { name: string }>;
 const typeMeta = { apiVersion: z.string().optional(), kind: z.string().optional(), metadata };
 
 const duration = z.string().regex(/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/, 'a Go duration such as 30s or 10m');

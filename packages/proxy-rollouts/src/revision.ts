@@ -4,7 +4,10 @@ import type { Revision } from './api.ts';
 /** A pod template as the API server stores it in a Deployment or ReplicaSet. */
 export type PodTemplate = {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: { containers?: { name: string; image?: string }[] } & Record<string, unknown>;
+  spec?: { containers?: ({ name: string; image?: string } & Record<string, unknown>)[] } & Record<
+    string,
+    unknown
+  >;
 };
 
 /** The label the Deployment controller adds to each ReplicaSet's template; it says nothing about the pods. */
