@@ -10,7 +10,7 @@ export type Deployment = KubeObject & {
     replicas?: number;
     paused?: boolean;
     selector: { matchLabels?: Record<string, string> };
-    strategy?: { type?: string };
+    strategy?: { type?: string; rollingUpdate?: Record<string, unknown> };
     template: PodTemplate;
   };
   status?: {

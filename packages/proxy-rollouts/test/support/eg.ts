@@ -36,7 +36,7 @@ export function egDeployment(
     spec: {
       replicas,
       selector: { matchLabels: labels },
-      strategy: { type: 'RollingUpdate' },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
       template: {
         metadata: {
           labels,
