@@ -1,5 +1,6 @@
 export * from './analysis.ts';
 export * from './api.ts';
+export * from './cli.ts';
 export * from './controller.ts';
 export * from './crds.ts';
 export * from './expression.ts';
