@@ -158,6 +158,14 @@ describe('controller on the fake API server', () => {
       },
     }) as ProxyRollout & Loose;
 
+  /** The status is written before the round's actions run, so the pause it decided follows shortly. */
+  const held = (name: string) =>
+    eventually(
+      `Deployment ${name} paused`,
+      async () => ((await deployments.get(name, egNamespace)).spec.paused ? true : undefined),
+      5_000,
+    );
+
   const phaseOf = async (phase: string) => {
     const r = await rollouts.get('eg', 'default');
     return r.status?.phase === phase ? r : undefined;
@@ -169,7 +177,7 @@ describe('controller on the fake API server', () => {
     await rollouts.create(rollout());
     const idle = await eventually('Idle', () => phaseOf('Idle'), 5_000);
     assert.ok(idle.metadata.finalizers?.includes(finalizer));
-    assert.equal((await deployments.get(deployment.metadata.name ?? '', egNamespace)).spec.paused, true);
+    await held(deployment.metadata.name ?? '');
     assert.equal(idle.status?.stableRevision?.envoyImage, v180.envoy);
     assert.equal(idle.status?.conditions?.find((c) => c.type === 'Held')?.status, 'True');
 
@@ -223,15 +231,24 @@ describe('controller on the fake API server', () => {
           : undefined,
       5_000,
     );
-    assert.equal(
-      (await rollouts.get('eg', 'default')).metadata.annotations?.[actionAnnotation],
-      undefined,
+    await eventually(
       'the action is consumed',
+      async () =>
+        (await rollouts.get('eg', 'default')).metadata.annotations?.[actionAnnotation] === undefined
+          ? true
+          : undefined,
+      5_000,
     );
     await markRolledOut(await deployments.get(deployment.metadata.name ?? '', egNamespace), 3);
     const succeeded = await eventually('Succeeded', () => phaseOf('Succeeded'), 5_000);
     assert.equal(succeeded.status?.stableRevision?.envoyImage, v191.envoy);
-    assert.equal((await deployments.get(deployment.metadata.name ?? '', egNamespace)).spec.paused, true);
+    // The status is written before the round's actions: the re-pause follows it.
+    await eventually(
+      'held again',
+      async () =>
+        (await deployments.get(deployment.metadata.name ?? '', egNamespace)).spec.paused ? true : undefined,
+      5_000,
+    );
     await eventually(
       'canary deleted',
       async () =>
@@ -243,11 +260,26 @@ describe('controller on the fake API server', () => {
 
     // Events, metrics and probes.
     const events = new ResourceClient<Loose>(rest, builtin.event);
-    const reasons = (await events.list('default')).items.map((e) => e.reason);
-    for (const reason of ['PendingRevision', 'Progressing', 'Promoting', 'Succeeded'])
-      assert.ok(reasons.includes(reason), reason);
-    const text = await (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text();
-    assert.match(text, /proxy_rollouts_phase\{namespace="default",name="eg",phase="Succeeded"\} 1/);
+    // The status is written before the round's actions (events included) run: wait for the last event.
+    const wanted = ['PendingRevision', 'Progressing', 'Promoting', 'Succeeded'];
+    await eventually(
+      `events ${wanted.join(', ')}`,
+      async () => {
+        const reasons = (await events.list('default')).items.map((e) => e.reason);
+        return wanted.every((reason) => reasons.includes(reason)) ? true : undefined;
+      },
+      5_000,
+    );
+    const text = await eventually(
+      'the phase gauge',
+      async () => {
+        const body = await (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text();
+        return /proxy_rollouts_phase\{namespace="default",name="eg",phase="Succeeded"\} 1/.test(body)
+          ? body
+          : undefined;
+      },
+      5_000,
+    );
     assert.match(text, /proxy_rollouts_actions_total\{action="createCanary"\} 1/);
     assert.equal((await fetch(`http://127.0.0.1:${probePort}/healthz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${probePort}/readyz`)).status, 200);
@@ -290,7 +322,7 @@ describe('controller on the fake API server', () => {
     const running = await startWith();
     await rollouts.create(rollout());
     await eventually('Idle despite the faults', () => phaseOf('Idle'), 15_000);
-    assert.equal((await deployments.get(deployment.metadata.name ?? '', egNamespace)).spec.paused, true);
+    await held(deployment.metadata.name ?? '');
     assert.deepEqual(
       faults.map((f) => f.hits > 0),
       [true, true, true, true],
