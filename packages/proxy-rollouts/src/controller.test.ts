@@ -6,10 +6,10 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { builtin, type KubeObject, type KubeRest, ResourceClient } from '@harbormaster/kube';
 import { FakeApiServer } from '@harbormaster/kube/testing';
 import { eventually } from '@harbormaster/kube-testenv';
-import { egDeployment, egNamespace, v180, v191 } from '../test/support/eg.ts';
 import { actionAnnotation, finalizer, labels, type ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
 import { revisionOf } from './revision.ts';
+import { egDeployment, egNamespace, v180, v191 } from './sim/eg-fleet.ts';
 import type { Deployment, ReplicaSet } from './workloads.ts';
 
 type Loose = KubeObject & Record<string, unknown>;

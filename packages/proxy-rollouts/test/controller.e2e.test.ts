@@ -22,9 +22,9 @@ import {
 } from '../src/api.ts';
 import { startController } from '../src/controller.ts';
 import { installOurCrds } from '../src/crds.ts';
+import { egDeployment, egNamespace, proxyLabels, v180, v191 } from '../src/sim/eg-fleet.ts';
+import { EnvoyExporter } from '../src/sim/envoy-exporter.ts';
 import type { Deployment, Pod, ReplicaSet } from '../src/workloads.ts';
-import { egDeployment, egNamespace, proxyLabels, v180, v191 } from './support/eg.ts';
-import { EnvoyExporter } from './support/envoy-exporter.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
 const name = 'envoy-default-eg-37a8eec1';

@@ -1,6 +1,6 @@
-// Proxy objects shaped as Envoy Gateway renders them (design §2.1, eg-upgrade-facts.md): names, app and
+// Proxy objects shaped as Envoy Gateway renders them, for the tests and the demo (design §2.1, eg-upgrade-facts.md): names, app and
 // owner labels, selector, strategy, the envoy and shutdown-manager containers, EG's field manager.
-import type { Deployment } from '../../src/workloads.ts';
+import type { Deployment } from '../workloads.ts';
 
 export const egNamespace = 'envoy-gateway-system';
 export const v180 = {
