@@ -10,7 +10,8 @@ import { eventually, startTestCluster, type TestCluster } from '@harbormaster/ku
 import { labels, type ProxyRollout, proxyAnalysisTemplateType, proxyRolloutType } from '../src/api.ts';
 import { startController } from '../src/controller.ts';
 import { installOurCrds } from '../src/crds.ts';
-import type { Deployment, Pod } from '../src/workloads.ts';
+import { EnvoyExporter } from '../src/sim/envoy-exporter.ts';
+import type { Deployment, Pod, ReplicaSet } from '../src/workloads.ts';
 import {
   egSystem,
   egUnavailable,
@@ -40,6 +41,10 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
   let pods: ResourceClient<Pod>;
   let rollouts: ResourceClient<ProxyRollout & Loose>;
   let gateways: ResourceClient<Loose & Conditions>;
+  let envoyProxies: ResourceClient<Loose>;
+  let exporter: EnvoyExporter;
+  let routing: NodeJS.Timeout;
+  const canaryIps = new Set<string>();
   const figures: Record<string, number> = {};
 
   const proxyDeployment = async () =>
@@ -73,13 +78,14 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
     rollouts = new ResourceClient(cluster.rest, proxyRolloutType);
     gateways = new ResourceClient(cluster.rest, gatewayApi('Gateway', 'gateways'));
     eg = await startEnvoyGateway(cluster.rest, cluster.kubeconfigPath, 'v1.8.0');
-    await loose({
+    envoyProxies = loose({
       group: 'gateway.envoyproxy.io',
       version: 'v1alpha1',
       kind: 'EnvoyProxy',
       plural: 'envoyproxies',
       namespaced: true,
-    }).create({
+    });
+    await envoyProxies.create({
       metadata: { name: 'proxy-config', namespace: egSystem },
       spec: {
         provider: {
@@ -118,13 +124,44 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
         metrics: [{ name: 'restarts-and-readiness', interval: '1s', count: 2, provider: { kubernetes: {} } }],
       },
     });
+    // Envoy-format stats for every proxy pod; canary pods answer 20% 5xx.
+    exporter = await EnvoyExporter.start();
+    exporter.errorRate = (ip) => (canaryIps.has(ip) ? 0.2 : 0.01);
+    routing = setInterval(() => {
+      proxyPods()
+        .then((list) => {
+          for (const pod of list) {
+            if (!pod.status?.podIP) continue;
+            exporter.route(pod.status.podIP);
+            if (pod.metadata.labels?.[labels.role] === 'canary') canaryIps.add(pod.status.podIP);
+          }
+        })
+        .catch(() => {});
+    }, 100);
+    await new ResourceClient<Loose>(cluster.rest, proxyAnalysisTemplateType).create({
+      metadata: { name: 'envoy-health', namespace: 'default' },
+      spec: {
+        metrics: [
+          {
+            name: 'error-ratio',
+            interval: '1s',
+            count: 3,
+            minSamples: 100,
+            successCondition: 'canary <= stable * 1.5 + 0.001',
+            provider: { envoyStats: { port: exporter.port } },
+          },
+        ],
+      },
+    });
     stop = new AbortController();
     controllerDone = (await startController({ rest: cluster.rest }, stop.signal)).done;
   });
 
   after(async () => {
+    clearInterval(routing);
     stop?.abort();
     await controllerDone;
+    await exporter?.close();
     await eg?.stop();
     await cluster?.stop();
     console.log(`figures: ${JSON.stringify(figures)}`);
@@ -237,5 +274,87 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
       (await proxyDeployment())?.metadata.name,
       'EG kept its own Deployment',
     );
+  });
+
+  it('an EnvoyProxy edit is a new revision; EG restarting mid-rollout reverts nothing; a later edit restarts the rollout, whose failing envoyStats analysis aborts', async () => {
+    const canaries = async () =>
+      (
+        await new ResourceClient<ReplicaSet>(cluster.rest, builtin.replicaSet).list(egSystem, {
+          labelSelector: `${labels.role}=canary`,
+        })
+      ).items.filter((rs) => !rs.metadata.deletionTimestamp);
+    const annotate = (value: string) =>
+      envoyProxies.patch('proxy-config', egSystem, 'merge', {
+        spec: {
+          provider: {
+            kubernetes: { envoyDeployment: { pod: { annotations: { 'example.com/rev': value } } } },
+          },
+        },
+      });
+    await rollouts.patch('eg', 'default', 'merge', {
+      spec: {
+        autoStart: true,
+        strategy: { canary: { steps: [{ setReplicas: { count: 1 } }, { pause: {} }] } },
+      },
+    });
+    const before = (await stablePods()).map((p) => p.metadata.name).sort();
+    await annotate('1');
+    const paused = await eventually('Paused with a canary of the EnvoyProxy edit', phase('Paused'), 60_000);
+    const first = paused.status?.pendingRevision?.hash;
+    const [canary] = await canaries();
+    assert.ok(canary, 'a canary for the edit');
+
+    await eg?.stop();
+    await releaseEgLease(cluster.rest);
+    eg = await startEnvoyGateway(cluster.rest, cluster.kubeconfigPath, 'v1.9.1');
+    // Give the new EG time to lead and re-apply every infra object it renders.
+    const leases = new ResourceClient<Loose & { spec?: { holderIdentity?: string } }>(
+      cluster.rest,
+      builtin.lease,
+    );
+    await eventually(
+      'EG leads again',
+      async () =>
+        (await leases.list(egSystem)).items.some((l) => l.spec?.holderIdentity) ? true : undefined,
+      60_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const after = await rollouts.get('eg', 'default');
+    assert.equal(after.status?.phase, 'Paused');
+    assert.equal(after.status?.pendingRevision?.hash, first, 'EG re-rendered the same template');
+    assert.equal((await proxyDeployment())?.spec.paused, true, 'EG did not revert paused');
+    assert.deepEqual(
+      (await canaries()).map((rs) => rs.metadata.uid),
+      [canary.metadata.uid],
+      'EG left the canary alone',
+    );
+    assert.deepEqual((await stablePods()).map((p) => p.metadata.name).sort(), before);
+
+    await rollouts.patch('eg', 'default', 'merge', {
+      spec: {
+        strategy: {
+          canary: {
+            steps: [{ setReplicas: { count: 1 } }, { analysis: { templateRef: { name: 'envoy-health' } } }],
+          },
+        },
+      },
+    });
+    await annotate('2');
+    const aborted = await eventually('Aborted on the failing analysis', phase('Aborted'), 60_000);
+    assert.notEqual(aborted.status?.abortedRevision, first, 'the second edit restarted the rollout');
+    assert.equal(aborted.status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'AnalysisFailed');
+    assert.match(aborted.status?.message ?? '', /canary=0\.2 stable=0\.01/);
+    await eventually(
+      'no canary left',
+      async () => ((await canaries()).length === 0 ? true : undefined),
+      30_000,
+    );
+    assert.equal((await proxyDeployment())?.spec.paused, true);
+    assert.deepEqual(
+      (await stablePods()).map((p) => p.metadata.name).sort(),
+      before,
+      'the stable fleet was untouched',
+    );
+    assert.equal(await programmed(), 'True');
   });
 });
