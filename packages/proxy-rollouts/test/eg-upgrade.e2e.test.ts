@@ -357,4 +357,55 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
     );
     assert.equal(await programmed(), 'True');
   });
+
+  it('EG’s HPA in use: the held fleet scales up on the old template, the canary is sized from it, promotion rolls every replica', async () => {
+    await rollouts.patch('eg', 'default', 'merge', {
+      spec: { strategy: { canary: { steps: [{ setReplicas: { percentOfStable: 34 } }, { pause: {} }] } } },
+    });
+    // A fix-forward from the aborted revision that also hands replicas to an HPA (EG then stops rendering them).
+    await envoyProxies.patch('proxy-config', egSystem, 'merge', {
+      spec: {
+        provider: {
+          kubernetes: {
+            envoyDeployment: { replicas: null, pod: { annotations: { 'example.com/rev': '3' } } },
+            envoyHpa: { minReplicas: 3, maxReplicas: 5 },
+          },
+        },
+      },
+    });
+    const paused = await eventually('Paused with an HPA-sized canary', phase('Paused'), 90_000);
+    assert.equal(paused.status?.canaryReplicas, 1, '34% of the replicas when the step ran, rounded up');
+    const stable = await eventually(
+      'the HPA scales the held fleet to 3 on the old template',
+      async () => {
+        const list = (await stablePods()).filter(ready);
+        return list.length === 3 ? list : undefined;
+      },
+      60_000,
+    );
+    assert.ok(
+      stable.every((p) => !p.metadata.annotations?.['example.com/rev']),
+      'scaled on the old template',
+    );
+    assert.equal((await proxyDeployment())?.spec.paused, true);
+    await rollouts.patch('eg', 'default', 'merge', {
+      metadata: { annotations: { 'rollouts.harbormaster.dev/action': 'promote' } },
+    });
+    await eventually(
+      'Succeeded with every replica on the new template',
+      async () => {
+        const r = await rollouts.get('eg', 'default');
+        const all = await proxyPods();
+        return r.status?.phase === 'Succeeded' &&
+          all.length === 3 &&
+          all.every(
+            (p) => p.metadata.annotations?.['example.com/rev'] === '3' && !p.metadata.labels?.[labels.role],
+          )
+          ? true
+          : undefined;
+      },
+      90_000,
+    );
+    assert.equal((await proxyDeployment())?.spec.paused, true, 'held again');
+  });
 });
