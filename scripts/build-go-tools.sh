@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real components the tests run (Kubernetes control plane, etcd, kwok, kwokctl) from their Go
+# Builds the real components the tests run (Kubernetes control plane, etcd, kwok, kwokctl, and the Envoy
+# Gateway controller at the two releases the proxy-rollouts upgrade scenarios use) from their Go
 # modules in tools/go/ into one cache directory. A binary is rebuilt only when its wrapper module or the Go
 # toolchain changed, so a warm run returns at once.
 set -euo pipefail
@@ -68,3 +69,14 @@ build kubernetes "$kube_ldflags" \
   kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
   kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
   kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+
+# Envoy Gateway at both ends of the upgrade the proxy-rollouts scenarios run (about 265 s each, cold). Only
+# when asked for (HARBORMASTER_BUILD_EG=1 or `--envoy-gateway`), so the control plane's warm check stays
+# instant for everyone else. The version flag is what `envoy-gateway version` and EG's logs report.
+if [ "${HARBORMASTER_BUILD_EG:-}" = 1 ] || [ "${1:-}" = --envoy-gateway ]; then
+  for eg_version in v1.8.0 v1.9.1; do
+    build "envoy-gateway-$eg_version" \
+      "-X github.com/envoyproxy/gateway/internal/cmd/version.envoyGatewayVersion=$eg_version" \
+      "envoy-gateway-$eg_version=github.com/envoyproxy/gateway/cmd/envoy-gateway"
+  done
+fi

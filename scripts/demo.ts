@@ -4,6 +4,7 @@ import { demoBpf } from '@harbormaster/bpf/demo';
 import { demoMigration } from '@harbormaster/dependabot2renovate';
 import { demoControlPlane } from '@harbormaster/kube-testenv/demo';
 import { demoCapture } from '@harbormaster/packetcapture/demo';
+import { demoRollouts } from '@harbormaster/proxy-rollouts/demo';
 
 type Demo = { title: string; run: (log: (line: string) => void) => Promise<string> };
 
@@ -12,6 +13,7 @@ const demos: Demo[] = [
   { title: 'PacketCapture filters: classic BPF compiler (bpf)', run: demoBpf },
   { title: 'Packet capture engine: kernel capture to pcapng (packetcapture)', run: demoCapture },
   { title: 'Dependabot → Renovate migration (dependabot2renovate)', run: demoMigration },
+  { title: 'Envoy Gateway proxy rollouts: hold, canary, promote, abort (proxy-rollouts)', run: demoRollouts },
 ];
 
 const summary: string[] = [];

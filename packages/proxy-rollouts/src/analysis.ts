@@ -1,0 +1,130 @@
+import type { AnalysisRun, Metric, MetricTally } from './api.ts';
+import { parseDuration } from './duration.ts';
+import { evaluateCondition } from './expression.ts';
+
+/** What one measurement of a metric gave: a value per pod set, or why there is none. */
+export type Measurement = {
+  run: string;
+  metric: string;
+  at: string;
+  value?: { canary: number; stable: number; samples: number };
+  /** The provider failed (unreachable, bad answer): counted as an error, never as a pass. */
+  error?: string;
+  /** A built-in gate tripped (config rejected, control plane disconnected, restarts): fails the run at once. */
+  hardGate?: string;
+  /** The measurement could not be judged (a baseline was just taken, too few requests). */
+  inconclusive?: string;
+};
+
+export type Verdict = 'successful' | 'failed' | 'inconclusive' | 'errors';
+
+/** Errors tolerated per metric before the run ends in Error (Argo's consecutiveErrorLimit default). */
+export const errorLimit = 4;
+
+/** Judges one measurement against its metric: the minimum sample size first, then the success condition. */
+export function judge(metric: Metric, measurement: Measurement): Verdict {
+  if (measurement.error) return 'errors';
+  if (measurement.hardGate) return 'failed';
+  if (measurement.inconclusive || !measurement.value) return 'inconclusive';
+  const { canary, stable, samples } = measurement.value;
+  if (samples < metric.minSamples) return 'inconclusive';
+  if (!metric.successCondition) return canary === 0 ? 'successful' : 'failed';
+  try {
+    return evaluateCondition(metric.successCondition, { canary, stable, samples }) ? 'successful' : 'failed';
+  } catch {
+    return 'errors';
+  }
+}
+
+const describe = (measurement: Measurement): string => {
+  if (measurement.error) return `error: ${measurement.error}`;
+  if (measurement.hardGate) return `hard gate: ${measurement.hardGate}`;
+  if (measurement.inconclusive) return `inconclusive: ${measurement.inconclusive}`;
+  const v = measurement.value;
+  return v ? `canary=${round(v.canary)} stable=${round(v.stable)} samples=${v.samples}` : 'no value';
+};
+const round = (n: number) => (Number.isFinite(n) ? Number(n.toPrecision(4)) : n);
+
+const emptyTally = (name: string): MetricTally => ({
+  name,
+  successful: 0,
+  failed: 0,
+  inconclusive: 0,
+  errors: 0,
+});
+
+/** Adds one measurement to its run and works out the run's phase. */
+export function recordMeasurement(
+  run: AnalysisRun,
+  metrics: Metric[],
+  measurement: Measurement,
+): AnalysisRun {
+  const metric = metrics.find((m) => m.name === measurement.metric);
+  if (!metric || run.phase !== 'Running') return run;
+  const verdict = judge(metric, measurement);
+  const tallies = metrics.map((m) => run.metrics.find((t) => t.name === m.name) ?? emptyTally(m.name));
+  const updated = tallies.map((t) =>
+    t.name === metric.name
+      ? { ...t, [verdict]: t[verdict] + 1, lastMeasuredAt: measurement.at, lastValue: describe(measurement) }
+      : t,
+  );
+  const next = { ...run, metrics: updated };
+  if (measurement.hardGate) {
+    return { ...next, phase: 'Failed', message: `${metric.name}: ${measurement.hardGate}` };
+  }
+  return { ...next, ...runOutcome(next, metrics) };
+}
+
+/** A run's phase from its tallies: Failed beats Error beats Running; done when every metric has its count. */
+export function runOutcome(run: AnalysisRun, metrics: Metric[]): Pick<AnalysisRun, 'phase' | 'message'> {
+  const tally = (m: Metric) => run.metrics.find((t) => t.name === m.name) ?? emptyTally(m.name);
+  for (const m of metrics) {
+    const t = tally(m);
+    if (t.failed > m.failureLimit)
+      return {
+        phase: 'Failed',
+        message: `${m.name}: ${t.failed} failed measurements (limit ${m.failureLimit}); last ${t.lastValue}`,
+      };
+  }
+  for (const m of metrics) {
+    const t = tally(m);
+    if (t.errors > errorLimit)
+      return {
+        phase: 'Error',
+        message: `${m.name}: ${t.errors} measurements failed to run; last ${t.lastValue}`,
+      };
+  }
+  const taken = (t: MetricTally) => t.successful + t.failed + t.inconclusive;
+  if (metrics.some((m) => taken(tally(m)) < m.count)) return { phase: 'Running', message: run.message };
+  const unjudged = metrics.filter((m) => tally(m).successful === 0);
+  if (unjudged.length > 0)
+    return {
+      phase: 'Inconclusive',
+      message: `${unjudged.map((m) => m.name).join(', ')}: no measurement could be judged (too few samples?)`,
+    };
+  return { phase: 'Successful', message: 'every metric passed' };
+}
+
+/** The metrics of running runs whose next measurement is due at `now` (one interval after the previous). */
+export function dueMeasurements(
+  runs: readonly AnalysisRun[],
+  metricsOf: (run: AnalysisRun) => Metric[] | undefined,
+  now: Date,
+): { run: string; metric: Metric }[] {
+  const due: { run: string; metric: Metric }[] = [];
+  for (const run of runs) {
+    if (run.phase !== 'Running') continue;
+    for (const metric of metricsOf(run) ?? []) {
+      const t = run.metrics.find((m) => m.name === metric.name);
+      if (t && t.successful + t.failed + t.inconclusive >= metric.count) continue;
+      if (nextMeasurementAt(run, metric) <= now.getTime()) due.push({ run: run.name, metric });
+    }
+  }
+  return due;
+}
+
+/** When a metric of a run is measured next: one interval after its last measurement, or after the start. */
+export function nextMeasurementAt(run: AnalysisRun, metric: Metric): number {
+  const last = run.metrics.find((m) => m.name === metric.name)?.lastMeasuredAt ?? run.startedAt;
+  return (last ? Date.parse(last) : 0) + parseDuration(metric.interval);
+}

@@ -1,0 +1,197 @@
+import type { Condition, ObjectMeta, ResourceType } from '@harbormaster/kube';
+import { z } from 'zod';
+
+/** The API group of every kind this package defines. */
+export const group = 'rollouts.harbormaster.dev';
+export const version = 'v1alpha1';
+
+const ours = (kind: string, plural: string, namespaced: boolean): ResourceType => ({
+  group,
+  version,
+  kind,
+  plural,
+  namespaced,
+});
+
+export const proxyRolloutType = ours('ProxyRollout', 'proxyrollouts', true);
+export const proxyAnalysisTemplateType = ours('ProxyAnalysisTemplate', 'proxyanalysistemplates', true);
+export const clusterProxyAnalysisTemplateType = ours(
+  'ClusterProxyAnalysisTemplate',
+  'clusterproxyanalysistemplates',
+  false,
+);
+
+/** Metadata as the kube client keeps it: name and namespace checked, everything else passed through. */
+const metadata = z.looseObject({
+  name: z.string(),
+  namespace: z.string().optional(),
+}) as unknown as z.ZodType<ObjectMeta & { name: string }>;
+const typeMeta = { apiVersion: z.string().optional(), kind: z.string().optional(), metadata };
+
+const duration = z.string().regex(/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/, 'a Go duration such as 30s or 10m');
+
+const TemplateRef = z.object({
+  name: z.string().min(1),
+  kind: z.enum(['ProxyAnalysisTemplate', 'ClusterProxyAnalysisTemplate']).default('ProxyAnalysisTemplate'),
+});
+const Arg = z.object({ name: z.string().min(1), value: z.string() });
+
+export const AnalysisStep = z.object({ templateRef: TemplateRef, args: z.array(Arg).optional() });
+export type AnalysisStep = z.infer<typeof AnalysisStep>;
+
+export const CanaryStep = z.union([
+  z.object({
+    setReplicas: z.union([
+      z.object({ count: z.number().int().min(1) }),
+      z.object({ percentOfStable: z.number().int().min(1).max(100) }),
+    ]),
+  }),
+  z.object({ pause: z.object({ duration: duration.optional() }) }),
+  z.object({ analysis: AnalysisStep }),
+]);
+export type CanaryStep = z.infer<typeof CanaryStep>;
+
+export const ProxyRolloutSpec = z.object({
+  targetRef: z.object({
+    kind: z.enum(['Gateway', 'GatewayClass']),
+    name: z.string().min(1),
+    namespace: z.string().optional(),
+  }),
+  hold: z.boolean().default(true),
+  autoStart: z.boolean().default(false),
+  approvedRevision: z.string().optional(),
+  paused: z.boolean().default(false),
+  progressDeadlineSeconds: z.number().int().min(10).default(600),
+  onDelete: z.enum(['LeavePaused', 'Resume']).default('LeavePaused'),
+  strategy: z.object({
+    canary: z.object({
+      steps: z.array(CanaryStep).min(1),
+      backgroundAnalysis: AnalysisStep.extend({
+        startingStep: z.number().int().min(0).default(0),
+      }).optional(),
+    }),
+  }),
+});
+export type ProxyRolloutSpec = z.infer<typeof ProxyRolloutSpec>;
+
+export const phases = [
+  'Idle',
+  'Pending',
+  'Progressing',
+  'Paused',
+  'Promoting',
+  'Succeeded',
+  'Aborting',
+  'Aborted',
+  'Degraded',
+] as const;
+export type Phase = (typeof phases)[number];
+
+export const Revision = z.object({
+  hash: z.string(),
+  envoyImage: z.string().optional(),
+  shutdownManagerImage: z.string().optional(),
+  detectedAt: z.string().optional(),
+});
+export type Revision = z.infer<typeof Revision>;
+
+export const MetricTally = z.object({
+  name: z.string(),
+  successful: z.number().int().default(0),
+  failed: z.number().int().default(0),
+  inconclusive: z.number().int().default(0),
+  errors: z.number().int().default(0),
+  lastMeasuredAt: z.string().optional(),
+  lastValue: z.string().optional(),
+});
+export type MetricTally = z.infer<typeof MetricTally>;
+
+export const AnalysisRun = z.object({
+  name: z.string(),
+  step: z.number().int().optional(),
+  template: z.string().optional(),
+  phase: z.enum(['Running', 'Successful', 'Failed', 'Inconclusive', 'Error']),
+  startedAt: z.string().optional(),
+  message: z.string().optional(),
+  metrics: z.array(MetricTally).default([]),
+});
+export type AnalysisRun = z.infer<typeof AnalysisRun>;
+
+const ConditionSchema: z.ZodType<Condition> = z.object({
+  type: z.string(),
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionTime: z.string(),
+  observedGeneration: z.number().optional(),
+});
+
+export const ProxyRolloutStatus = z.object({
+  phase: z.enum(phases).optional(),
+  message: z.string().optional(),
+  observedGeneration: z.number().int().optional(),
+  workload: z.object({ kind: z.string(), name: z.string(), namespace: z.string() }).optional(),
+  stableRevision: Revision.optional(),
+  pendingRevision: Revision.optional(),
+  abortedRevision: z.string().optional(),
+  currentStep: z.number().int().optional(),
+  stepStartedAt: z.string().optional(),
+  canaryReplicas: z.number().int().optional(),
+  canaryReadyReplicas: z.number().int().optional(),
+  analysisRuns: z.array(AnalysisRun).optional(),
+  conditions: z.array(ConditionSchema).optional(),
+});
+export type ProxyRolloutStatus = z.infer<typeof ProxyRolloutStatus>;
+
+export const ProxyRollout = z.object({
+  ...typeMeta,
+  spec: ProxyRolloutSpec,
+  status: ProxyRolloutStatus.optional(),
+});
+export type ProxyRollout = z.infer<typeof ProxyRollout>;
+
+export const Metric = z.object({
+  name: z.string().min(1),
+  interval: duration.default('30s'),
+  count: z.number().int().min(1).default(3),
+  failureLimit: z.number().int().min(0).default(0),
+  minSamples: z.number().int().min(0).default(0),
+  successCondition: z.string().optional(),
+  provider: z.union([
+    z.object({ prometheus: z.object({ address: z.string().url(), query: z.string().min(1) }) }),
+    z.object({
+      envoyStats: z.object({
+        port: z.number().int().default(19001),
+        path: z.string().default('/stats/prometheus'),
+        responseCodeClass: z.enum(['4', '5']).default('5'),
+      }),
+    }),
+    z.object({ kubernetes: z.object({}) }),
+    z.object({ webhook: z.object({ url: z.string().url() }) }),
+  ]),
+});
+export type Metric = z.infer<typeof Metric>;
+
+export const AnalysisTemplateSpec = z.object({
+  args: z.array(z.object({ name: z.string(), value: z.string().optional() })).optional(),
+  metrics: z.array(Metric).min(1),
+});
+export type AnalysisTemplateSpec = z.infer<typeof AnalysisTemplateSpec>;
+
+export const AnalysisTemplate = z.object({ ...typeMeta, spec: AnalysisTemplateSpec });
+export type AnalysisTemplate = z.infer<typeof AnalysisTemplate>;
+
+/** Manual actions, set as this annotation on a ProxyRollout (or by the CLI); the controller clears it. */
+export const actionAnnotation = `${group}/action`;
+export const manualActions = ['promote', 'abort', 'retry', 'skip-step'] as const;
+export type ManualAction = (typeof manualActions)[number];
+
+/** The field manager of every write this controller makes; the only field it applies to EG's Deployment is spec.paused. */
+export const fieldManager = 'proxy-rollouts';
+export const finalizer = `${group}/hold`;
+export const labels = {
+  /** On canary ReplicaSets and their pods: the ProxyRollout's uid (names can repeat across namespaces). */
+  rollout: `${group}/rollout-uid`,
+  role: `${group}/role`,
+  revision: `${group}/revision`,
+} as const;

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type KubeObject, ResourceClient } from '@harbormaster/kube';
+import { FakeApiServer } from '@harbormaster/kube/testing';
+import { parse } from 'yaml';
+import { actionAnnotation, type ProxyRollout, proxyRolloutType } from './api.ts';
+import { main } from './cli.ts';
+
+type Loose = KubeObject & Record<string, unknown>;
+
+describe('proxy-rollouts command line', () => {
+  let fake: FakeApiServer;
+  let dir: string;
+  let kubeconfig: string;
+  let rollouts: ResourceClient<ProxyRollout & Loose>;
+
+  before(async () => {
+    fake = await FakeApiServer.start();
+    dir = mkdtempSync(join(tmpdir(), 'prx-cli-'));
+    kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, fake.kubeConfig.exportConfig());
+    rollouts = new ResourceClient(fake.rest(), proxyRolloutType);
+    await rollouts.create({
+      metadata: { name: 'eg', namespace: 'default' },
+      spec: {
+        targetRef: { kind: 'Gateway', name: 'eg' },
+        hold: true,
+        autoStart: false,
+        paused: false,
+        progressDeadlineSeconds: 600,
+        onDelete: 'LeavePaused',
+        strategy: { canary: { steps: [{ setReplicas: { count: 1 } }, { pause: {} }] } },
+      },
+    } as ProxyRollout & Loose);
+    await rollouts.patch(
+      'eg',
+      'default',
+      'merge',
+      {
+        status: {
+          phase: 'Pending',
+          stableRevision: { hash: 'aaaaaaaaaa', envoyImage: 'envoy:v1.38.0' },
+          pendingRevision: { hash: 'bbbbbbbbbb', envoyImage: 'envoy:v1.39.1' },
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'AwaitingApproval',
+              message: 'set spec.approvedRevision',
+              lastTransitionTime: '2026-06-01T12:00:00Z',
+            },
+          ],
+        },
+      },
+      'status',
+    );
+  });
+  after(async () => {
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(...argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await main([...argv, '--kubeconfig', kubeconfig], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('get prints a table, and the objects with -o json|yaml', async () => {
+    const text = await run('get');
+    assert.equal(text.code, 0);
+    assert.match(
+      text.stdout,
+      /^NAME\s+TARGET\s+PHASE\s+STEP\s+CANARY\s+STABLE\s+PENDING\neg\s+Gateway\/eg\s+Pending\s+-\s+-\s+aaaaaaaaaa\s+bbbbbbbbbb\n$/,
+    );
+    const json = JSON.parse((await run('get', '-o', 'json')).stdout);
+    assert.equal(json.items[0].status.pendingRevision.hash, 'bbbbbbbbbb');
+    const yaml = parse((await run('get', 'eg', '-o', 'yaml')).stdout);
+    assert.equal(yaml.spec.targetRef.name, 'eg');
+  });
+
+  it('status describes the revisions and conditions', async () => {
+    const { code, stdout } = await run('status', 'eg');
+    assert.equal(code, 0);
+    assert.match(stdout, /Phase:\s+Pending/);
+    assert.match(stdout, /Pending:\s+bbbbbbbbbb\s+envoy envoy:v1\.39\.1/);
+    assert.match(stdout, /Ready=False AwaitingApproval: set spec\.approvedRevision/);
+  });
+
+  it('approve sets approvedRevision to the pending hash; promote and pause write what the controller reads', async () => {
+    assert.equal((await run('approve', 'eg')).code, 0);
+    assert.equal((await rollouts.get('eg', 'default')).spec.approvedRevision, 'bbbbbbbbbb');
+    assert.equal((await run('promote', 'eg')).code, 0);
+    assert.equal((await rollouts.get('eg', 'default')).metadata.annotations?.[actionAnnotation], 'promote');
+    assert.equal((await run('pause', 'eg')).code, 0);
+    assert.equal((await rollouts.get('eg', 'default')).spec.paused, true);
+    assert.equal((await run('resume', 'eg')).code, 0);
+    assert.equal((await rollouts.get('eg', 'default')).spec.paused, false);
+  });
+
+  it('names what is wrong: a missing rollout, nothing to approve, a bad output format', async () => {
+    const missing = await run('abort', 'nope');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /ProxyRollout default\/nope not found/);
+    await rollouts.patch(
+      'eg',
+      'default',
+      'merge',
+      { status: { pendingRevision: null, phase: 'Idle' } },
+      'status',
+    );
+    const nothing = await run('approve', 'eg');
+    assert.equal(nothing.code, 2);
+    assert.match(nothing.stderr, /has no pending revision \(phase Idle\): nothing to approve/);
+    const format = await run('get', '-o', 'xml');
+    assert.equal(format.code, 2);
+    assert.match(format.stderr, /Allowed choices are text, json, yaml/);
+  });
+});

@@ -1,0 +1,696 @@
+import { type Condition, type ConditionUpdate, setCondition } from '@harbormaster/kube';
+import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from './analysis.ts';
+import type {
+  AnalysisRun,
+  AnalysisStep,
+  ManualAction,
+  Metric,
+  Phase,
+  ProxyRolloutSpec,
+  ProxyRolloutStatus,
+  Revision,
+} from './api.ts';
+import { parseDuration } from './duration.ts';
+import { canaryName } from './revision.ts';
+
+/** EG's proxy Deployment as the controller sees it. */
+export type ObservedWorkload = {
+  namespace: string;
+  name: string;
+  paused: boolean;
+  strategyType: string;
+  /** spec.replicas: what EG (or EG's HPA) asks for. */
+  replicas: number;
+  /** The revision of the Deployment's template: what EG rendered last. */
+  revision: Revision;
+  /** The revision of the ReplicaSet that runs the fleet, if one has available pods or is the newest. */
+  active?: Revision;
+  /** The Deployment controller has caught up and every replica runs the Deployment's template. */
+  rolledOut: boolean;
+};
+
+/** Why the target cannot be acted on; each reason names what the user should check. */
+export type TargetProblem = {
+  reason: 'TargetNotFound' | 'NotManagedByEnvoyGateway' | 'DaemonSetNotSupported' | 'AmbiguousTarget';
+  message: string;
+};
+
+export type ObservedCanary = {
+  name: string;
+  revision: string;
+  replicas: number;
+  readyReplicas: number;
+  availableReplicas: number;
+  /** Container restarts summed over the canary pods (a crash-looping new proxy). */
+  restarts: number;
+};
+
+/** Everything a reconcile reads, gathered by the adapter; the reconcile itself does no I/O. */
+export type Observed = {
+  now: Date;
+  generation: number;
+  deleting: boolean;
+  hasFinalizer: boolean;
+  action?: ManualAction;
+  target: { workload: ObservedWorkload } | { problem: TargetProblem };
+  canaries: ObservedCanary[];
+  /** Analysis templates by `kind/name`: their metrics, or why they cannot be used. */
+  templates: Record<string, { metrics: Metric[] } | { problem: string }>;
+  /** Measurements the adapter took this round (see `dueMeasurements`). */
+  measurements: Measurement[];
+};
+
+export type Action =
+  | { type: 'addFinalizer' }
+  | { type: 'removeFinalizer' }
+  | { type: 'clearAction' }
+  | { type: 'setPaused'; paused: boolean }
+  | { type: 'createCanary'; name: string; revision: string; replicas: number }
+  | { type: 'scaleCanary'; name: string; replicas: number }
+  | { type: 'deleteCanary'; name: string }
+  | { type: 'event'; eventType: 'Normal' | 'Warning'; reason: string; note: string };
+
+export type Decision = { actions: Action[]; status: ProxyRolloutStatus; requeueAfterMs?: number };
+
+/** The key of an analysis step's template in `Observed.templates`. */
+export const templateKey = (step: AnalysisStep): string =>
+  `${step.templateRef.kind ?? 'ProxyAnalysisTemplate'}/${step.templateRef.name}`;
+
+export const backgroundRun = 'background';
+export const stepRun = (step: number) => `step-${step}`;
+
+/** Steps a single reconcile may complete in a row (a step that is done at once lets the next one start). */
+const maxStepsPerReconcile = 64;
+/** How soon to look again while waiting on something no watch reports (time, metrics). */
+const pollMs = 5_000;
+
+/**
+ * The rollout state machine (design §5.4), as a pure function of what was observed, the spec and the
+ * previous status. Level-triggered: it derives everything from the observed world and the status it wrote
+ * itself, so running it again on the same input gives the same answer, and a restarted controller resumes.
+ *
+ * Invariants the tests hold it to: EG's Deployment is unpaused only to promote a canary that passed (or when
+ * the user turned hold off, or on deletion with onDelete: Resume); never while Pending, Progressing, Paused,
+ * Aborting or Aborted; the stable ReplicaSet is never touched; a canary exists only while a rollout runs.
+ */
+export function reconcile(
+  observed: Observed,
+  spec: ProxyRolloutSpec,
+  previous: ProxyRolloutStatus,
+): Decision {
+  return new Reconcile(observed, spec, previous).run();
+}
+
+class Reconcile {
+  private readonly actions: Action[] = [];
+  private status: ProxyRolloutStatus;
+  private requeueAt?: number;
+  private readonly now: number;
+
+  constructor(
+    private readonly observed: Observed,
+    private readonly spec: ProxyRolloutSpec,
+    previous: ProxyRolloutStatus,
+  ) {
+    this.status = structuredClone(previous);
+    this.now = observed.now.getTime();
+  }
+
+  run(): Decision {
+    const { observed } = this;
+    const previousPhase = this.status.phase;
+    if (observed.deleting) this.finalize();
+    else {
+      if (!observed.hasFinalizer) this.actions.push({ type: 'addFinalizer' });
+      if ('problem' in observed.target)
+        this.degraded(observed.target.problem.reason, observed.target.problem.message);
+      else this.drive(observed.target.workload);
+    }
+    if (observed.action && !observed.deleting) this.actions.push({ type: 'clearAction' });
+    this.status.observedGeneration = observed.generation;
+    if (this.status.phase !== previousPhase && this.status.phase)
+      this.announce(previousPhase, this.status.phase);
+    const requeueAfterMs =
+      this.requeueAt === undefined ? undefined : Math.max(0, Math.min(this.requeueAt - this.now, 3_600_000));
+    return { actions: this.actions, status: this.status, requeueAfterMs };
+  }
+
+  // ---- deletion -------------------------------------------------------------------------------------------
+
+  private finalize() {
+    for (const canary of this.observed.canaries)
+      this.actions.push({ type: 'deleteCanary', name: canary.name });
+    const workload = 'workload' in this.observed.target ? this.observed.target.workload : undefined;
+    if (workload?.paused && this.spec.onDelete === 'Resume') {
+      this.actions.push({ type: 'setPaused', paused: false });
+    } else if (workload?.paused) {
+      this.event(
+        'Warning',
+        'LeftPaused',
+        `Deployment ${workload.namespace}/${workload.name} stays paused (onDelete: LeavePaused); resume it with kubectl rollout resume when you want EG's template rolled out`,
+      );
+    }
+    if (this.observed.hasFinalizer) this.actions.push({ type: 'removeFinalizer' });
+  }
+
+  // ---- the main drive -------------------------------------------------------------------------------------
+
+  private drive(workload: ObservedWorkload) {
+    const { status } = this;
+    status.workload = { kind: 'Deployment', name: workload.name, namespace: workload.namespace };
+    if (!workload.active) {
+      // A Deployment paused before its first rollout never creates pods: never hold it then (guard f).
+      this.deleteCanaries();
+      if (workload.paused) this.setPaused(workload, false);
+      this.enter('Idle');
+      status.pendingRevision = undefined;
+      this.conditions({
+        held: [
+          'False',
+          'WaitingForFirstRollout',
+          `Deployment ${workload.name} has no available ReplicaSet yet; it is held once its first rollout is done`,
+        ],
+      });
+      this.requeueAt = this.now + pollMs;
+      return;
+    }
+    status.stableRevision = workload.active;
+    const drifted = workload.revision.hash !== workload.active.hash;
+    const pending = status.pendingRevision;
+
+    if (status.phase === 'Promoting' && pending && workload.revision.hash === pending.hash)
+      return this.promoting(workload);
+
+    if (!drifted) return this.settled(workload);
+
+    // A revision other than the one in flight: a template change mid-rollout restarts from the beginning.
+    if (pending && pending.hash !== workload.revision.hash && isInFlight(status.phase)) {
+      this.event(
+        'Normal',
+        'RevisionChanged',
+        `EG rendered a new template (${pending.hash} → ${workload.revision.hash}) during the rollout; starting over with it`,
+      );
+      this.enter('Pending');
+    }
+    if (status.phase === 'Aborting' || status.phase === 'Aborted') {
+      if (status.abortedRevision === workload.revision.hash) return this.aborted(workload);
+    }
+    if (!isInFlight(status.phase)) this.pending(workload);
+    else this.progressing(workload);
+  }
+
+  /** EG's template equals the running fleet: nothing to roll. Hold (or not) and forget any canary. */
+  private settled(workload: ObservedWorkload) {
+    const { status } = this;
+    this.deleteCanaries();
+    status.pendingRevision = undefined;
+    status.abortedRevision = undefined;
+    status.currentStep = undefined;
+    status.stepStartedAt = undefined;
+    status.canaryReplicas = undefined;
+    status.canaryReadyReplicas = undefined;
+    if (isInFlight(status.phase) || status.phase === 'Aborting' || status.phase === 'Aborted') {
+      this.event(
+        'Normal',
+        'RevisionReverted',
+        `EG's template is back to the running revision ${workload.active?.hash}; nothing to roll`,
+      );
+    }
+    this.enter(status.phase === 'Succeeded' ? 'Succeeded' : 'Idle');
+    this.setPaused(workload, this.spec.hold);
+    this.conditions({
+      held: this.spec.hold
+        ? [
+            'True',
+            'Held',
+            `Deployment ${workload.namespace}/${workload.name} is paused; an EG upgrade replaces no proxy pod until a rollout promotes it`,
+          ]
+        : ['False', 'HoldDisabled', 'spec.hold is false: EG upgrades roll the whole fleet at once'],
+      ready: ['True', 'Settled', `the fleet runs revision ${workload.active?.hash}`],
+      progressing: ['False', 'NoPendingRevision', "EG's template equals the running revision"],
+      degraded: ['False', 'AsExpected', 'nothing is wrong'],
+    });
+  }
+
+  /** EG rendered a new revision that is not rolled yet. */
+  private pending(workload: ObservedWorkload) {
+    const { status, spec } = this;
+    const revision = workload.revision;
+    // Whatever ran before (an aborted or superseded canary) is over: a new attempt starts from nothing.
+    this.deleteCanaries();
+    status.currentStep = undefined;
+    status.stepStartedAt = undefined;
+    status.canaryReplicas = undefined;
+    status.canaryReadyReplicas = undefined;
+    status.analysisRuns = undefined;
+    if (status.pendingRevision?.hash !== revision.hash) {
+      status.pendingRevision = { ...revision, detectedAt: iso(this.now) };
+      status.abortedRevision = undefined;
+      this.event(
+        'Normal',
+        'PendingRevision',
+        `EG rendered revision ${revision.hash} (${describeChange(status.stableRevision, revision)}); ${spec.autoStart ? 'starting the canary' : `approve it with spec.approvedRevision: ${revision.hash}`}`,
+      );
+    }
+    if (!spec.hold) {
+      // Without hold the Deployment rolls by itself; there is nothing to canary.
+      this.setPaused(workload, false);
+      this.enter('Idle');
+      this.conditions({
+        held: ['False', 'HoldDisabled', 'spec.hold is false: EG upgrades roll the whole fleet at once'],
+        ready: ['False', 'RollingNatively', `the Deployment rolls to ${revision.hash} by itself`],
+        progressing: ['False', 'HoldDisabled', 'no canary without hold'],
+        degraded: ['False', 'AsExpected', 'nothing is wrong'],
+      });
+      return;
+    }
+    this.setPaused(workload, true);
+    if (workload.strategyType === 'Recreate') {
+      return this.degraded(
+        'RecreateStrategy',
+        `Deployment ${workload.name} uses the Recreate strategy: promoting would stop every proxy at once. Set spec.provider.kubernetes.envoyDeployment.strategy.type: RollingUpdate in the EnvoyProxy; the fleet stays held meanwhile`,
+      );
+    }
+    const problem = this.templateProblem();
+    if (problem) return this.degraded('AnalysisTemplateNotFound', problem);
+    const approved = spec.autoStart || spec.approvedRevision === revision.hash;
+    if (!approved) {
+      this.enter('Pending');
+      this.conditions({
+        held: ['True', 'Held', `revision ${revision.hash} waits; no proxy pod was replaced`],
+        ready: [
+          'False',
+          'AwaitingApproval',
+          `set spec.approvedRevision: ${revision.hash} (kubectl proxyrollout approve) to start the canary`,
+        ],
+        progressing: ['False', 'AwaitingApproval', `revision ${revision.hash} is pending approval`],
+        degraded: ['False', 'AsExpected', 'nothing is wrong'],
+      });
+      return;
+    }
+    this.start(workload);
+  }
+
+  private start(workload: ObservedWorkload) {
+    const { status } = this;
+    status.pendingRevision ??= { ...workload.revision, detectedAt: iso(this.now) };
+    status.currentStep = 0;
+    status.stepStartedAt = iso(this.now);
+    status.analysisRuns = [];
+    status.canaryReplicas = 0;
+    this.enter('Progressing');
+    this.progressing(workload);
+  }
+
+  /** Progressing or Paused at `status.currentStep`, for the pending revision. */
+  private progressing(workload: ObservedWorkload) {
+    const { status, spec, observed } = this;
+    const pending = status.pendingRevision as Revision;
+    this.setPaused(workload, true);
+    const name = canaryName(workload.name, pending.hash);
+    // A canary this round already asked to delete is gone as far as the rest of the round is concerned.
+    const deleted = new Set(this.actions.flatMap((a) => (a.type === 'deleteCanary' ? [a.name] : [])));
+    const live = observed.canaries.filter((c) => !deleted.has(c.name));
+    const canary = live.find((c) => c.name === name);
+    for (const other of live) {
+      if (other.name !== name) this.actions.push({ type: 'deleteCanary', name: other.name });
+    }
+    if (!canary)
+      this.actions.push({
+        type: 'createCanary',
+        name,
+        revision: pending.hash,
+        replicas: status.canaryReplicas ?? 0,
+      });
+    status.canaryReadyReplicas = canary?.availableReplicas ?? 0;
+
+    if (observed.action === 'abort') return this.abort('AbortedByUser', 'aborted by the user (abort action)');
+    if (canary && canary.restarts > 0)
+      return this.abort(
+        'CanaryRestarted',
+        `canary pods restarted ${canary.restarts} times: the new proxy revision crashes`,
+      );
+    const problem = this.templateProblem();
+    if (problem) return this.abort('AnalysisTemplateNotFound', problem);
+    this.recordMeasurements();
+    const failedRun = status.analysisRuns?.find((r) => r.phase === 'Failed' || r.phase === 'Error');
+    if (failedRun)
+      return this.abort(
+        failedRun.phase === 'Failed' ? 'AnalysisFailed' : 'AnalysisError',
+        `analysis ${failedRun.name}: ${failedRun.message ?? failedRun.phase}`,
+      );
+    if (observed.action === 'promote')
+      return this.beginPromotion(workload, 'promoted by the user (promote action)');
+    if (observed.action === 'retry') {
+      // Retry the current step: its analysis run (if any) starts over.
+      status.analysisRuns = status.analysisRuns?.filter((r) => r.name !== stepRun(status.currentStep ?? 0));
+      status.stepStartedAt = iso(this.now);
+    }
+    if (observed.action === 'skip-step') this.nextStep();
+
+    for (let round = 0; round < maxStepsPerReconcile; round++) {
+      const index = status.currentStep ?? 0;
+      const step = spec.strategy.canary.steps[index];
+      if (!step)
+        return this.beginPromotion(workload, `all ${spec.strategy.canary.steps.length} steps passed`);
+      this.startBackgroundAnalysis(index);
+      if (spec.paused)
+        return this.pause(
+          'PausedByUser',
+          'spec.paused is true; set it to false (kubectl proxyrollout resume) to continue',
+        );
+      const stepStarted = Date.parse(status.stepStartedAt ?? iso(this.now));
+      if ('setReplicas' in step) {
+        const want =
+          'count' in step.setReplicas
+            ? step.setReplicas.count
+            : Math.max(1, Math.ceil((workload.replicas * step.setReplicas.percentOfStable) / 100));
+        if (status.canaryReplicas !== want) {
+          status.canaryReplicas = want;
+          if (canary) this.actions.push({ type: 'scaleCanary', name, replicas: want });
+          else this.replaceCreateReplicas(name, want);
+        }
+        const ready = canary && canary.replicas === want && canary.availableReplicas >= want;
+        if (!ready) {
+          const deadline = stepStarted + spec.progressDeadlineSeconds * 1000;
+          if (this.now >= deadline)
+            return this.abort(
+              'ProgressDeadlineExceeded',
+              `${canary?.availableReplicas ?? 0} of ${want} canary pods available after ${spec.progressDeadlineSeconds}s: check the canary pods' events (image pull, scheduling, readiness)`,
+            );
+          this.requeueAt = Math.min(this.requeueAt ?? deadline, deadline);
+          return this.progressingConditions(
+            `waiting for ${want} canary pods to be available (${canary?.availableReplicas ?? 0} now)`,
+          );
+        }
+        this.nextStep();
+        continue;
+      }
+      if ('pause' in step) {
+        if (!step.pause.duration)
+          return this.pause(
+            'PauseStep',
+            `step ${index} pauses until skip-step or promote (kubectl proxyrollout promote)`,
+          );
+        const until = stepStarted + parseDuration(step.pause.duration);
+        if (this.now < until) {
+          this.requeueAt = Math.min(this.requeueAt ?? until, until);
+          return this.progressingConditions(`pausing ${step.pause.duration} at step ${index}`);
+        }
+        this.nextStep();
+        continue;
+      }
+      const run = this.ensureRun(stepRun(index), step.analysis, index);
+      if (run.phase === 'Successful') {
+        this.nextStep();
+        continue;
+      }
+      if (run.phase === 'Inconclusive')
+        return this.pause(
+          'AnalysisInconclusive',
+          `analysis ${run.name}: ${run.message}; retry, skip-step or abort`,
+        );
+      return this.progressingConditions(`analysis ${run.name} running`);
+    }
+  }
+
+  /** The create action of this round (queued before the step knew its size) gets the step's size. */
+  private replaceCreateReplicas(name: string, replicas: number) {
+    for (const action of this.actions)
+      if (action.type === 'createCanary' && action.name === name) action.replicas = replicas;
+  }
+
+  private nextStep() {
+    const { status } = this;
+    status.currentStep = (status.currentStep ?? 0) + 1;
+    status.stepStartedAt = iso(this.now);
+    this.event('Normal', 'StepCompleted', `step ${status.currentStep - 1} done`);
+  }
+
+  private pause(reason: string, message: string) {
+    this.enter('Paused');
+    this.conditions({
+      held: ['True', 'Held', 'the stable fleet is untouched while the canary runs'],
+      ready: [
+        'False',
+        'RolloutInProgress',
+        `revision ${this.status.pendingRevision?.hash} is at step ${this.status.currentStep}`,
+      ],
+      progressing: ['False', reason, message],
+      degraded: ['False', 'AsExpected', 'nothing is wrong'],
+    });
+    this.pollIfAnalysing();
+  }
+
+  private progressingConditions(message: string) {
+    this.enter('Progressing');
+    this.conditions({
+      held: ['True', 'Held', 'the stable fleet is untouched while the canary runs'],
+      ready: [
+        'False',
+        'RolloutInProgress',
+        `revision ${this.status.pendingRevision?.hash} is at step ${this.status.currentStep}`,
+      ],
+      progressing: ['True', 'CanaryProgressing', message],
+      degraded: ['False', 'AsExpected', 'nothing is wrong'],
+    });
+    this.pollIfAnalysing();
+  }
+
+  // ---- analysis -------------------------------------------------------------------------------------------
+
+  private metricsOf(run: AnalysisRun): Metric[] | undefined {
+    const found = run.template ? this.observed.templates[run.template] : undefined;
+    return found && 'metrics' in found ? found.metrics : undefined;
+  }
+
+  private ensureRun(name: string, step: AnalysisStep, index: number): AnalysisRun {
+    const { status } = this;
+    status.analysisRuns ??= [];
+    const existing = status.analysisRuns.find((r) => r.name === name);
+    if (existing) return existing;
+    const run: AnalysisRun = {
+      name,
+      step: index,
+      template: templateKey(step),
+      phase: 'Running',
+      startedAt: iso(this.now),
+      metrics: [],
+    };
+    status.analysisRuns.push(run);
+    return run;
+  }
+
+  private startBackgroundAnalysis(index: number) {
+    const background = this.spec.strategy.canary.backgroundAnalysis;
+    if (background && index >= background.startingStep) this.ensureRun(backgroundRun, background, index);
+  }
+
+  private recordMeasurements() {
+    const { status } = this;
+    status.analysisRuns = (status.analysisRuns ?? []).map((run) => {
+      const metrics = this.metricsOf(run);
+      if (!metrics) return run;
+      let next = run;
+      for (const m of this.observed.measurements)
+        if (m.run === run.name) next = recordMeasurement(next, metrics, m);
+      return next.phase === 'Running' ? { ...next, ...runOutcome(next, metrics) } : next;
+    });
+  }
+
+  private pollIfAnalysing() {
+    for (const run of this.status.analysisRuns ?? []) {
+      if (run.phase !== 'Running') continue;
+      for (const metric of this.metricsOf(run) ?? []) {
+        const at = Math.max(nextMeasurementAt(run, metric), this.now + 100);
+        this.requeueAt = Math.min(this.requeueAt ?? at, at);
+      }
+    }
+  }
+
+  private templateProblem(): string | undefined {
+    const canary = this.spec.strategy.canary;
+    const refs = [
+      ...canary.steps.flatMap((s) => ('analysis' in s ? [s.analysis] : [])),
+      ...(canary.backgroundAnalysis ? [canary.backgroundAnalysis] : []),
+    ];
+    for (const ref of refs) {
+      const found = this.observed.templates[templateKey(ref)];
+      if (!found) return `${templateKey(ref)} was not found; create it or fix the templateRef`;
+      if ('problem' in found) return `${templateKey(ref)}: ${found.problem}`;
+    }
+    return undefined;
+  }
+
+  // ---- promotion and abort --------------------------------------------------------------------------------
+
+  private beginPromotion(workload: ObservedWorkload, why: string) {
+    this.status.analysisRuns = this.status.analysisRuns?.map((r) =>
+      r.phase === 'Running' ? { ...r, phase: 'Successful', message: 'stopped at promotion' } : r,
+    );
+    this.enter('Promoting');
+    this.event(
+      'Normal',
+      'Promoting',
+      `${why}; unpausing Deployment ${workload.name} to roll revision ${this.status.pendingRevision?.hash}`,
+    );
+    this.promoting(workload);
+  }
+
+  /** Unpaused: the Deployment rolls natively to the revision that passed; the canary stays until it is done. */
+  private promoting(workload: ObservedWorkload) {
+    const { status } = this;
+    const pending = status.pendingRevision as Revision;
+    this.enter('Promoting');
+    const doneRolling = workload.active?.hash === pending.hash && workload.rolledOut;
+    if (!doneRolling) {
+      this.setPaused(workload, false);
+      this.conditions({
+        held: ['False', 'Promoting', `Deployment ${workload.name} is unpaused and rolls to ${pending.hash}`],
+        ready: ['False', 'Promoting', `rolling the stable fleet to ${pending.hash}`],
+        progressing: [
+          'True',
+          'Promoting',
+          `waiting for every replica of ${workload.name} to run ${pending.hash}`,
+        ],
+        degraded: ['False', 'AsExpected', 'nothing is wrong'],
+      });
+      this.requeueAt = this.now + pollMs;
+      return;
+    }
+    status.stableRevision = workload.active;
+    status.pendingRevision = undefined;
+    status.currentStep = undefined;
+    status.stepStartedAt = undefined;
+    status.canaryReplicas = undefined;
+    status.canaryReadyReplicas = undefined;
+    this.enter('Succeeded');
+    this.settled(workload);
+  }
+
+  private abort(reason: string, message: string) {
+    const { status } = this;
+    // Nothing this round may grow the canary any more.
+    const growing = this.actions.filter((a) => a.type === 'createCanary' || a.type === 'scaleCanary');
+    for (const action of growing) this.actions.splice(this.actions.indexOf(action), 1);
+    status.abortedRevision = status.pendingRevision?.hash;
+    status.message = message;
+    status.analysisRuns = status.analysisRuns?.map((r) =>
+      r.phase === 'Running' ? { ...r, phase: 'Failed', message: r.message ?? 'stopped by the abort' } : r,
+    );
+    this.enter('Aborting');
+    this.event('Warning', reason, message);
+    this.conditions({ degraded: ['True', reason, message] });
+    const workload = 'workload' in this.observed.target ? this.observed.target.workload : undefined;
+    if (workload) this.aborted(workload);
+  }
+
+  /** Aborting until the canary is gone, then Aborted; held whatever spec.hold says (never unpause here). */
+  private aborted(workload: ObservedWorkload) {
+    const { status, observed } = this;
+    if (!workload.paused) this.actions.push({ type: 'setPaused', paused: true });
+    if (observed.action === 'retry') {
+      status.abortedRevision = undefined;
+      status.message = undefined;
+      this.event('Normal', 'Retry', `retrying revision ${status.pendingRevision?.hash} from step 0`);
+      this.conditions({ degraded: ['False', 'AsExpected', 'retrying'] });
+      return this.start(workload);
+    }
+    this.deleteCanaries();
+    status.canaryReplicas = 0;
+    status.canaryReadyReplicas = 0;
+    this.enter(observed.canaries.length > 0 ? 'Aborting' : 'Aborted');
+    const degraded = this.status.conditions?.find((c) => c.type === 'Degraded');
+    this.conditions({
+      held: ['True', 'Held', 'the stable fleet was never touched'],
+      ready: [
+        'False',
+        'Aborted',
+        `revision ${status.abortedRevision} was aborted: fix the input (EG version or EnvoyProxy) or retry (kubectl proxyrollout retry)`,
+      ],
+      progressing: ['False', 'Aborted', status.message ?? 'aborted'],
+      degraded: [
+        'True',
+        degraded?.status === 'True' ? degraded.reason : 'Aborted',
+        degraded?.status === 'True' ? degraded.message : (status.message ?? 'aborted'),
+      ],
+    });
+  }
+
+  private degraded(reason: string, message: string) {
+    this.enter('Degraded');
+    this.status.message = message;
+    this.conditions({
+      held: ['False', reason, message],
+      ready: ['False', reason, message],
+      progressing: ['False', reason, message],
+      degraded: ['True', reason, message],
+    });
+    if ('workload' in this.observed.target && this.observed.target.workload.paused)
+      this.conditions({ held: ['True', 'Held', `the Deployment stays paused; ${message}`] });
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------------------
+
+  private setPaused(workload: ObservedWorkload, paused: boolean) {
+    if (workload.paused !== paused) this.actions.push({ type: 'setPaused', paused });
+  }
+
+  private deleteCanaries() {
+    for (const canary of this.observed.canaries)
+      this.actions.push({ type: 'deleteCanary', name: canary.name });
+  }
+
+  private enter(phase: Phase) {
+    this.status.phase = phase;
+    if (phase !== 'Aborting' && phase !== 'Aborted' && phase !== 'Degraded') this.status.message = undefined;
+  }
+
+  private announce(from: Phase | undefined, to: Phase) {
+    const notes: Partial<Record<Phase, string>> = {
+      Progressing: `canary of revision ${this.status.pendingRevision?.hash} started`,
+      Aborted: `canary removed; the stable fleet runs ${this.status.stableRevision?.hash}`,
+      Succeeded: `the fleet runs revision ${this.status.stableRevision?.hash} and is held again`,
+    };
+    const note = to === 'Progressing' && from === 'Paused' ? undefined : notes[to];
+    if (note) this.event(to === 'Aborted' ? 'Warning' : 'Normal', to, note);
+  }
+
+  private event(eventType: 'Normal' | 'Warning', reason: string, note: string) {
+    this.actions.push({ type: 'event', eventType, reason, note });
+  }
+
+  private conditions(updates: { held?: Triple; ready?: Triple; progressing?: Triple; degraded?: Triple }) {
+    const types = { held: 'Held', ready: 'Ready', progressing: 'Progressing', degraded: 'Degraded' } as const;
+    let conditions: Condition[] = this.status.conditions ?? [];
+    for (const [key, type] of Object.entries(types) as [keyof typeof types, string][]) {
+      const triple = updates[key];
+      if (!triple) continue;
+      const update: ConditionUpdate = {
+        type,
+        status: triple[0],
+        reason: triple[1],
+        message: triple[2],
+        observedGeneration: this.observed.generation,
+      };
+      conditions = setCondition(conditions, update, this.observed.now).conditions;
+    }
+    this.status.conditions = conditions;
+  }
+}
+
+type Triple = [Condition['status'], string, string];
+
+const isInFlight = (phase: Phase | undefined): boolean =>
+  phase === 'Progressing' || phase === 'Paused' || phase === 'Promoting';
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function describeChange(from: Revision | undefined, to: Revision): string {
+  const parts: string[] = [];
+  if (from?.envoyImage !== to.envoyImage)
+    parts.push(`envoy ${from?.envoyImage ?? '?'} → ${to.envoyImage ?? '?'}`);
+  if (from?.shutdownManagerImage !== to.shutdownManagerImage)
+    parts.push(`shutdown-manager ${from?.shutdownManagerImage ?? '?'} → ${to.shutdownManagerImage ?? '?'}`);
+  return parts.length > 0 ? parts.join(', ') : 'template changed, same images';
+}

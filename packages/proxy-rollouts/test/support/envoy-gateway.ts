@@ -1,0 +1,165 @@
+// Runs the real Envoy Gateway controller (built from its Go module by scripts/build-go-tools.sh
+// --envoy-gateway) out of cluster against a test control plane, the way eg-upgrade-facts.md records it:
+// namespace from ENVOY_GATEWAY_NAMESPACE, `certgen --disable-topology-injector`, and EG's TLS files at the
+// fixed path /certs, given to it in a private mount namespace (unshare) whose root is a tmpfs that
+// bind-mounts every top-level directory of / and adds /certs, so the host's / is never touched.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtin, type KubeObject, type KubeRest, ResourceClient, sleep } from '@harbormaster/kube';
+import { parseAllDocuments } from 'yaml';
+
+export const egVersions = ['v1.8.0', 'v1.9.1'] as const;
+export type EgVersion = (typeof egVersions)[number];
+export const egSystem = 'envoy-gateway-system';
+
+const repo = new URL('../../../../', import.meta.url).pathname;
+const binDir = join(process.env.HARBORMASTER_CACHE ?? join(homedir(), '.cache/harbormaster'), 'bin');
+
+export const egBinary = (version: EgVersion) => join(binDir, `envoy-gateway-${version}`);
+
+/** Why the EG scenarios cannot run here, or undefined when they can. */
+export function egUnavailable(): string | undefined {
+  const missing = egVersions.filter((v) => !existsSync(egBinary(v)));
+  if (missing.length > 0)
+    return `Envoy Gateway ${missing.join(', ')} not built: run bash scripts/build-go-tools.sh --envoy-gateway`;
+  if (process.getuid?.() !== 0)
+    return 'running EG out of cluster needs root (a private mount namespace for /certs)';
+  return undefined;
+}
+
+/** The EG module's directory in the Go module cache (its CRDs live there). */
+function moduleDir(version: EgVersion): string {
+  return execFileSync('go', ['list', '-m', '-f', '{{.Dir}}', 'github.com/envoyproxy/gateway'], {
+    cwd: join(repo, 'tools/go', `envoy-gateway-${version}`),
+    encoding: 'utf8',
+  }).trim();
+}
+
+/** Gateway API and EG CRDs from the module, applied as `kubectl apply --server-side --force-conflicts`. */
+export async function installEgCrds(rest: KubeRest, version: EgVersion): Promise<void> {
+  const crdDir = join(moduleDir(version), 'charts/gateway-helm/charts/crds/crds');
+  const files = [
+    join(crdDir, 'gatewayapi-crds.yaml'),
+    ...execFileSync('ls', [join(crdDir, 'generated')], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((f) => join(crdDir, 'generated', f)),
+  ];
+  const crds = new ResourceClient<KubeObject>(rest, builtin.customResourceDefinition);
+  const names: string[] = [];
+  for (const file of files) {
+    for (const document of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      const object = document.toJS() as (KubeObject & { kind?: string }) | null;
+      // v1.8.0's file also carries a ValidatingAdmissionPolicy that the chart installs; the CRDs are enough here.
+      if (object?.kind !== 'CustomResourceDefinition') continue;
+      await crds.apply(object, { fieldManager: 'eg-crds', force: true });
+      names.push(object.metadata.name ?? '');
+    }
+  }
+  const deadline = Date.now() + 60_000;
+  for (const name of names) {
+    for (;;) {
+      const crd = (await crds.get(name)) as KubeObject & {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${name} not established`);
+      await sleep(100);
+    }
+  }
+}
+
+export type RunningEg = { version: EgVersion; log: () => string; stop: () => Promise<void> };
+
+/** Runs certgen, then `envoy-gateway server` until `stop`. */
+export async function startEnvoyGateway(
+  rest: KubeRest,
+  kubeconfigPath: string,
+  version: EgVersion,
+): Promise<RunningEg> {
+  const work = mkdtempSync(join(tmpdir(), `hm-eg-${version}-`));
+  const env = { ...process.env, KUBECONFIG: kubeconfigPath, ENVOY_GATEWAY_NAMESPACE: egSystem };
+  execFileSync(egBinary(version), ['certgen', '--disable-topology-injector'], { env, stdio: 'pipe' });
+  const secrets = new ResourceClient<KubeObject & { data?: Record<string, string> }>(rest, builtin.secret);
+  const secret = await secrets.get('envoy-gateway', egSystem);
+  const certs = join(work, 'certs');
+  execFileSync('mkdir', ['-p', certs]);
+  for (const file of ['ca.crt', 'tls.crt', 'tls.key'])
+    writeFileSync(join(certs, file), Buffer.from(secret.data?.[file] ?? '', 'base64'));
+  const config = join(work, 'envoy-gateway.yaml');
+  writeFileSync(
+    config,
+    [
+      'apiVersion: gateway.envoyproxy.io/v1alpha1',
+      'kind: EnvoyGateway',
+      'gateway:',
+      '  controllerName: gateway.envoyproxy.io/gatewayclass-controller',
+      'provider:',
+      '  type: Kubernetes',
+      '  kubernetes:',
+      '    shutdownManager:',
+      `      image: docker.io/envoyproxy/gateway:${version}`,
+      'logging:',
+      '  level:',
+      '    default: info',
+      '',
+    ].join('\n'),
+  );
+  const script = [
+    'set -e',
+    'mount -t tmpfs tmpfs "$ROOT"',
+    'root=$ROOT',
+    'for d in /*; do',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
+    '  n=${d#/}',
+    '  if [ -L "$d" ]; then cp -P "$d" "$root/$n"',
+    '  elif [ -d "$d" ] && [ "$n" != certs ]; then mkdir "$root/$n"; mount --rbind "$d" "$root/$n"; fi',
+    'done',
+    'mkdir "$root/certs"',
+    'mount --bind "$CERTS" "$root/certs"',
+    'exec chroot "$root" "$EG" server --config-path "$CONFIG"',
+  ].join('\n');
+  const root = join(work, 'root');
+  execFileSync('mkdir', ['-p', root]);
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+    env: { ...env, ROOT: root, CERTS: certs, EG: egBinary(version), CONFIG: config },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return {
+    version,
+    log: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
+      const killAfter = setTimeout(
+        () => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'),
+        10_000,
+      );
+      await exited;
+      clearTimeout(killAfter);
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * EG does not release its leader Lease on SIGTERM (a new EG waits 15–18 s for it to expire); deleting it
+ * after the old EG has exited lets the new one lead at once, as a rolled EG Deployment eventually would.
+ */
+export async function releaseEgLease(rest: KubeRest): Promise<void> {
+  const leases = new ResourceClient<KubeObject>(rest, builtin.lease);
+  try {
+    await leases.delete('5b9825d2.gateway.envoyproxy.io', egSystem);
+  } catch {
+    // Not there: nothing to release.
+  }
+}
