@@ -158,7 +158,7 @@ describe('kube plumbing under control-plane faults', () => {
         'APF rejects the burst with 429',
         async () => {
           const before = retries.length;
-          const burst = Array.from({ length: 200 }, (_, i) =>
+          const burst = Array.from({ length: 400 }, (_, i) =>
             configMaps.create({ metadata: { name: `burst-${Date.now()}-${i}`, namespace: 'throttled' } }),
           );
           const results = await Promise.allSettled(burst);
@@ -169,7 +169,7 @@ describe('kube plumbing under control-plane faults', () => {
           );
           return retries.slice(before).some((r) => r.cause === '429') || undefined;
         },
-        60_000,
+        120_000,
       );
       console.log(`429 retries during the bursts: ${retries.filter((r) => r.cause === '429').length}`);
     } finally {

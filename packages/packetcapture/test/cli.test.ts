@@ -251,9 +251,9 @@ describe('packetcapture capture', { skip: namespacesUnavailable(), timeout: 120_
       ],
       [
         'filter that does not compile',
-        () => ['-i', 'vb', 'tcp port http'],
+        () => ['-i', 'vb', 'tcp port nope'],
         2,
-        /filter expression:10: .*\n {2}tcp port http\n {11}\^/,
+        /filter expression:10: unknown port 'nope'\n {2}tcp port nope\n {11}\^/,
       ],
       ['bad -c', () => ['-i', 'vb', '-c', '0'], 2, /-c: "0" is not a packet count/],
       [
