@@ -15,13 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   builtin,
+  ignoreNotFound,
+  isAlreadyExists,
   type KubeObject,
   KubeRest,
   loadKubeConfig,
   ResourceClient,
   sleep,
 } from '@harbormaster/kube';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ensureBinaries } from './binaries.ts';
 
 export type TestClusterOptions = {
@@ -56,6 +58,11 @@ export type TestCluster = {
    * environment and log; for the apiserver, resolves once it is ready again.
    */
   restart: (component: ControlPlaneComponent) => Promise<void>;
+  /**
+   * A kubeconfig that authenticates as a service account (created when missing) with a bound token, so a
+   * test can run a component with exactly the RBAC rules its manifests grant and see it refused without them.
+   */
+  serviceAccountKubeConfig: (namespace: string, name: string) => Promise<KubeConfig>;
   /** Stops every process of the cluster and removes its directory; safe to call twice. */
   stop: () => Promise<void>;
 };
@@ -166,12 +173,57 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       pause: (component) => send(component, 'SIGSTOP'),
       resume: (component) => send(component, 'SIGCONT'),
       restart,
+      serviceAccountKubeConfig: (namespace, serviceAccount) =>
+        serviceAccountKubeConfig(rest, kubeConfig, namespace, serviceAccount),
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+async function serviceAccountKubeConfig(
+  rest: KubeRest,
+  admin: KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<KubeConfig> {
+  const namespaces = new ResourceClient(rest, builtin.namespace);
+  if (!(await ignoreNotFound(namespaces.get(namespace))))
+    await ignoreAlreadyExists(namespaces.create({ metadata: { name: namespace } }));
+  await ignoreAlreadyExists(
+    new ResourceClient(rest, builtin.serviceAccount).create({ metadata: { name, namespace } }),
+  );
+  const request = await rest.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      },
+    },
+  );
+  const server = admin.getCurrentCluster();
+  if (!server) throw new Error('the test cluster kubeconfig has no cluster');
+  const user = `system:serviceaccount:${namespace}:${name}`;
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [server],
+    users: [{ name: user, token: request.status.token }],
+    contexts: [{ name: user, cluster: server.name, user }],
+    currentContext: user,
+  });
+  return config;
+}
+
+function ignoreAlreadyExists<T>(promise: Promise<T>): Promise<T | undefined> {
+  return promise.catch((error: unknown) => {
+    if (isAlreadyExists(error)) return undefined;
+    throw error;
+  });
 }
 
 async function createNodes(rest: KubeRest, count: number): Promise<void> {

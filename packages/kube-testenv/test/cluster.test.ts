@@ -7,6 +7,7 @@ import {
   isConflict,
   type KubeApiError,
   type KubeObject,
+  KubeRest,
   ResourceClient,
   sleep,
 } from '@harbormaster/kube';
@@ -136,6 +137,35 @@ describe('startTestCluster: a real control plane', () => {
       return list.length === 2 ? list : undefined;
     });
     assert.ok(rolled.some((rs) => rs.spec.template.spec.containers[0]?.image === 'envoy:v2'));
+  });
+
+  it('authenticates as a service account, which RBAC refuses until a role allows it', async () => {
+    const config = await cluster.serviceAccountKubeConfig('sa-test', 'reader');
+    const asReader = new ResourceClient<Pod>(new KubeRest(config), builtin.pod);
+    await assert.rejects(asReader.list('sa-test'), (e: KubeApiError) => {
+      assert.equal(e.status, 403);
+      assert.match(e.message, /system:serviceaccount:sa-test:reader/);
+      return true;
+    });
+    const rbac = (kind: string, plural: string) => ({
+      group: 'rbac.authorization.k8s.io',
+      version: 'v1',
+      kind,
+      plural,
+      namespaced: true,
+    });
+    await new ResourceClient(cluster.rest, rbac('Role', 'roles')).create({
+      metadata: { name: 'reader', namespace: 'sa-test' },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }],
+    } as KubeObject);
+    await new ResourceClient(cluster.rest, rbac('RoleBinding', 'rolebindings')).create({
+      metadata: { name: 'reader', namespace: 'sa-test' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: 'sa-test' }],
+    } as KubeObject);
+    await eventually('the role applies', () => asReader.list('sa-test').then(() => true), 10_000);
+    // The same call for an existing account gives another token for it.
+    await cluster.serviceAccountKubeConfig('sa-test', 'reader');
   });
 
   it('stop() leaves no process and no directory behind', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually, startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import {
   builtin,
   Informer,
@@ -185,7 +185,6 @@ async function serviceAccountConfig(
   namespace: string,
   name: string,
 ): Promise<KubeConfig> {
-  await new ResourceClient(cluster.rest, builtin.serviceAccount).create({ metadata: { name, namespace } });
   const rbac = (kind: string, plural: string): ResourceType => ({
     group: 'rbac.authorization.k8s.io',
     version: 'v1',
@@ -202,25 +201,5 @@ async function serviceAccountConfig(
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [{ kind: 'ServiceAccount', name, namespace }],
   } as KubeObject);
-  const request = await cluster.rest.request<{ status: { token: string } }>(
-    'POST',
-    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    {
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { expirationSeconds: 3600 },
-      },
-    },
-  );
-  const config = new KubeConfig();
-  const server = cluster.kubeConfig.getCurrentCluster();
-  if (!server) throw new Error('test cluster kubeconfig has no cluster');
-  config.loadFromOptions({
-    clusters: [server],
-    users: [{ name, token: request.status.token }],
-    contexts: [{ name, cluster: server.name, user: name }],
-    currentContext: name,
-  });
-  return config;
+  return cluster.serviceAccountKubeConfig(namespace, name);
 }
