@@ -5,6 +5,7 @@ export * from './crd.ts';
 export * from './events.ts';
 export * from './informer.ts';
 export * from './leader-election.ts';
+export * from './manifests.ts';
 export * from './mutate.ts';
 export * from './objects.ts';
 export * from './queue.ts';

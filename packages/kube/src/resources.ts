@@ -60,7 +60,12 @@ const patchContentTypes: Record<PatchType, string> = {
   strategic: 'application/strategic-merge-patch+json',
 };
 
-export type ApplyOptions = { fieldManager: string; force?: boolean };
+export type ApplyOptions = {
+  fieldManager: string;
+  force?: boolean;
+  /** Admission, validation and defaulting run, nothing is stored (`kubectl apply --dry-run=server`). */
+  dryRun?: boolean;
+};
 
 /** An object the server holds that does not match our schema: where, and what is wrong with it. */
 export type InvalidObject = {
@@ -194,7 +199,11 @@ export class ResourceClient<T extends KubeObject> {
       await this.rest.request('PATCH', this.path(namespace, name, subresource), {
         body: this.withTypeMeta(object),
         contentType: 'application/apply-patch+yaml',
-        query: { fieldManager: options.fieldManager, force: options.force ? true : undefined },
+        query: {
+          fieldManager: options.fieldManager,
+          force: options.force ? true : undefined,
+          dryRun: options.dryRun ? 'All' : undefined,
+        },
       }),
     );
   }
