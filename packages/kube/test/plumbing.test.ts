@@ -11,6 +11,7 @@ import {
   installCrds,
   isConditionTrue,
   isGone,
+  type KubeObject,
   KubeRest,
   objectKey,
   type Query,
@@ -141,6 +142,50 @@ describe('kube plumbing against a real API server', () => {
       await Promise.all([running, controller]);
       await probes.close();
     }
+  });
+
+  it('a repeated event joins one Event’s series, counted in memory and written at most every refresh', async () => {
+    const configMaps = new ResourceClient(cluster.rest, builtin.configMap);
+    const subject = await configMaps.create({ metadata: { name: 'noisy', namespace: 'default' } });
+    const recorder = new EventRecorder(
+      cluster.rest,
+      'noisy-controller',
+      'test-0',
+      (e) => assert.fail(String(e)),
+      {
+        refreshMs: 300,
+        seriesWindowMs: 1_500,
+      },
+    );
+    const backoff = {
+      type: 'Warning' as const,
+      reason: 'BackOff',
+      action: 'Reconcile',
+      note: 'still failing',
+    };
+    const events = new ResourceClient<KubeObject & { note: string; series?: { count: number } }>(
+      cluster.rest,
+      builtin.event,
+    );
+    const about = async () =>
+      (await events.list('default')).items.filter((e) => e.metadata.name?.startsWith('noisy.'));
+    for (let i = 0; i < 10; i++) await recorder.record(subject, builtin.configMap, backoff);
+    await recorder.record(subject, builtin.configMap, { ...backoff, note: 'failing differently' });
+    let list = await about();
+    assert.equal(list.length, 2, 'one Event per distinct event');
+    const series = list.find((e) => e.note === 'still failing');
+    assert.equal(series?.series?.count, 2, 'the count is written on the second occurrence, then held back');
+    await eventually(
+      'the series count written after the refresh interval',
+      async () =>
+        (await about()).find((e) => e.note === 'still failing')?.series?.count === 10 ? true : undefined,
+      5_000,
+      100,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await recorder.record(subject, builtin.configMap, backoff);
+    list = await about();
+    assert.equal(list.length, 3, 'after the series window a repeat is a new Event');
   });
 
   it('rejects resources that do not match the schema, naming the field', async () => {
