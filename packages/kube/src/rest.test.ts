@@ -13,6 +13,14 @@ describe('KubeRest under faults (fake API server)', () => {
   });
   after(() => fake.close());
 
+  it('sends its User-Agent, which the fake API server records with each request', async () => {
+    const before = fake.requests.length;
+    await fake
+      .rest({ userAgent: 'rollouts-controller/0.1' })
+      .request('GET', '/api/v1/namespaces/default/configmaps');
+    assert.equal(fake.requests[before]?.userAgent, 'rollouts-controller/0.1');
+  });
+
   it('gives up on a hung request at its deadline instead of waiting forever', async () => {
     const rest = fake.rest({ timeoutMs: 200 });
     const hang = fake.inject({ method: 'GET', path: '/configmaps/hung', hang: true });

@@ -57,7 +57,7 @@ type OpenWatch = {
 export class FakeApiServer {
   readonly kubeConfig: KubeConfig;
   /** Every request served or faulted, in order: tests count calls with it. */
-  readonly requests: { method: string; path: string; watch: boolean }[] = [];
+  readonly requests: { method: string; path: string; watch: boolean; userAgent?: string }[] = [];
   private readonly objects = new Map<string, Stored>();
   private readonly history: WatchEntry[] = [];
   private readonly watches = new Set<OpenWatch>();
@@ -142,7 +142,7 @@ export class FakeApiServer {
     const url = new URL(request.url ?? '/', 'http://fake');
     const method = request.method ?? 'GET';
     const watch = url.searchParams.get('watch') === 'true';
-    this.requests.push({ method, path: url.pathname, watch });
+    this.requests.push({ method, path: url.pathname, watch, userAgent: request.headers['user-agent'] });
     const body = await readBody(request);
 
     const fault = this.takeFault(method, url.pathname, watch, request.headers['user-agent']);
