@@ -297,6 +297,27 @@ describe('convert', () => {
     assert.deepEqual(r.config.schedule, ['* * 1 * *']);
   });
 
+  it("reports a multi-ecosystem group's schedule once, at the group, not for every member entry", () => {
+    const r = conv(
+      "multi-ecosystem-groups:\n  all:\n    schedule: { interval: cron, cronjob: '0 9 1,15 * *', timezone: Europe/Paris }\n" +
+        'updates:\n  - package-ecosystem: cargo\n    directory: /\n    multi-ecosystem-group: all\n    patterns: ["*"]\n' +
+        '  - package-ecosystem: npm\n    directory: /\n    multi-ecosystem-group: all\n    patterns: ["*"]\n' +
+        `${entry('')}`,
+    );
+    assert.deepEqual(
+      r.losses.filter((l) => l.path.includes('schedule')).map((l) => [l.path, l.line]),
+      [
+        ['multi-ecosystem-groups.all.schedule.cronjob', 4],
+        // the group's timezone is the repository's (two entries use it); the third entry's UTC is not kept
+        ['updates[2].schedule.timezone', 16],
+      ],
+    );
+    assert.deepEqual(
+      find(r, (p) => p.groupName === 'all').map((p) => p.schedule),
+      [['* 9 1,15 * *'], ['* 9 1,15 * *']],
+    );
+  });
+
   it('reports ecosystems Renovate cannot serve and enables default-off managers', () => {
     const r = conv(`updates:\n${entry('', 'conda')}${entry('', 'gitsubmodule')}${entry('', 'pre-commit')}`);
     assert.ok(r.losses.some((l) => l.path === 'updates[0].package-ecosystem' && l.kind === 'unsupported'));

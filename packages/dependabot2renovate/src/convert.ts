@@ -93,11 +93,18 @@ export function convertConfig(
         `${entry['package-ecosystem']}: ${mapping.unsupported}; these updates stop`,
       );
   const entries = all.filter((e) => !e.mapping.unsupported);
-  const schedules = entries.map(({ entry, index }) => ({
-    s: (entry.schedule ??
-      cfg['multi-ecosystem-groups']?.[entry['multi-ecosystem-group'] ?? '']?.schedule) as Schedule,
-    path: ['updates', index, 'schedule'] as (string | number)[],
-  }));
+  // A member of a multi-ecosystem group without its own schedule runs on the group's: what is approximated
+  // about that schedule is reported once, at the group's key, not again for every member.
+  const schedules = entries.map(({ entry, index }) => {
+    const group = entry['multi-ecosystem-group'];
+    const inherited = !entry.schedule && group ? cfg['multi-ecosystem-groups']?.[group]?.schedule : undefined;
+    return inherited
+      ? {
+          s: inherited as Schedule,
+          path: ['multi-ecosystem-groups', group!, 'schedule'] as (string | number)[],
+        }
+      : { s: entry.schedule as Schedule, path: ['updates', index, 'schedule'] as (string | number)[] };
+  });
 
   const branchOf = (e: (typeof entries)[number]) => e.entry['target-branch'] ?? defaultBranch;
   const plan = planBranches(defaultBranch, entries.map(branchOf), releases);
