@@ -290,7 +290,7 @@ describe('convert', () => {
     assert.deepEqual(
       find(r, (p) => p.groupName === 'infra').map((p) => [p.matchManagers, p.matchPackageNames, p.addLabels]),
       [
-        [['dockerfile'], ['*'], ['infra']],
+        [['dockerfile', 'kubernetes', 'helm-values'], ['*'], ['infra']],
         [['terraform'], ['/^aws.*$/i'], ['infra']],
       ],
     );
@@ -315,6 +315,22 @@ describe('convert', () => {
     assert.deepEqual(
       find(r, (p) => p.groupName === 'all').map((p) => p.schedule),
       [['* 9 1,15 * *'], ['* 9 1,15 * *']],
+    );
+  });
+
+  it("docker entries also read the directory's Kubernetes manifests and Helm values, as Dependabot does", () => {
+    const r = conv(`updates:\n${entry('', 'docker', '/deploy')}${entry('', 'docker', '/')}`);
+    const yaml = ['deploy/[!.]*.yaml', 'deploy/[!.]*.yml', '[!.]*.yaml', '[!.]*.yml'];
+    assert.deepEqual(r.config.kubernetes, { managerFilePatterns: yaml });
+    assert.deepEqual(r.config['helm-values'], { managerFilePatterns: yaml });
+    assert.deepEqual(r.config.enabledManagers, ['dockerfile', 'kubernetes', 'helm-values']);
+    assert.ok(yaml.every((g) => (r.config.includePaths as string[]).includes(g)));
+    assert.deepEqual(
+      r.losses.filter((l) => l.kind === 'unsupported').map((l) => [l.path, /\.env files/.test(l.message)]),
+      [
+        ['updates[0].package-ecosystem', true],
+        ['updates[1].package-ecosystem', true],
+      ],
     );
   });
 

@@ -147,6 +147,25 @@ export function convertConfig(
     );
   for (const e of entries)
     for (const m of e.mapping.enable ?? []) b.set(m, { enabled: true }, `${m} is off by default in Renovate`);
+  const patterned = new Map<string, string[]>();
+  for (const e of entries)
+    for (const [m, globs] of Object.entries(e.mapping.filePatterns ?? {}))
+      patterned.set(m, [
+        ...(patterned.get(m) ?? []),
+        ...(e.entry.directories ?? [e.entry.directory ?? '/']).flatMap((d) =>
+          directoryFiles(e.entry['package-ecosystem'], { ...e.mapping, manifests: globs }, d),
+        ),
+      ]);
+  for (const [m, globs] of patterned) {
+    const from = new Set(
+      entries.filter((e) => e.mapping.filePatterns?.[m]).map((e) => e.entry['package-ecosystem']),
+    );
+    b.set(
+      m,
+      { managerFilePatterns: [...new Set(globs)] },
+      `the files Dependabot's ${[...from].join(', ')} entries read`,
+    );
+  }
 
   // Schedules: one top-level schedule when every entry agrees, otherwise per-entry rules.
   const crons = schedules.map(({ s, path }) => (s ? cronFor(s, path, b) : undefined));
