@@ -292,6 +292,12 @@ export function convertConfig(
 
 // Renovate updates more than Dependabot did; these rules switch the extras off so behaviour stays the same.
 function faithfulRules(b: Builder, managers: string[]): void {
+  if (managers.includes('kubernetes'))
+    b.rule('Dependabot updates the images of Kubernetes manifests, not their apiVersion', {
+      matchManagers: ['kubernetes'],
+      matchDatasources: ['kubernetes-api'],
+      enabled: false,
+    });
   if (managers.includes('gomod')) {
     b.rule('Dependabot proposes only tagged Go module versions: no pseudo-version digest updates', {
       matchManagers: ['gomod'],
