@@ -147,6 +147,8 @@ export function convertConfig(
     );
   for (const e of entries)
     for (const m of e.mapping.enable ?? []) b.set(m, { enabled: true }, `${m} is off by default in Renovate`);
+  // Managers Renovate points at no files, or too few (kubernetes, helm-values for docker directories), read
+  // exactly the files Dependabot read in the entries' directories.
   const patterned = new Map<string, string[]>();
   for (const e of entries)
     for (const [m, globs] of Object.entries(e.mapping.filePatterns ?? {}))
