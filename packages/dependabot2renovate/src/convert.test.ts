@@ -290,11 +290,48 @@ describe('convert', () => {
     assert.deepEqual(
       find(r, (p) => p.groupName === 'infra').map((p) => [p.matchManagers, p.matchPackageNames, p.addLabels]),
       [
-        [['dockerfile'], ['*'], ['infra']],
+        [['dockerfile', 'kubernetes', 'helm-values'], ['*'], ['infra']],
         [['terraform'], ['/^aws.*$/i'], ['infra']],
       ],
     );
     assert.deepEqual(r.config.schedule, ['* * 1 * *']);
+  });
+
+  it("reports a multi-ecosystem group's schedule once, at the group, not for every member entry", () => {
+    const r = conv(
+      "multi-ecosystem-groups:\n  all:\n    schedule: { interval: cron, cronjob: '0 9 1,15 * *', timezone: Europe/Paris }\n" +
+        'updates:\n  - package-ecosystem: cargo\n    directory: /\n    multi-ecosystem-group: all\n    patterns: ["*"]\n' +
+        '  - package-ecosystem: npm\n    directory: /\n    multi-ecosystem-group: all\n    patterns: ["*"]\n' +
+        `${entry('')}`,
+    );
+    assert.deepEqual(
+      r.losses.filter((l) => l.path.includes('schedule')).map((l) => [l.path, l.line]),
+      [
+        ['multi-ecosystem-groups.all.schedule.cronjob', 4],
+        // the group's timezone is the repository's (two entries use it); the third entry's UTC is not kept
+        ['updates[2].schedule.timezone', 16],
+      ],
+    );
+    assert.deepEqual(
+      find(r, (p) => p.groupName === 'all').map((p) => p.schedule),
+      [['* 9 1,15 * *'], ['* 9 1,15 * *']],
+    );
+  });
+
+  it("docker entries also read the directory's Kubernetes manifests and Helm values, as Dependabot does", () => {
+    const r = conv(`updates:\n${entry('', 'docker', '/deploy')}${entry('', 'docker', '/')}`);
+    const yaml = ['deploy/[!.]*.yaml', 'deploy/[!.]*.yml', '[!.]*.yaml', '[!.]*.yml'];
+    assert.deepEqual(r.config.kubernetes, { managerFilePatterns: yaml });
+    assert.deepEqual(r.config['helm-values'], { managerFilePatterns: yaml });
+    assert.deepEqual(r.config.enabledManagers, ['dockerfile', 'kubernetes', 'helm-values']);
+    assert.ok(yaml.every((g) => (r.config.includePaths as string[]).includes(g)));
+    assert.deepEqual(
+      r.losses.filter((l) => l.kind === 'unsupported').map((l) => [l.path, /\.env files/.test(l.message)]),
+      [
+        ['updates[0].package-ecosystem', true],
+        ['updates[1].package-ecosystem', true],
+      ],
+    );
   });
 
   it('reports ecosystems Renovate cannot serve and enables default-off managers', () => {

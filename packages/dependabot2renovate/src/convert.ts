@@ -93,11 +93,18 @@ export function convertConfig(
         `${entry['package-ecosystem']}: ${mapping.unsupported}; these updates stop`,
       );
   const entries = all.filter((e) => !e.mapping.unsupported);
-  const schedules = entries.map(({ entry, index }) => ({
-    s: (entry.schedule ??
-      cfg['multi-ecosystem-groups']?.[entry['multi-ecosystem-group'] ?? '']?.schedule) as Schedule,
-    path: ['updates', index, 'schedule'] as (string | number)[],
-  }));
+  // A member of a multi-ecosystem group without its own schedule runs on the group's: what is approximated
+  // about that schedule is reported once, at the group's key, not again for every member.
+  const schedules = entries.map(({ entry, index }) => {
+    const group = entry['multi-ecosystem-group'];
+    const inherited = !entry.schedule && group ? cfg['multi-ecosystem-groups']?.[group]?.schedule : undefined;
+    return inherited
+      ? {
+          s: inherited as Schedule,
+          path: ['multi-ecosystem-groups', group!, 'schedule'] as (string | number)[],
+        }
+      : { s: entry.schedule as Schedule, path: ['updates', index, 'schedule'] as (string | number)[] };
+  });
 
   const branchOf = (e: (typeof entries)[number]) => e.entry['target-branch'] ?? defaultBranch;
   const plan = planBranches(defaultBranch, entries.map(branchOf), releases);
@@ -140,6 +147,27 @@ export function convertConfig(
     );
   for (const e of entries)
     for (const m of e.mapping.enable ?? []) b.set(m, { enabled: true }, `${m} is off by default in Renovate`);
+  // Managers Renovate points at no files, or too few (kubernetes, helm-values for docker directories), read
+  // exactly the files Dependabot read in the entries' directories.
+  const patterned = new Map<string, string[]>();
+  for (const e of entries)
+    for (const [m, globs] of Object.entries(e.mapping.filePatterns ?? {}))
+      patterned.set(m, [
+        ...(patterned.get(m) ?? []),
+        ...(e.entry.directories ?? [e.entry.directory ?? '/']).flatMap((d) =>
+          directoryFiles(e.entry['package-ecosystem'], { ...e.mapping, manifests: globs }, d),
+        ),
+      ]);
+  for (const [m, globs] of patterned) {
+    const from = new Set(
+      entries.filter((e) => e.mapping.filePatterns?.[m]).map((e) => e.entry['package-ecosystem']),
+    );
+    b.set(
+      m,
+      { managerFilePatterns: [...new Set(globs)] },
+      `the files Dependabot's ${[...from].join(', ')} entries read`,
+    );
+  }
 
   // Schedules: one top-level schedule when every entry agrees, otherwise per-entry rules.
   const crons = schedules.map(({ s, path }) => (s ? cronFor(s, path, b) : undefined));
@@ -266,6 +294,12 @@ export function convertConfig(
 
 // Renovate updates more than Dependabot did; these rules switch the extras off so behaviour stays the same.
 function faithfulRules(b: Builder, managers: string[]): void {
+  if (managers.includes('kubernetes'))
+    b.rule('Dependabot updates the images of Kubernetes manifests, not their apiVersion', {
+      matchManagers: ['kubernetes'],
+      matchDatasources: ['kubernetes-api'],
+      enabled: false,
+    });
   if (managers.includes('gomod')) {
     b.rule('Dependabot proposes only tagged Go module versions: no pseudo-version digest updates', {
       matchManagers: ['gomod'],

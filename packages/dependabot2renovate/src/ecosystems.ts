@@ -13,6 +13,11 @@ export type EcosystemMapping = {
   recursive?: boolean;
   /** Managers that are disabled by default in Renovate and need `{enabled: true}`. */
   enable?: string[];
+  /**
+   * Managers that find no files (or too few) by default: each gets `managerFilePatterns` with these manifest
+   * globs in the entry's directories.
+   */
+  filePatterns?: Record<string, string[]>;
   /** Renovate depTypes for Dependabot's `development` / `production` dependency types. */
   devDepTypes?: string[];
   prodDepTypes?: string[];
@@ -86,12 +91,23 @@ export const ecosystemMap: Record<Ecosystem, EcosystemMapping> = {
     label: 'devcontainers',
     manifests: ['.devcontainer.json', '.devcontainer/devcontainer.json', '.devcontainer/*/devcontainer.json'],
   },
+  // Dependabot's docker ecosystem also reads the directory's YAML files (not dotfiles): `image:` fields of
+  // Kubernetes manifests and Helm-style `image: {repository, tag}` values. Renovate's kubernetes manager has no
+  // default file patterns and helm-values only matches values.yaml, so both get the directory's YAML files.
   docker: {
-    managers: ['dockerfile'],
+    managers: ['dockerfile', 'kubernetes', 'helm-values'],
     label: 'docker',
-    manifests: ['*Dockerfile*', '*dockerfile*', '*Containerfile*', '*containerfile*'],
+    manifests: [
+      '*Dockerfile*',
+      '*dockerfile*',
+      '*Containerfile*',
+      '*containerfile*',
+      '[!.]*.yaml',
+      '[!.]*.yml',
+    ],
+    filePatterns: { kubernetes: ['[!.]*.yaml', '[!.]*.yml'], 'helm-values': ['[!.]*.yaml', '[!.]*.yml'] },
     datasource: 'docker',
-    note: "Dependabot also updated images in Kubernetes manifests and Helm values in the directory; Renovate's kubernetes manager has no default file patterns, so those are not converted",
+    note: "Dependabot also updated image references in the directory's .env files (Kustomize); Renovate has no manager for them, so those are not converted",
   },
   'docker-compose': {
     managers: ['docker-compose'],

@@ -109,6 +109,12 @@ const optionReasons: Record<string, string> = {
   groupSingleUpdates: 'keeps a group PR for one update, as Dependabot does',
   osvVulnerabilityAlerts: 'release branches need OSV data; Antrea added it later (#8293)',
   postUpdateOptions: 'both tidy go.mod; the key is absent where there is no gomod',
+  enabledManagers:
+    "Dependabot's docker ecosystem also reads the directory's Kubernetes manifests and Helm values (kubernetes, helm-values); Antrea enabled dockerfile only",
+  kubernetes:
+    "the docker directories' YAML files: Renovate's kubernetes manager has no default file patterns",
+  'helm-values':
+    "the docker directories' YAML files: Renovate's helm-values manager matches only values.yaml",
 };
 
 /**

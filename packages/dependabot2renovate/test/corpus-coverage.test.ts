@@ -11,6 +11,8 @@ import { ecosystems } from '../src/schema.ts';
 import { allKeyPaths, usedEcosystems, usedKeyPaths } from './corpus-keys.ts';
 
 const corpus = join(new URL('.', import.meta.url).pathname, 'corpus');
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const docs = readdirSync(corpus)
   .filter((f) => f.endsWith('.yml'))
   .map((f) => parse(readFileSync(join(corpus, f), 'utf8')) as unknown);
@@ -25,7 +27,10 @@ const missingEcosystems: Record<string, string> = {};
 const coveredKeys = [
   'enable-beta-ecosystems',
   'multi-ecosystem-groups',
+  'multi-ecosystem-groups.assignees',
   'multi-ecosystem-groups.commit-message',
+  'multi-ecosystem-groups.labels',
+  'multi-ecosystem-groups.open-pull-requests-limit',
   'multi-ecosystem-groups.schedule',
   'multi-ecosystem-groups.target-branch',
   'registries',
@@ -84,17 +89,48 @@ const coveredKeys = [
   'version',
 ];
 const perGroup =
-  'public groups found (opentelemetry-demo, dependabot-core, microsandbox) set only schedule, commit-message, ' +
-  "target-branch; RebelEngine's historic one (labels, separator) also nests `groups`: a bad-input fixture";
+  'public groups found (opentelemetry-demo, dependabot-core, microsandbox, fedora-llvm-team/llvm-snapshots, ' +
+  'solana-foundation/program-examples, CDCgov/dibbs-ecr-viewer) set only schedule, commit-message, ' +
+  "target-branch, labels, assignees and open-pull-requests-limit; RebelEngine's historic one (labels, separator) " +
+  'also nests `groups`: a bad-input fixture';
 const missingKeys: Record<string, string> = {
-  'multi-ecosystem-groups.assignees': perGroup,
-  'multi-ecosystem-groups.labels': perGroup,
   'multi-ecosystem-groups.milestone': perGroup,
   'multi-ecosystem-groups.pull-request-branch-name': perGroup,
-  'multi-ecosystem-groups.open-pull-requests-limit':
-    'issue 14 saw it in a real file (not in the options reference); the public file was not found again in the index',
   'updates.enable-beta-ecosystems': `${searched}; real configs set it at the top level`,
 };
+
+// The requirement forms of `ignore[].versions` that issue 14 names, each recognised by its syntax, and the
+// ecosystems whose real files use ignore versions. Forms no real file uses are listed with the reason; the
+// property test (test/ignore-versions.test.ts) covers them on generated requirements.
+const versionForms: Record<string, (v: string, all: string[]) => boolean> = {
+  'maven bracket range': (v) => /^[[(]/.test(v),
+  'maven open range without its bracket (`1.7.26,)`)': (v) => /^[^[(].*,\)$/.test(v),
+  'several list entries (a union)': (_v, all) => all.length > 1,
+  'comma compound': (v) => /^[^[(].*,\s*[<>=!~]/.test(v),
+  'pre-release bound (`2.4.a`)': (v) => /\d\.[a-z]+\d*\s*(,|$)/.test(v),
+  'npm caret': (v) => v.startsWith('^'),
+  'npm tilde': (v) => /^~(?!>)/.test(v),
+  'space-separated range (`>=10.0.0 <11.0.0`)': (v) => /\d\s+[<>]/.test(v),
+  'wildcard (`11.*`)': (v) => /\.\*$/.test(v),
+  'bare version': (v) => /^v?\d[\w.-]*$/.test(v),
+  '`||` union': (v) => v.includes('||'),
+};
+const missingForms: Record<string, string> = {
+  '`||` union': `${searched} for \`versions:\` with \`||\``,
+};
+const ignoreVersionEcosystems = [
+  'bundler',
+  'cargo',
+  'composer',
+  'docker',
+  'docker-compose',
+  'github-actions',
+  'gomod',
+  'maven',
+  'npm',
+  'nuget',
+  'uv',
+];
 
 describe('corpus coverage', () => {
   const ecos = new Set(docs.flatMap((d) => [...usedEcosystems(d)]));
@@ -110,6 +146,44 @@ describe('corpus coverage', () => {
     assert.deepEqual([...keys].sort(), coveredKeys);
     assert.deepEqual([...coveredKeys, ...Object.keys(missingKeys)].sort(), allKeyPaths());
     t.diagnostic(`${keys.size}/${allKeyPaths().length} top-level, entry and nested keys`);
+  });
+
+  it('real files use the ignore-versions forms of issue 14, in the listed ecosystems', (t) => {
+    const used = docs.flatMap((d) =>
+      (isMap(d) && Array.isArray(d.updates) ? d.updates : []).filter(isMap).flatMap((u) =>
+        (Array.isArray(u.ignore) ? u.ignore : []).filter(isMap).flatMap((i) => {
+          const all = [i.versions ?? []].flat().map(String);
+          return all.length ? [{ ecosystem: String(u['package-ecosystem']), all }] : [];
+        }),
+      ),
+    );
+    assert.deepEqual([...new Set(used.map((u) => u.ecosystem))].sort(), ignoreVersionEcosystems);
+    const forms = Object.keys(versionForms).filter((f) =>
+      used.some(({ all }) => all.some((v) => versionForms[f]!(v, all))),
+    );
+    assert.deepEqual(
+      forms,
+      Object.keys(versionForms).filter((f) => !(f in missingForms)),
+    );
+    t.diagnostic(
+      `${used.length} ignore entries with versions in ${ignoreVersionEcosystems.length} ecosystems`,
+    );
+  });
+
+  it('real files use security-update groups and a multi-ecosystem group limit', () => {
+    const groups = docs.flatMap((d) =>
+      (isMap(d) && Array.isArray(d.updates) ? d.updates : [])
+        .filter(isMap)
+        .flatMap((u) => Object.values(isMap(u.groups) ? u.groups : {}).filter(isMap)),
+    );
+    assert.ok(groups.filter((g) => g['applies-to'] === 'security-updates').length >= 4);
+    const limits = docs.flatMap((d) =>
+      Object.values(isMap(d) && isMap(d['multi-ecosystem-groups']) ? d['multi-ecosystem-groups'] : {})
+        .filter(isMap)
+        .map((g) => g['open-pull-requests-limit'])
+        .filter((n) => n !== undefined),
+    );
+    assert.deepEqual(limits.sort(), [1, 10]);
   });
 
   it('the synthetic every-key fixture covers every ecosystem and key the real files miss', () => {

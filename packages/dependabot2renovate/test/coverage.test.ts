@@ -79,6 +79,13 @@ updates:
       'packages/a/package.json': pkg,
       'docs/package.json': pkg,
       'images/toolbox/Dockerfile': 'FROM ubuntu:22.04\n',
+      // Dependabot's docker ecosystem also reads Kubernetes manifests and Helm-style values in the directory
+      'images/toolbox/deploy.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - image: nginx:1.25.3\n',
+      'images/toolbox/chart-values.yml':
+        'proxy:\n  image:\n    repository: envoyproxy/envoy\n    tag: v1.30.1\n',
+      'images/other/deploy.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - image: nginx:1.25.3\n',
       'images/other/Dockerfile': 'FROM alpine:3.19\n',
       'requirements.txt': 'requests==2.31.0\n',
       'tools/requirements.txt': 'flask==3.0.0\n',
@@ -92,6 +99,8 @@ updates:
       'Cargo.toml',
       'crates/y/Cargo.toml',
       'images/toolbox/Dockerfile',
+      'images/toolbox/chart-values.yml',
+      'images/toolbox/deploy.yaml',
       'packages/a/package.json',
       'requirements.txt',
       'web/package.json',

@@ -2,10 +2,14 @@
 // ecosystem, the versions Renovate's own lookup filter (filterVersions with the manager's versioning module,
 // run by the real Renovate 44 under Node 24) allows under our output are exactly the versions Dependabot's
 // requirement semantics (src/versions/requirement.ts, written from its documented syntax) do not ignore.
-// Samples come from fixed seeds and are evaluated in one Renovate process; a failure prints the sample.
+// Samples come from fixed seeds and are evaluated in one Renovate process; a failure prints the sample. The
+// second suite runs every `versions` of the real corpus the same way, through convert().
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { parse } from 'yaml';
+import { convert } from '../src/convert.ts';
 import { findRenovate } from '../src/renovate-runtime.ts';
 import type { Ecosystem } from '../src/schema.ts';
 import { type FilterJob, renovateAllowed } from '../src/semantics.ts';
@@ -244,4 +248,102 @@ describe('ignore versions: Renovate allows exactly what Dependabot does not igno
       assert.ok(mine.length >= SAMPLES / 2, `${mine.length} samples parsed`);
     });
   }
+});
+
+// The real corpus, end to end: every `ignore[].versions` of test/corpus is converted by convert() and the
+// allowedVersions it writes is run through Renovate's filterVersions over versions around every bound the
+// requirement names (each part one below, equal and one above, the rest 0 or 99); Renovate must keep exactly
+// the versions Dependabot does not ignore. A requirement we cannot read must be a reported loss instead.
+const shapes: Partial<Record<Ecosystem, { parts?: number; prefix?: string; current: string }>> = {
+  npm: { parts: 3, current: '0.0.0' },
+  cargo: { parts: 3, current: '0.0.0' },
+  composer: { parts: 3, current: '0.0.0' },
+  gomod: { parts: 3, prefix: 'v', current: 'v0.0.0' },
+  docker: { parts: 3, current: '0.0.0' },
+  'docker-compose': { parts: 3, current: '0.0.0' },
+  'github-actions': { prefix: 'v', current: 'v0' },
+  maven: { current: '0' },
+  bundler: { current: '0' },
+  uv: { current: '0' },
+  nuget: { current: '0.0' },
+};
+
+function around(requirements: string[], parts: number | undefined): number[][] {
+  const out: number[][] = [];
+  for (const text of requirements)
+    for (const m of text.matchAll(/\d+(?:\.\d+)*/g)) {
+      const bound = m[0].split('.').map(Number);
+      const width = parts ?? bound.length;
+      for (let k = 0; k < Math.min(bound.length, width); k++)
+        for (const d of [-1, 0, 1])
+          for (const rest of [0, 99]) {
+            const v = [...bound.slice(0, k), bound[k]! + d, ...Array(width - k - 1).fill(rest)];
+            if (v.every((n) => n >= 0) && v.some((n) => n > 0)) out.push(v.slice(0, width));
+          }
+    }
+  return out;
+}
+
+describe('ignore versions of the real corpus: Renovate allows exactly what Dependabot does not ignore', () => {
+  it('every real ignore-versions entry, through convert() and Renovate 44', (t) => {
+    const rt = findRenovate();
+    assert.ok(rt, 'run scripts/setup.sh');
+    const corpus = new URL('corpus/', import.meta.url);
+    const cases: { label: string; ecosystem: Ecosystem; requirements: string[]; job: FilterJob }[] = [];
+    let losses = 0;
+    for (const file of readdirSync(corpus).filter((f) => f.endsWith('.yml'))) {
+      const text = readFileSync(new URL(file, corpus), 'utf8');
+      const r = convert(text);
+      assert.ok(r.ok, file);
+      const doc = parse(text) as { updates: Record<string, unknown>[] };
+      r.config.packageRules?.forEach((rule, i) => {
+        const path = r.sources?.rules[i]?.path ?? '';
+        const m = /^updates\[(\d+)\]\.ignore\[(\d+)\]$/.exec(path);
+        if (!m || rule.allowedVersions === undefined) return;
+        const entry = doc.updates[Number(m[1])]!;
+        const ecosystem = entry['package-ecosystem'] as Ecosystem;
+        const ignore = entry.ignore as { 'dependency-name': string; versions?: string | string[] }[];
+        const name = ignore[Number(m[2])]!['dependency-name'];
+        const requirements = ignore
+          .filter((ig) => ig['dependency-name'] === name)
+          .flatMap((ig) => [ig.versions ?? []].flat());
+        const shape = shapes[ecosystem];
+        assert.ok(shape, `${file}: no version shape for ${ecosystem}`);
+        const versions = [
+          ...new Set(around(requirements, shape.parts).map((v) => `${shape.prefix ?? ''}${v.join('.')}`)),
+        ];
+        cases.push({
+          label: `${file} ${path} ${name} ${JSON.stringify(requirements)} → ${rule.allowedVersions}`,
+          ecosystem,
+          requirements,
+          job: {
+            versioning: renovateVersioning[ecosystem]!,
+            allowedVersions: String(rule.allowedVersions),
+            current: shape.current,
+            versions,
+          },
+        });
+      });
+      losses += r.losses.filter((l) => /ignore\[\d+\]\.versions$/.test(l.path)).length;
+    }
+    const results = renovateAllowed(
+      rt,
+      cases.map((c) => c.job),
+    );
+    let versionsChecked = 0;
+    cases.forEach((c, i) => {
+      const reqs = c.requirements.map((x) => parseRequirement(x, c.ecosystem));
+      assert.ok(
+        reqs.every((q) => q.ok),
+        c.label,
+      );
+      const expected = c.job.versions.filter((v) => !ignores(reqs, parseVersion(v)!.release)).sort();
+      const got = results[i]!;
+      assert.deepEqual('error' in got ? got : [...got].sort(), expected, c.label);
+      versionsChecked += c.job.versions.length;
+    });
+    t.diagnostic(`${cases.length} dependencies, ${versionsChecked} versions; ${losses} reported losses`);
+    assert.ok(cases.length >= 60, `${cases.length} real ignore-versions rules`);
+    assert.equal(losses, 0);
+  });
 });
