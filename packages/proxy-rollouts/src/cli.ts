@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { actionAnnotation, type ManualAction, ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
 import { installOurCrds } from './crds.ts';
+import { inClusterEnvoyGatewayMetrics } from './xds-nacks.ts';
 
 export interface Io {
   stdout: { write(s: string): unknown };
@@ -128,7 +129,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'namespace of the Lease (default: the -n namespace or default)',
       )
       .option('--no-leader-election', 'run without a Lease (a single replica only)')
-      .option('--install-crds', 'apply the CRDs before starting'),
+      .option('--install-crds', 'apply the CRDs before starting')
+      .option(
+        '--envoy-gateway-metrics <url>',
+        `EG's metrics endpoint for the xds_nack_total gate on canary pods ('' turns it off; default in cluster: ${inClusterEnvoyGatewayMetrics})`,
+      ),
   ).action(
     async (
       options: Connection & {
@@ -136,6 +141,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         leaderElectionNamespace?: string;
         leaderElection: boolean;
         installCrds?: boolean;
+        envoyGatewayMetrics?: string;
       },
     ) => {
       const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
@@ -147,6 +153,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
           rest,
           namespace: options.namespace,
           probePort: Number(options.probePort),
+          envoyGatewayMetrics:
+            options.envoyGatewayMetrics ??
+            (process.env.KUBERNETES_SERVICE_HOST ? inClusterEnvoyGatewayMetrics : undefined),
           leaderElection: options.leaderElection
             ? { namespace: options.leaderElectionNamespace ?? options.namespace ?? 'default' }
             : undefined,

@@ -10,6 +10,7 @@ import { actionAnnotation, finalizer, labels, type ProxyRollout, proxyRolloutTyp
 import { startController } from './controller.ts';
 import { revisionOf } from './revision.ts';
 import { egDeployment, egNamespace, v180, v191 } from './sim/eg-fleet.ts';
+import { EgMetricsExporter } from './sim/eg-metrics-exporter.ts';
 import type { Deployment, ReplicaSet } from './workloads.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
@@ -331,6 +332,90 @@ describe('controller on the fake API server', () => {
     const text = await running.metrics.metrics();
     assert.match(text, /controller_reconcile_total\{controller="proxy-rollouts",result="error"\} [1-9]/);
     for (const fault of faults) fault.remove();
+  });
+
+  it('aborts a canary whose pods EG counts xds_nack_total for; an unreadable EG only skips the gate', async (t) => {
+    const eg = await EgMetricsExporter.start();
+    t.after(() => eg.close());
+    const deployment = await seedFleet();
+    await startWith({ envoyGatewayMetrics: eg.url });
+    await rollouts.create(rollout({ autoStart: true }));
+    await eventually('Idle', () => phaseOf('Idle'), 5_000);
+    await deployments.patch(deployment.metadata.name ?? '', egNamespace, 'merge', {
+      spec: { template: egDeployment(deployment.metadata.name ?? '', 'eg', v191).spec.template },
+    });
+    const canary = await eventually(
+      'a canary ReplicaSet',
+      async () => (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items[0],
+      5_000,
+    );
+    // The fake runs no ReplicaSet controller: the canary's pod is made here, named as the controller would.
+    const pods = new ResourceClient<Loose>(rest, builtin.pod);
+    const podName = `${canary.metadata.name}-x7k2p`;
+    await pods.create({
+      metadata: { name: podName, namespace: egNamespace, labels: canary.spec.template.metadata?.labels },
+      spec: { containers: [{ name: 'envoy', image: v191.envoy }] },
+    });
+    t.after(() => pods.delete(podName, egNamespace));
+    await replicaSets.patch(
+      canary.metadata.name ?? '',
+      egNamespace,
+      'merge',
+      { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } },
+      'status',
+    );
+    await eventually('Paused', () => phaseOf('Paused'), 5_000);
+    const read = eg.scrapes;
+    assert.ok(read > 0, 'EG’s metrics are read while there is a canary');
+
+    // EG becomes unreadable: the gate is skipped and counted, the canary stays. Each touch is a reconcile (a
+    // read within a second of the last one is served from it, so it takes a few).
+    const url = eg.url;
+    await eg.close();
+    let touches = 0;
+    await eventually(
+      'the scrape error counted',
+      async () => {
+        await rollouts.patch('eg', 'default', 'merge', {
+          metadata: { annotations: { touch: `${touches++}` } },
+        });
+        const body = await (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text();
+        return /proxy_rollouts_envoy_gateway_scrape_errors_total [1-9]/.test(body) ? true : undefined;
+      },
+      5_000,
+    );
+    assert.equal((await rollouts.get('eg', 'default')).status?.phase, 'Paused');
+
+    // EG is back and counts a rejected Listener update from the canary pod, and one from a stable pod.
+    const back = await EgMetricsExporter.start(Number(new URL(url).port));
+    t.after(() => back.close());
+    back.nacks = [
+      { pod: podName, typeUrl: 'type.googleapis.com/envoy.config.listener.v3.Listener', count: 1 },
+      { pod: 'envoy-default-eg-37a8eec1-7b9c4d-abcde', typeUrl: 'type.googleapis.com/x', count: 4 },
+    ];
+    const aborted = await eventually(
+      'Aborted',
+      async () => {
+        await rollouts.patch('eg', 'default', 'merge', {
+          metadata: { annotations: { touch: `${touches++}` } },
+        });
+        return phaseOf('Aborted');
+      },
+      5_000,
+    );
+    const degraded = aborted.status?.conditions?.find((c) => c.type === 'Degraded');
+    assert.equal(degraded?.reason, 'CanaryRejectedConfig');
+    assert.match(degraded?.message ?? '', new RegExp(`${podName} Listener 1`));
+    assert.doesNotMatch(degraded?.message ?? '', /abcde/, 'a stable pod’s NACKs are not the canary’s');
+    await eventually(
+      'canary deleted',
+      async () =>
+        (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items.length === 0
+          ? true
+          : undefined,
+      5_000,
+    );
+    assert.equal((await deployments.get(deployment.metadata.name ?? '', egNamespace)).spec.paused, true);
   });
 
   it('a missing target is a condition naming what to check, and touches nothing', async () => {

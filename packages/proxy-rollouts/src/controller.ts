@@ -52,6 +52,7 @@ import {
   resolveTarget,
   targetLabels,
 } from './workloads.ts';
+import { EnvoyGatewayMetrics, type XdsNack } from './xds-nacks.ts';
 
 export type ControllerOptions = {
   rest: KubeRest;
@@ -69,6 +70,11 @@ export type ControllerOptions = {
     retryPeriodMs?: number;
   };
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * EG's metrics endpoint (`http://<envoy-gateway>:19001/metrics`), read for the built-in gate on
+   * `xds_nack_total` of the canary pods; undefined turns that gate off.
+   */
+  envoyGatewayMetrics?: string;
   /** For tests: the clock and the HTTP client of the analysis providers. */
   now?: () => Date;
   fetch?: typeof fetch;
@@ -129,6 +135,14 @@ export async function startController(
   const pods = new ResourceClient<Pod>(rest, builtin.pod);
 
   const providers = new Providers(options.fetch);
+  const envoyGateway = options.envoyGatewayMetrics
+    ? new EnvoyGatewayMetrics(options.envoyGatewayMetrics, options.fetch)
+    : undefined;
+  const envoyGatewayScrapeErrors = new Counter({
+    name: 'proxy_rollouts_envoy_gateway_scrape_errors_total',
+    help: 'Failed reads of EG’s metrics endpoint (the xds_nack_total gate is not judged while they fail).',
+    registers: [metrics.registry],
+  });
   /**
    * Canaries this process created that its informer may not have seen yet (the ReplicaSet controller's
    * "expectations"): without them, a reconcile right after a create would create again.
@@ -331,6 +345,23 @@ export async function startController(
     }
   }
 
+  /**
+   * EG's NACK counters while this rollout has a canary; undefined when the gate is off or EG cannot be read
+   * (logged and counted: an unreadable EG must not abort a healthy canary).
+   */
+  async function canaryNacks(rollout: ProxyRollout, key: string): Promise<XdsNack[] | undefined> {
+    const uid = rollout.metadata.uid;
+    if (!envoyGateway || !knownCanaries().some((rs) => rs.metadata.labels?.[ourLabels.rollout] === uid))
+      return undefined;
+    try {
+      return await envoyGateway.nacks();
+    } catch (error) {
+      envoyGatewayScrapeErrors.inc();
+      log({ msg: 'EG metrics not read; xds_nack_total gate skipped', rollout: key, error: String(error) });
+      return undefined;
+    }
+  }
+
   /** Where a canary lives when its Deployment is gone: the canary informer still knows it. */
   const canaryNamespace = (name: string) =>
     informersNow()
@@ -417,7 +448,12 @@ export async function startController(
       target: deployment
         ? { workload: observeWorkload(deployment, allReplicaSets) }
         : { problem: (target as { problem: never }).problem },
-      canaries: observeCanaries(rollout, knownCanaries(), informersNow().pods.list()),
+      canaries: observeCanaries(
+        rollout,
+        knownCanaries(),
+        informersNow().pods.list(),
+        await canaryNacks(rollout, key),
+      ),
       templates: templateEntries,
       measurements,
     };

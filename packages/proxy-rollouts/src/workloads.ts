@@ -3,6 +3,7 @@ import type { ProxyRollout } from './api.ts';
 import { labels as ourLabels } from './api.ts';
 import type { ObservedCanary, ObservedWorkload, TargetProblem } from './reconcile.ts';
 import { canaryName, type PodTemplate, podTemplateHashLabel, revisionOf } from './revision.ts';
+import type { XdsNack } from './xds-nacks.ts';
 
 /** The fields of apps/v1 Deployment the controller reads. */
 export type Deployment = KubeObject & {
@@ -165,6 +166,8 @@ export function observeCanaries(
   rollout: ProxyRollout,
   replicaSets: ReplicaSet[],
   pods: Pod[],
+  /** EG's NACK counters, when read this round: the canary pods' own series become `xdsNacks`. */
+  nacks?: readonly XdsNack[],
 ): ObservedCanary[] {
   const uid = rollout.metadata.uid as string;
   return replicaSets
@@ -187,6 +190,9 @@ export function observeCanaries(
             sum + (pod.status?.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0),
           0,
         ),
+        ...(nacks && {
+          xdsNacks: nacks.filter((n) => own.some((pod) => pod.metadata.name === n.pod)),
+        }),
       };
     });
 }

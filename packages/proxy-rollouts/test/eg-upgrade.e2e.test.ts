@@ -12,6 +12,7 @@ import { startController } from '../src/controller.ts';
 import { installOurCrds } from '../src/crds.ts';
 import { EnvoyExporter } from '../src/sim/envoy-exporter.ts';
 import type { Deployment, Pod, ReplicaSet } from '../src/workloads.ts';
+import { parseXdsNacks } from '../src/xds-nacks.ts';
 import {
   egSystem,
   egUnavailable,
@@ -37,6 +38,8 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
   let eg: RunningEg | undefined;
   let stop: AbortController;
   let controllerDone: Promise<void>;
+  let controllerMetrics: string;
+  const egMetrics = 'http://127.0.0.1:19001/metrics';
   let deployments: ResourceClient<Deployment>;
   let pods: ResourceClient<Pod>;
   let rollouts: ResourceClient<ProxyRollout & Loose>;
@@ -154,7 +157,13 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
       },
     });
     stop = new AbortController();
-    controllerDone = (await startController({ rest: cluster.rest }, stop.signal)).done;
+    // The xds_nack_total gate reads the real EG's metrics port (19001 on the host, EG runs out of cluster).
+    const running = await startController(
+      { rest: cluster.rest, envoyGatewayMetrics: egMetrics, probePort: 0, probeHost: '127.0.0.1' },
+      stop.signal,
+    );
+    controllerDone = running.done;
+    controllerMetrics = `http://127.0.0.1:${running.probePort}/metrics`;
   });
 
   after(async () => {
@@ -225,6 +234,13 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
     );
     figures.approveToCanaryReadyMs = Date.now() - approvedAt;
     assert.match(image(canary), /distroless-v1\.39/);
+    // The real EG v1.9.1 serves its metrics; it counts xds_nack_total only once a connected Envoy rejects
+    // an update, and no Envoy runs here, so the series is absent (src/xds-nacks.test.ts and the controller
+    // test cover a NACK with EG's exact format). The gate reads it without error while the canary runs.
+    const egText = await (await fetch(egMetrics)).text();
+    assert.match(egText, /^# TYPE \w+ /m, 'EG serves Prometheus text');
+    assert.doesNotMatch(egText, /^xds_nack_total/m);
+    assert.deepEqual(parseXdsNacks(egText), []);
     const deployment = await proxyDeployment();
     const services = new ResourceClient<Loose & { spec: { selector: Record<string, string> } }>(
       cluster.rest,
@@ -254,6 +270,11 @@ describe('the real Envoy Gateway v1.8.0 → v1.9.1 upgrade', { skip: unavailable
     );
     const succeeded = await eventually('Succeeded', phase('Succeeded'), 90_000);
     figures.approveToSucceededMs = Date.now() - approvedAt;
+    assert.match(
+      await (await fetch(controllerMetrics)).text(),
+      /^proxy_rollouts_envoy_gateway_scrape_errors_total 0$/m,
+      'the xds_nack_total gate read the real EG at every round',
+    );
     assert.match(succeeded.status?.stableRevision?.envoyImage ?? '', /distroless-v1\.39/);
     await eventually(
       'the fleet on v1.39, canary gone, held again',
