@@ -6,9 +6,9 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { builtin, type KubeObject, type KubeRest, ResourceClient } from '@harbormaster/kube';
 import { FakeApiServer } from '@harbormaster/kube/testing';
 import { eventually } from '@harbormaster/kube-testenv';
+import { markEgRolledOut, seedEgFleet } from '../test/support/fake-fleet.ts';
 import { actionAnnotation, finalizer, labels, type ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
-import { revisionOf } from './revision.ts';
 import { egDeployment, egNamespace, v180, v191 } from './sim/eg-fleet.ts';
 import { EgMetricsExporter } from './sim/eg-metrics-exporter.ts';
 import type { Deployment, ReplicaSet } from './workloads.ts';
@@ -67,83 +67,9 @@ describe('controller on the fake API server', () => {
     return running;
   }
 
-  /** EG's Deployment at v1.8.0 with one available ReplicaSet, as after its first rollout. */
-  async function seedFleet(name = 'envoy-default-eg-37a8eec1') {
-    const deployment = await deployments.create({
-      ...egDeployment(name, 'eg', v180),
-      metadata: {
-        ...egDeployment(name, 'eg', v180).metadata,
-        managedFields: [{ manager: 'envoy-gateway', operation: 'Apply' }],
-      },
-    });
-    await markRolledOut(deployment, 3);
-    return deployment;
-  }
-
-  /** Plays the Deployment controller: a ReplicaSet for the Deployment's current template, all available. */
-  async function markRolledOut(deployment: Deployment, replicas: number) {
-    const hash = revisionOf(deployment.spec.template).hash;
-    const owned = (await replicaSets.list(egNamespace)).items.filter((rs) =>
-      rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid),
-    );
-    for (const rs of owned) {
-      await replicaSets.patch(rs.metadata.name ?? '', egNamespace, 'merge', { spec: { replicas: 0 } });
-      await replicaSets.patch(
-        rs.metadata.name ?? '',
-        egNamespace,
-        'merge',
-        { status: { replicas: 0, availableReplicas: 0 } },
-        'status',
-      );
-    }
-    const template = structuredClone(deployment.spec.template);
-    template.metadata = {
-      ...template.metadata,
-      labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
-    };
-    const rs = await replicaSets.create({
-      metadata: {
-        name: `${deployment.metadata.name}-${hash.slice(0, 6)}`,
-        namespace: egNamespace,
-        labels: template.metadata.labels,
-        annotations: { 'deployment.kubernetes.io/revision': `${owned.length + 1}` },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            name: deployment.metadata.name ?? '',
-            uid: deployment.metadata.uid ?? '',
-            controller: true,
-          },
-        ],
-      },
-      spec: { replicas, selector: deployment.spec.selector, template },
-    });
-    await replicaSets.patch(
-      rs.metadata.name ?? '',
-      egNamespace,
-      'merge',
-      { status: { replicas, readyReplicas: replicas, availableReplicas: replicas } },
-      'status',
-    );
-    const current = await deployments.get(deployment.metadata.name ?? '', egNamespace);
-    await deployments.patch(
-      deployment.metadata.name ?? '',
-      egNamespace,
-      'merge',
-      {
-        status: {
-          observedGeneration: current.metadata.generation,
-          replicas,
-          updatedReplicas: replicas,
-          readyReplicas: replicas,
-          availableReplicas: replicas,
-        },
-      },
-      'status',
-    );
-  }
-
+  const seedFleet = (name?: string) => seedEgFleet(deployments, replicaSets, name);
+  const markRolledOut = (deployment: Deployment, replicas: number) =>
+    markEgRolledOut(deployments, replicaSets, deployment, replicas);
   const rollout = (spec: Record<string, unknown> = {}): ProxyRollout & Loose =>
     ({
       metadata: { name: 'eg', namespace: 'default' },

@@ -1,0 +1,221 @@
+// The prometheus provider against a real Prometheus (the Debian package): Prometheus scrapes Envoy-format
+// /stats/prometheus of two stable pods and one canary pod with chosen error rates (the test exporter, one
+// loopback address per pod), and the controller, on the fake API server, runs a canary whose analysis asks
+// Prometheus. A healthy canary passes and is promoted, a bad one fails and is aborted, and an unreachable
+// Prometheus ends in AnalysisError with the address and the cause, the stable fleet held and untouched.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { builtin, type KubeObject, type KubeRest, ResourceClient } from '@harbormaster/kube';
+import { FakeApiServer } from '@harbormaster/kube/testing';
+import { eventually } from '@harbormaster/kube-testenv';
+import { labels, type ProxyRollout, proxyAnalysisTemplateType, proxyRolloutType } from '../src/api.ts';
+import { startController } from '../src/controller.ts';
+import { canaryName, revisionOf } from '../src/revision.ts';
+import { egDeployment, egNamespace, v191 } from '../src/sim/eg-fleet.ts';
+import { EnvoyExporter } from '../src/sim/envoy-exporter.ts';
+import type { Deployment, ReplicaSet } from '../src/workloads.ts';
+import { seedEgFleet } from './support/fake-fleet.ts';
+import { Prometheus } from './support/prometheus.ts';
+
+type Loose = KubeObject & Record<string, unknown>;
+const deploymentName = 'envoy-default-eg-37a8eec1';
+const canaryPod = `${canaryName(deploymentName, revisionOf(egDeployment(deploymentName, 'eg', v191).spec.template).hash)}-x7k2p`;
+/** Each pod's stats come from its own loopback address (all of 127/8 is local): no route to add. */
+const pods = [
+  { name: `${deploymentName}-7b9c4d-aaaaa`, ip: '127.0.0.2', canary: false },
+  { name: `${deploymentName}-7b9c4d-bbbbb`, ip: '127.0.0.3', canary: false },
+  { name: canaryPod, ip: '127.0.0.4', canary: true },
+];
+const errorRatio = (pods: string) =>
+  `sum(rate(envoy_http_downstream_rq_xx{envoy_response_code_class="5",pod=~"${pods}"}[5s])) / sum(rate(envoy_http_downstream_rq_total{pod=~"${pods}"}[5s]))`;
+
+describe('the prometheus provider against a real Prometheus', { skip: Prometheus.unavailable() }, () => {
+  let fake: FakeApiServer;
+  let rest: KubeRest;
+  let exporter: EnvoyExporter;
+  let prometheus: Prometheus;
+  let canaryErrorRate = 0.01;
+  let stop: AbortController | undefined;
+  let done: Promise<void> | undefined;
+
+  before(async () => {
+    fake = await FakeApiServer.start();
+    rest = fake.rest({ timeoutMs: 2_000, maxRetries: 3 });
+    exporter = await EnvoyExporter.start();
+    exporter.errorRate = (ip) => (ip === '127.0.0.4' ? canaryErrorRate : 0.01);
+    prometheus = await Prometheus.start(
+      '/stats/prometheus',
+      pods.map((p) => ({ address: `${p.ip}:${exporter.port}`, labels: { pod: p.name } })),
+    );
+    // Two scrapes of every pod, so rate() has something to say for each.
+    await eventually(
+      'Prometheus has a rate for every pod',
+      async () =>
+        (await prometheus.query('rate(envoy_http_downstream_rq_total[5s]) > 0')).length === pods.length
+          ? true
+          : undefined,
+      30_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${prometheus.log()}`);
+    });
+  });
+  after(async () => {
+    await prometheus?.stop();
+    await exporter?.close();
+    await fake?.close();
+  });
+  afterEach(async () => {
+    stop?.abort();
+    await done;
+    for (const type of [builtin.pod, builtin.replicaSet, builtin.deployment])
+      for (const o of (await new ResourceClient<Loose>(rest, type).list(egNamespace)).items)
+        await new ResourceClient<Loose>(rest, type).delete(o.metadata.name ?? '', egNamespace);
+    const rollouts = new ResourceClient<Loose>(rest, proxyRolloutType);
+    for (const r of (await rollouts.list('default')).items) {
+      await rollouts.patch(r.metadata.name ?? '', 'default', 'merge', { metadata: { finalizers: null } });
+      await rollouts.delete(r.metadata.name ?? '', 'default');
+    }
+    const templates = new ResourceClient<Loose>(rest, proxyAnalysisTemplateType);
+    for (const t of (await templates.list('default')).items)
+      await templates.delete(t.metadata.name ?? '', 'default');
+  });
+
+  /** EG's fleet with its pods, a rollout whose analysis asks Prometheus at `address`, and the canary up. */
+  async function runCanary(address: string) {
+    const deployments = new ResourceClient<Deployment>(rest, builtin.deployment);
+    const replicaSets = new ResourceClient<ReplicaSet>(rest, builtin.replicaSet);
+    const podClient = new ResourceClient<Loose>(rest, builtin.pod);
+    const rollouts = new ResourceClient<ProxyRollout & Loose>(rest, proxyRolloutType);
+    const deployment = await seedEgFleet(deployments, replicaSets, deploymentName);
+    const createPod = async (name: string, ip: string, podLabels: Record<string, string>) => {
+      await podClient.create({
+        metadata: { name, namespace: egNamespace, labels: podLabels },
+        spec: { containers: [] },
+      });
+      await podClient.patch(
+        name,
+        egNamespace,
+        'merge',
+        { status: { podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] } },
+        'status',
+      );
+    };
+    for (const p of pods.filter((p) => !p.canary))
+      await createPod(p.name, p.ip, {
+        ...deployment.spec.selector.matchLabels,
+        'pod-template-hash': '7b9c4d',
+      });
+    await new ResourceClient<Loose>(rest, proxyAnalysisTemplateType).create({
+      metadata: { name: 'error-ratio', namespace: 'default' },
+      spec: {
+        metrics: [
+          {
+            name: 'error-ratio',
+            interval: '1s',
+            count: 3,
+            successCondition: 'canary <= stable * 1.5 + 0.001',
+            provider: { prometheus: { address, query: errorRatio('{{pods}}') } },
+          },
+        ],
+      },
+    });
+    stop = new AbortController();
+    done = (await startController({ rest, probePort: undefined }, stop.signal)).done;
+    await rollouts.create({
+      metadata: { name: 'eg', namespace: 'default' },
+      spec: {
+        targetRef: { kind: 'Gateway', name: 'eg' },
+        autoStart: true,
+        strategy: {
+          canary: {
+            steps: [{ setReplicas: { count: 1 } }, { analysis: { templateRef: { name: 'error-ratio' } } }],
+          },
+        },
+      },
+    } as unknown as ProxyRollout & Loose);
+    await eventually(
+      'Idle',
+      async () => ((await rollouts.get('eg', 'default')).status?.phase === 'Idle' ? true : undefined),
+      10_000,
+    );
+    await deployments.patch(deploymentName, egNamespace, 'merge', {
+      spec: { template: egDeployment(deploymentName, 'eg', v191).spec.template },
+    });
+    const canary = await eventually(
+      'a canary ReplicaSet',
+      async () => (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items[0],
+      10_000,
+    );
+    assert.equal(`${canary.metadata.name}-x7k2p`, canaryPod, 'the canary pod Prometheus scrapes');
+    await createPod(canaryPod, '127.0.0.4', canary.spec.template.metadata?.labels ?? {});
+    await replicaSets.patch(
+      canary.metadata.name ?? '',
+      egNamespace,
+      'merge',
+      { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } },
+      'status',
+    );
+    const settled = await eventually(
+      'the analysis decided',
+      async () => {
+        const r = await rollouts.get('eg', 'default');
+        return ['Promoting', 'Succeeded', 'Aborting', 'Aborted'].includes(r.status?.phase ?? '')
+          ? r
+          : undefined;
+      },
+      30_000,
+    );
+    return { settled, deployments, replicaSets };
+  }
+
+  it('a healthy canary (1% 5xx like the stable pods) passes and is promoted', async () => {
+    canaryErrorRate = 0.01;
+    const { settled, deployments } = await runCanary(prometheus.address);
+    const run = settled.status?.analysisRuns?.find((r) => r.name === 'step-1');
+    assert.equal(run?.phase, 'Successful', JSON.stringify(run));
+    assert.equal(run?.metrics[0]?.successful, 3);
+    assert.match(run?.metrics[0]?.lastValue ?? '', /canary=0\.01 stable=0\.01/);
+    await eventually(
+      'unpaused to promote',
+      async () =>
+        (await deployments.get(deploymentName, egNamespace)).spec.paused === false ? true : undefined,
+      10_000,
+    );
+  });
+
+  it('a bad canary (20% 5xx) fails the analysis and is aborted; the stable fleet stays held', async () => {
+    canaryErrorRate = 0.2;
+    const { settled, deployments } = await runCanary(prometheus.address);
+    const run = settled.status?.analysisRuns?.find((r) => r.name === 'step-1');
+    assert.equal(run?.phase, 'Failed');
+    // The 5 s rate window still holds some of the canary's healthy seconds from before the test.
+    const [, canary = '0', stable = '0'] = /canary=([\d.]+) stable=([\d.]+)$/.exec(run?.message ?? '') ?? [];
+    assert.equal(Number(stable), 0.01, run?.message);
+    assert.ok(Number(canary) > 0.015 && Number(canary) <= 0.2, run?.message);
+    assert.equal(settled.status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'AnalysisFailed');
+    assert.equal((await deployments.get(deploymentName, egNamespace)).spec.paused, true);
+  });
+
+  it('Prometheus unreachable: AnalysisError naming the address and the cause; the fleet keeps its pods, held', async () => {
+    canaryErrorRate = 0.01;
+    const gone = await Prometheus.start('/stats/prometheus');
+    const address = gone.address;
+    await gone.stop();
+    const { settled, deployments, replicaSets } = await runCanary(address);
+    const degraded = settled.status?.conditions?.find((c) => c.type === 'Degraded');
+    assert.equal(degraded?.reason, 'AnalysisError');
+    assert.match(
+      degraded?.message ?? '',
+      new RegExp(`${address.replaceAll('.', '\\.')}/api/v1/query.*ECONNREFUSED`),
+    );
+    assert.equal((await deployments.get(deploymentName, egNamespace)).spec.paused, true);
+    const stable = (await replicaSets.list(egNamespace)).items.filter(
+      (rs) => !rs.metadata.labels?.[labels.role],
+    );
+    assert.deepEqual(
+      stable.map((rs) => rs.spec.replicas),
+      [3],
+      'the stable ReplicaSet still asks for every pod',
+    );
+  });
+});
