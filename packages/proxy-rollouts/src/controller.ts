@@ -414,13 +414,17 @@ export async function startController(
     });
     // Baselines for runs that just started, so their first measurement already compares. Keys start with the
     // rollout's uid, so a deleted rollout's baselines can be dropped by prefix.
+    // A baseline a previous controller wrote into the status is taken back rather than scraped again.
     const live = new Set<string>();
     for (const run of status.analysisRuns ?? []) {
       if (run.phase !== 'Running') continue;
       for (const metric of runMetrics(run) ?? []) {
         const c = context(run.name, metric);
         live.add(c.key);
-        if ('envoyStats' in metric.provider && !providers.hasBaseline(c.key)) await providers.baseline(c);
+        if (!('envoyStats' in metric.provider) || providers.hasBaseline(c.key)) continue;
+        const stored = run.metrics.find((t) => t.name === metric.name)?.baseline;
+        if (stored) providers.restore(c.key, stored);
+        else await providers.baseline(c);
       }
     }
     const measurements: Measurement[] = [];
@@ -458,6 +462,14 @@ export async function startController(
       measurements,
     };
     const decision = reconcile(observed, rollout.spec, status);
+    // The envoyStats baselines go into the status with the measurements they belong to.
+    for (const run of decision.status.analysisRuns ?? []) {
+      for (const tally of run.metrics) {
+        if (run.phase !== 'Running') delete tally.baseline;
+        else tally.baseline = providers.snapshot(`${rollout.metadata.uid}/${run.name}/${tally.name}`);
+        if (!tally.baseline) delete tally.baseline;
+      }
+    }
     let current = rollout;
     // Status first: what the actions are about to do is recorded before they happen, so a crash in between
     // leaves a status the next reconcile continues from (the actions are idempotent against the world).
