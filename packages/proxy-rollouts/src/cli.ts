@@ -16,6 +16,8 @@ import { inClusterEnvoyGatewayMetrics } from './xds-nacks.ts';
 export interface Io {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };
+  /** The bin it was started as: `kubectl-proxyrollout` (kubectl's plugin) or `proxy-rollouts`. */
+  name?: string;
 }
 
 class UsageError extends Error {}
@@ -112,7 +114,9 @@ const connectionOptions = (command: Command) =>
 
 /** The `proxy-rollouts` command line (also `kubectl proxyrollout`): thin over the library; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
-  const program = new Command('proxy-rollouts')
+  // kubectl runs the plugin kubectl-proxyrollout for `kubectl proxyrollout`: usage and errors say so.
+  const name = io.name === 'kubectl-proxyrollout' ? 'kubectl proxyrollout' : 'proxy-rollouts';
+  const program = new Command(name)
     .description(
       'Envoy Gateway proxy rollouts: hold EG’s proxy fleet, canary a new revision, promote or abort',
     )
@@ -277,7 +281,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    io.stderr.write(`proxy-rollouts: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr.write(`${name}: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
 }
