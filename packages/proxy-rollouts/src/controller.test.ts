@@ -6,8 +6,13 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { builtin, type KubeObject, type KubeRest, ResourceClient } from '@harbormaster/kube';
 import { FakeApiServer } from '@harbormaster/kube/testing';
 import { eventually } from '@harbormaster/kube-testenv';
-import { markEgRolledOut, seedEgFleet } from '../test/support/fake-fleet.ts';
-import { actionAnnotation, finalizer, labels, type ProxyRollout, proxyRolloutType } from './api.ts';
+import {
+  canaryReplicaSets,
+  markCanaryAvailable,
+  markEgRolledOut,
+  seedEgFleet,
+} from '../test/support/fake-fleet.ts';
+import { actionAnnotation, finalizer, type ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
 import { egDeployment, egNamespace, v180, v191 } from './sim/eg-fleet.ts';
 import { EgMetricsExporter } from './sim/eg-metrics-exporter.ts';
@@ -121,7 +126,7 @@ describe('controller on the fake API server', () => {
     await rollouts.patch('eg', 'default', 'merge', { spec: { approvedRevision: hash } });
     const canary = await eventually(
       'a canary ReplicaSet',
-      async () => (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items[0],
+      async () => (await canaryReplicaSets(replicaSets))[0],
       5_000,
     );
     assert.deepEqual(canary.spec.replicas, 1);
@@ -139,13 +144,7 @@ describe('controller on the fake API server', () => {
     assert.equal(canary.spec.template.spec?.containers?.[0]?.image, v191.envoy);
 
     // The canary pod becomes available; the pause step waits for a promote.
-    await replicaSets.patch(
-      canary.metadata.name ?? '',
-      egNamespace,
-      'merge',
-      { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } },
-      'status',
-    );
+    await markCanaryAvailable(replicaSets, canary);
     await eventually('Paused', () => phaseOf('Paused'), 5_000);
     await rollouts.patch('eg', 'default', 'merge', {
       metadata: { annotations: { [actionAnnotation]: 'promote' } },
@@ -178,10 +177,7 @@ describe('controller on the fake API server', () => {
     );
     await eventually(
       'canary deleted',
-      async () =>
-        (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items.length === 0
-          ? true
-          : undefined,
+      async () => ((await canaryReplicaSets(replicaSets)).length === 0 ? true : undefined),
       5_000,
     );
 
@@ -272,7 +268,7 @@ describe('controller on the fake API server', () => {
     });
     const canary = await eventually(
       'a canary ReplicaSet',
-      async () => (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items[0],
+      async () => (await canaryReplicaSets(replicaSets))[0],
       5_000,
     );
     // The fake runs no ReplicaSet controller: the canary's pod is made here, named as the controller would.
@@ -283,13 +279,7 @@ describe('controller on the fake API server', () => {
       spec: { containers: [{ name: 'envoy', image: v191.envoy }] },
     });
     t.after(() => pods.delete(podName, egNamespace));
-    await replicaSets.patch(
-      canary.metadata.name ?? '',
-      egNamespace,
-      'merge',
-      { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } },
-      'status',
-    );
+    await markCanaryAvailable(replicaSets, canary);
     await eventually('Paused', () => phaseOf('Paused'), 5_000);
     const read = eg.scrapes;
     assert.ok(read > 0, 'EG’s metrics are read while there is a canary');
@@ -335,10 +325,7 @@ describe('controller on the fake API server', () => {
     assert.doesNotMatch(degraded?.message ?? '', /abcde/, 'a stable pod’s NACKs are not the canary’s');
     await eventually(
       'canary deleted',
-      async () =>
-        (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items.length === 0
-          ? true
-          : undefined,
+      async () => ((await canaryReplicaSets(replicaSets)).length === 0 ? true : undefined),
       5_000,
     );
     assert.equal((await deployments.get(deployment.metadata.name ?? '', egNamespace)).spec.paused, true);

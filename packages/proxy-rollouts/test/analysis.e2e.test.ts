@@ -17,7 +17,7 @@ import { canaryName, revisionOf } from '../src/revision.ts';
 import { egDeployment, egNamespace, v191 } from '../src/sim/eg-fleet.ts';
 import { EnvoyExporter } from '../src/sim/envoy-exporter.ts';
 import type { Deployment, ReplicaSet } from '../src/workloads.ts';
-import { seedEgFleet } from './support/fake-fleet.ts';
+import { canaryReplicaSets, markCanaryAvailable, seedEgFleet } from './support/fake-fleet.ts';
 import { Prometheus } from './support/prometheus.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
@@ -145,18 +145,12 @@ describe('analysis providers on real scrapes', () => {
     });
     const canary = await eventually(
       'a canary ReplicaSet',
-      async () => (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items[0],
+      async () => (await canaryReplicaSets(replicaSets))[0],
       10_000,
     );
     assert.equal(`${canary.metadata.name}-x7k2p`, canaryPod, 'the canary pod Prometheus scrapes');
     await createPod(canaryPod, '127.0.0.4', canary.spec.template.metadata?.labels ?? {});
-    await replicaSets.patch(
-      canary.metadata.name ?? '',
-      egNamespace,
-      'merge',
-      { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } },
-      'status',
-    );
+    await markCanaryAvailable(replicaSets, canary);
     if (midAnalysis) {
       await eventually(
         'the first measurement',

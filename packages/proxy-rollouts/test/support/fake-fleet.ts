@@ -1,5 +1,6 @@
 // EG's proxy fleet on the fake API server, which runs no Deployment controller: the tests play its part.
 import type { ResourceClient } from '@harbormaster/kube';
+import { labels } from '../../src/api.ts';
 import { revisionOf } from '../../src/revision.ts';
 import { egDeployment, egNamespace, v180 } from '../../src/sim/eg-fleet.ts';
 import type { Deployment, ReplicaSet } from '../../src/workloads.ts';
@@ -86,6 +87,25 @@ export async function markEgRolledOut(
         availableReplicas: replicas,
       },
     },
+    'status',
+  );
+}
+
+/** The canary ReplicaSets in EG's namespace. */
+export const canaryReplicaSets = async (replicaSets: ResourceClient<ReplicaSet>) =>
+  (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items;
+
+/** Plays the ReplicaSet controller for a canary: all of its `replicas` pods available. */
+export async function markCanaryAvailable(
+  replicaSets: ResourceClient<ReplicaSet>,
+  canary: ReplicaSet,
+  replicas = 1,
+): Promise<void> {
+  await replicaSets.patch(
+    canary.metadata.name ?? '',
+    egNamespace,
+    'merge',
+    { status: { replicas, readyReplicas: replicas, availableReplicas: replicas } },
     'status',
   );
 }
