@@ -51,7 +51,9 @@ for (const dir of (process.argv.length > 2 ? process.argv.slice(2) : [process.cw
   for (const name of names) {
     const path = join(dir, manifest.bin[name]);
     if (dirname(path) !== join(dir, 'bin'))
-      throw new Error(`${dir}/package.json: bin "${name}" must be a launcher in bin/, not ${manifest.bin[name]}`);
+      throw new Error(
+        `${dir}/package.json: bin "${name}" must be a launcher in bin/, not ${manifest.bin[name]}`,
+      );
     if (!existsSync(path)) writeFileSync(path, launcher, { mode: 0o755 });
   }
   await build({

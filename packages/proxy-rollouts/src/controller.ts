@@ -47,6 +47,7 @@ import {
   observeCanaries,
   observeWorkload,
   type Pod,
+  PodStatusOnly,
   podReady,
   type ReplicaSet,
   resolveTarget,
@@ -132,7 +133,7 @@ export async function startController(
   const deployments = new ResourceClient<Deployment>(rest, builtin.deployment);
   const replicaSets = new ResourceClient<ReplicaSet>(rest, builtin.replicaSet);
   const daemonSets = new ResourceClient<KubeObject>(rest, builtin.daemonSet);
-  const pods = new ResourceClient<Pod>(rest, builtin.pod);
+  const pods = new ResourceClient<Pod>(rest, builtin.pod, PodStatusOnly);
 
   const providers = new Providers(options.fetch);
   const envoyGateway = options.envoyGatewayMetrics
@@ -485,7 +486,11 @@ export async function startController(
         )
       ).object;
     }
-    for (const action of decision.actions) await execute(action, current, deployment);
+    // Events last: they only tell, and recording one takes requests that would delay what they tell of (a
+    // failing canary's deletion, a new canary's creation).
+    const tells = decision.actions.filter((a) => a.type === 'event');
+    for (const action of [...decision.actions.filter((a) => a.type !== 'event'), ...tells])
+      await execute(action, current, deployment);
     const running = new Set(
       decision.status.analysisRuns?.filter((r) => r.phase === 'Running').map((r) => r.name),
     );
@@ -503,7 +508,10 @@ export async function startController(
         metadata: { annotations: { [actionAnnotation]: null } },
       });
     }
-    return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
+    if (decision.requeueAfterMs === undefined) return undefined;
+    // The decision counted from `at`, the start of this round: the round's own time is already spent, so a
+    // measurement every interval does not drift by a round's length each time.
+    return { requeueAfterMs: Math.max(0, decision.requeueAfterMs - (now().getTime() - at.getTime())) };
   }
 
   let leading = false;

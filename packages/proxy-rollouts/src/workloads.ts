@@ -1,4 +1,5 @@
 import type { KubeObject, OwnerReference } from '@harbormaster/kube';
+import { z } from 'zod';
 import type { ProxyRollout } from './api.ts';
 import { labels as ourLabels } from './api.ts';
 import type { ObservedCanary, ObservedWorkload, TargetProblem } from './reconcile.ts';
@@ -37,6 +38,26 @@ export type Pod = KubeObject & {
     containerStatuses?: { name: string; restartCount?: number; ready?: boolean }[];
   };
 };
+
+/**
+ * The part of a proxy pod the controller reads: its status. Decoding the pod informer's objects with it
+ * leaves their spec out of the cache; EG's proxy pods carry the whole bootstrap in their args, which with
+ * a thousand Gateways is most of what the cache would hold.
+ */
+export const PodStatusOnly = z.object({
+  status: z
+    .object({
+      phase: z.string().optional(),
+      podIP: z.string().optional(),
+      conditions: z.array(z.object({ type: z.string(), status: z.string() })).optional(),
+      containerStatuses: z
+        .array(
+          z.object({ name: z.string(), restartCount: z.number().optional(), ready: z.boolean().optional() }),
+        )
+        .optional(),
+    })
+    .optional(),
+}) as unknown as z.ZodType<Pod>;
 
 /** The labels Envoy Gateway puts on every proxy object (design §2.1). */
 export const egAppLabels = {

@@ -95,8 +95,11 @@ export function applyEgDeployment(rest: KubeRest, deployment: Deployment, gatewa
   );
 }
 
-/** EG's proxy Service for Gateway default/<gateway>: ClusterIP, selecting every pod with the proxy labels. */
-export function applyEgService(rest: KubeRest, name: string, gateway: string) {
+/**
+ * EG's proxy Service for Gateway default/<gateway>: ClusterIP, selecting every pod with the proxy labels.
+ * `headless` leaves out the cluster IP (the test control plane's service range holds about 250).
+ */
+export function applyEgService(rest: KubeRest, name: string, gateway: string, headless = false) {
   return new ResourceClient<KubeObject>(rest, builtin.service).apply(
     {
       apiVersion: 'v1',
@@ -104,6 +107,7 @@ export function applyEgService(rest: KubeRest, name: string, gateway: string) {
       metadata: { name, namespace: egNamespace, labels: proxyLabels(gateway) },
       spec: {
         type: 'ClusterIP',
+        ...(headless && { clusterIP: 'None' }),
         selector: proxyLabels(gateway),
         ports: [{ name: 'http-80', port: 80, targetPort: 10080 }],
       },
