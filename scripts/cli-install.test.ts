@@ -2,12 +2,15 @@
 // into an empty prefix (nothing to fetch: the bundle carries its dependencies) and runs there, on Node 24, the
 // same as the workspace's source; an older Node gets a message that names the problem.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { builtin, type KubeObject, ResourceClient } from '@harbormaster/kube';
+import { FakeApiServer } from '@harbormaster/kube/testing';
 import { main as cbpfMain } from '../packages/bpf/src/cli.ts';
+import { proxyRolloutType } from '../packages/proxy-rollouts/src/api.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const clis = readdirSync(join(root, 'packages'))
@@ -40,6 +43,14 @@ function runInstalled(bin: string, args: string[], options: { node?: string; nod
       cwd: work,
     },
   );
+}
+
+function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(command, args, { encoding: 'utf8', cwd: work, env }, (error, stdout, stderr) =>
+      resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 async function captured(main: typeof cbpfMain, argv: string[]) {
@@ -96,6 +107,42 @@ describe('command-line tools install from their npm pack tarballs', () => {
     const result = runInstalled('packetcapture', ['capture', '-i', 'no-such-if0', '-c', '1', 'tcp']);
     assert.equal(result.status, 1);
     assert.equal(result.stderr, 'packetcapture: no such interface: no-such-if0: No such device\n');
+  });
+
+  it('proxy-rollouts installs as a kubectl plugin too: kubectl-proxyrollout get lists the rollouts', async (t) => {
+    // The fake API server answers from this process, so the installed tools run without blocking it.
+    const fake = await FakeApiServer.start();
+    t.after(() => fake.close());
+    const kubeconfig = join(work, 'kubeconfig');
+    writeFileSync(kubeconfig, fake.kubeConfig.exportConfig());
+    await new ResourceClient<KubeObject>(fake.rest(), builtin.namespace).create({
+      metadata: { name: 'edge' },
+    });
+    await new ResourceClient<KubeObject & { spec: unknown }>(fake.rest(), proxyRolloutType).create({
+      metadata: { name: 'eg', namespace: 'edge' },
+      spec: {
+        targetRef: { kind: 'Gateway', name: 'eg' },
+        strategy: { canary: { steps: [{ setReplicas: { count: 1 } }] } },
+      },
+    });
+    const get = ['get', '-n', 'edge', '--kubeconfig', kubeconfig];
+    const plugin = await runAsync(process.execPath, [join(prefix, 'bin', 'kubectl-proxyrollout'), ...get]);
+    assert.equal(plugin.status, 0, plugin.stderr);
+    assert.match(plugin.stdout, /^NAME\s+TARGET\s+PHASE/);
+    assert.match(plugin.stdout, /\neg\s+Gateway\/eg\b/);
+    const direct = await runAsync(process.execPath, [join(prefix, 'bin', 'proxy-rollouts'), ...get]);
+    assert.equal(direct.stdout, plugin.stdout);
+    assert.match(runInstalled('kubectl-proxyrollout', ['--help']).stdout, /^Usage: kubectl proxyrollout /);
+    // kubectl itself finds the plugin on PATH, where the machine has kubectl.
+    if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0) {
+      const viaKubectl = await runAsync('kubectl', ['proxyrollout', ...get], {
+        // The installed bins run with this Node, whatever node comes first on the machine's PATH.
+        ...process.env,
+        PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:${process.env.PATH}`,
+      });
+      assert.equal(viaKubectl.status, 0, viaKubectl.stderr);
+      assert.equal(viaKubectl.stdout, plugin.stdout);
+    }
   });
 
   it('every tool refuses an older Node with a message that names the problem', () => {

@@ -41,7 +41,10 @@ const describe = (measurement: Measurement): string => {
   if (measurement.hardGate) return `hard gate: ${measurement.hardGate}`;
   if (measurement.inconclusive) return `inconclusive: ${measurement.inconclusive}`;
   const v = measurement.value;
-  return v ? `canary=${round(v.canary)} stable=${round(v.stable)} samples=${v.samples}` : 'no value';
+  if (!v) return 'no value';
+  // Providers without a sample count (prometheus, a webhook that gives none) report the largest integer.
+  const samples = v.samples < Number.MAX_SAFE_INTEGER ? ` samples=${v.samples}` : '';
+  return `canary=${round(v.canary)} stable=${round(v.stable)}${samples}`;
 };
 const round = (n: number) => (Number.isFinite(n) ? Number(n.toPrecision(4)) : n);
 

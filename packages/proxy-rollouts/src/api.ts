@@ -95,6 +95,15 @@ export const Revision = z.object({
 });
 export type Revision = z.infer<typeof Revision>;
 
+export const PodCounters = z.object({
+  pod: z.string(),
+  errors: z.number().default(0),
+  total: z.number().default(0),
+  ldsRejected: z.number().default(0),
+  cdsRejected: z.number().default(0),
+});
+export type PodCounters = z.infer<typeof PodCounters>;
+
 export const MetricTally = z.object({
   name: z.string(),
   successful: z.number().int().default(0),
@@ -103,6 +112,8 @@ export const MetricTally = z.object({
   errors: z.number().int().default(0),
   lastMeasuredAt: z.string().optional(),
   lastValue: z.string().optional(),
+  /** envoyStats: each pod's counters at the last scrape (the baseline of the next diff). */
+  baseline: z.array(PodCounters).optional(),
 });
 export type MetricTally = z.infer<typeof MetricTally>;
 

@@ -11,10 +11,13 @@ import { stringify } from 'yaml';
 import { actionAnnotation, type ManualAction, ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
 import { installOurCrds } from './crds.ts';
+import { inClusterEnvoyGatewayMetrics } from './xds-nacks.ts';
 
 export interface Io {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };
+  /** The bin it was started as: `kubectl-proxyrollout` (kubectl's plugin) or `proxy-rollouts`. */
+  name?: string;
 }
 
 class UsageError extends Error {}
@@ -111,7 +114,9 @@ const connectionOptions = (command: Command) =>
 
 /** The `proxy-rollouts` command line (also `kubectl proxyrollout`): thin over the library; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
-  const program = new Command('proxy-rollouts')
+  // kubectl runs the plugin kubectl-proxyrollout for `kubectl proxyrollout`: usage and errors say so.
+  const name = io.name === 'kubectl-proxyrollout' ? 'kubectl proxyrollout' : 'proxy-rollouts';
+  const program = new Command(name)
     .description(
       'Envoy Gateway proxy rollouts: hold EG’s proxy fleet, canary a new revision, promote or abort',
     )
@@ -128,7 +133,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'namespace of the Lease (default: the -n namespace or default)',
       )
       .option('--no-leader-election', 'run without a Lease (a single replica only)')
-      .option('--install-crds', 'apply the CRDs before starting'),
+      .option('--install-crds', 'apply the CRDs before starting')
+      .option(
+        '--envoy-gateway-metrics <url>',
+        `EG's metrics endpoint for the xds_nack_total gate on canary pods ('' turns it off; default in cluster: ${inClusterEnvoyGatewayMetrics})`,
+      ),
   ).action(
     async (
       options: Connection & {
@@ -136,6 +145,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         leaderElectionNamespace?: string;
         leaderElection: boolean;
         installCrds?: boolean;
+        envoyGatewayMetrics?: string;
       },
     ) => {
       const kubeConfig = loadKubeConfig({ kubeconfig: options.kubeconfig, context: options.context });
@@ -147,6 +157,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
           rest,
           namespace: options.namespace,
           probePort: Number(options.probePort),
+          envoyGatewayMetrics:
+            options.envoyGatewayMetrics ??
+            (process.env.KUBERNETES_SERVICE_HOST ? inClusterEnvoyGatewayMetrics : undefined),
           leaderElection: options.leaderElection
             ? { namespace: options.leaderElectionNamespace ?? options.namespace ?? 'default' }
             : undefined,
@@ -268,7 +281,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    io.stderr.write(`proxy-rollouts: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr.write(`${name}: ${e instanceof Error ? e.message : String(e)}\n`);
     return e instanceof UsageError ? 2 : 1;
   }
 }

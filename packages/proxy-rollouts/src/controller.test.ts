@@ -6,10 +6,16 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { builtin, type KubeObject, type KubeRest, ResourceClient } from '@harbormaster/kube';
 import { FakeApiServer } from '@harbormaster/kube/testing';
 import { eventually } from '@harbormaster/kube-testenv';
-import { actionAnnotation, finalizer, labels, type ProxyRollout, proxyRolloutType } from './api.ts';
+import {
+  canaryReplicaSets,
+  markCanaryAvailable,
+  markEgRolledOut,
+  seedEgFleet,
+} from '../test/support/fake-fleet.ts';
+import { actionAnnotation, finalizer, type ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
-import { revisionOf } from './revision.ts';
 import { egDeployment, egNamespace, v180, v191 } from './sim/eg-fleet.ts';
+import { EgMetricsExporter } from './sim/eg-metrics-exporter.ts';
 import type { Deployment, ReplicaSet } from './workloads.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
@@ -66,83 +72,9 @@ describe('controller on the fake API server', () => {
     return running;
   }
 
-  /** EG's Deployment at v1.8.0 with one available ReplicaSet, as after its first rollout. */
-  async function seedFleet(name = 'envoy-default-eg-37a8eec1') {
-    const deployment = await deployments.create({
-      ...egDeployment(name, 'eg', v180),
-      metadata: {
-        ...egDeployment(name, 'eg', v180).metadata,
-        managedFields: [{ manager: 'envoy-gateway', operation: 'Apply' }],
-      },
-    });
-    await markRolledOut(deployment, 3);
-    return deployment;
-  }
-
-  /** Plays the Deployment controller: a ReplicaSet for the Deployment's current template, all available. */
-  async function markRolledOut(deployment: Deployment, replicas: number) {
-    const hash = revisionOf(deployment.spec.template).hash;
-    const owned = (await replicaSets.list(egNamespace)).items.filter((rs) =>
-      rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid),
-    );
-    for (const rs of owned) {
-      await replicaSets.patch(rs.metadata.name ?? '', egNamespace, 'merge', { spec: { replicas: 0 } });
-      await replicaSets.patch(
-        rs.metadata.name ?? '',
-        egNamespace,
-        'merge',
-        { status: { replicas: 0, availableReplicas: 0 } },
-        'status',
-      );
-    }
-    const template = structuredClone(deployment.spec.template);
-    template.metadata = {
-      ...template.metadata,
-      labels: { ...template.metadata?.labels, 'pod-template-hash': hash },
-    };
-    const rs = await replicaSets.create({
-      metadata: {
-        name: `${deployment.metadata.name}-${hash.slice(0, 6)}`,
-        namespace: egNamespace,
-        labels: template.metadata.labels,
-        annotations: { 'deployment.kubernetes.io/revision': `${owned.length + 1}` },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            name: deployment.metadata.name ?? '',
-            uid: deployment.metadata.uid ?? '',
-            controller: true,
-          },
-        ],
-      },
-      spec: { replicas, selector: deployment.spec.selector, template },
-    });
-    await replicaSets.patch(
-      rs.metadata.name ?? '',
-      egNamespace,
-      'merge',
-      { status: { replicas, readyReplicas: replicas, availableReplicas: replicas } },
-      'status',
-    );
-    const current = await deployments.get(deployment.metadata.name ?? '', egNamespace);
-    await deployments.patch(
-      deployment.metadata.name ?? '',
-      egNamespace,
-      'merge',
-      {
-        status: {
-          observedGeneration: current.metadata.generation,
-          replicas,
-          updatedReplicas: replicas,
-          readyReplicas: replicas,
-          availableReplicas: replicas,
-        },
-      },
-      'status',
-    );
-  }
-
+  const seedFleet = (name?: string) => seedEgFleet(deployments, replicaSets, name);
+  const markRolledOut = (deployment: Deployment, replicas: number) =>
+    markEgRolledOut(deployments, replicaSets, deployment, replicas);
   const rollout = (spec: Record<string, unknown> = {}): ProxyRollout & Loose =>
     ({
       metadata: { name: 'eg', namespace: 'default' },
@@ -194,7 +126,7 @@ describe('controller on the fake API server', () => {
     await rollouts.patch('eg', 'default', 'merge', { spec: { approvedRevision: hash } });
     const canary = await eventually(
       'a canary ReplicaSet',
-      async () => (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items[0],
+      async () => (await canaryReplicaSets(replicaSets))[0],
       5_000,
     );
     assert.deepEqual(canary.spec.replicas, 1);
@@ -212,13 +144,7 @@ describe('controller on the fake API server', () => {
     assert.equal(canary.spec.template.spec?.containers?.[0]?.image, v191.envoy);
 
     // The canary pod becomes available; the pause step waits for a promote.
-    await replicaSets.patch(
-      canary.metadata.name ?? '',
-      egNamespace,
-      'merge',
-      { status: { replicas: 1, readyReplicas: 1, availableReplicas: 1 } },
-      'status',
-    );
+    await markCanaryAvailable(replicaSets, canary);
     await eventually('Paused', () => phaseOf('Paused'), 5_000);
     await rollouts.patch('eg', 'default', 'merge', {
       metadata: { annotations: { [actionAnnotation]: 'promote' } },
@@ -251,10 +177,7 @@ describe('controller on the fake API server', () => {
     );
     await eventually(
       'canary deleted',
-      async () =>
-        (await replicaSets.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items.length === 0
-          ? true
-          : undefined,
+      async () => ((await canaryReplicaSets(replicaSets)).length === 0 ? true : undefined),
       5_000,
     );
 
@@ -331,6 +254,81 @@ describe('controller on the fake API server', () => {
     const text = await running.metrics.metrics();
     assert.match(text, /controller_reconcile_total\{controller="proxy-rollouts",result="error"\} [1-9]/);
     for (const fault of faults) fault.remove();
+  });
+
+  it('aborts a canary whose pods EG counts xds_nack_total for; an unreadable EG only skips the gate', async (t) => {
+    const eg = await EgMetricsExporter.start();
+    t.after(() => eg.close());
+    const deployment = await seedFleet();
+    await startWith({ envoyGatewayMetrics: eg.url });
+    await rollouts.create(rollout({ autoStart: true }));
+    await eventually('Idle', () => phaseOf('Idle'), 5_000);
+    await deployments.patch(deployment.metadata.name ?? '', egNamespace, 'merge', {
+      spec: { template: egDeployment(deployment.metadata.name ?? '', 'eg', v191).spec.template },
+    });
+    const canary = await eventually(
+      'a canary ReplicaSet',
+      async () => (await canaryReplicaSets(replicaSets))[0],
+      5_000,
+    );
+    // The fake runs no ReplicaSet controller: the canary's pod is made here, named as the controller would.
+    const pods = new ResourceClient<Loose>(rest, builtin.pod);
+    const podName = `${canary.metadata.name}-x7k2p`;
+    await pods.create({
+      metadata: { name: podName, namespace: egNamespace, labels: canary.spec.template.metadata?.labels },
+      spec: { containers: [{ name: 'envoy', image: v191.envoy }] },
+    });
+    t.after(() => pods.delete(podName, egNamespace));
+    await markCanaryAvailable(replicaSets, canary);
+    await eventually('Paused', () => phaseOf('Paused'), 5_000);
+    const read = eg.scrapes;
+    assert.ok(read > 0, 'EG’s metrics are read while there is a canary');
+
+    // EG becomes unreadable: the gate is skipped and counted, the canary stays. Each touch is a reconcile (a
+    // read within a second of the last one is served from it, so it takes a few).
+    const url = eg.url;
+    await eg.close();
+    let touches = 0;
+    await eventually(
+      'the scrape error counted',
+      async () => {
+        await rollouts.patch('eg', 'default', 'merge', {
+          metadata: { annotations: { touch: `${touches++}` } },
+        });
+        const body = await (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text();
+        return /proxy_rollouts_envoy_gateway_scrape_errors_total [1-9]/.test(body) ? true : undefined;
+      },
+      5_000,
+    );
+    assert.equal((await rollouts.get('eg', 'default')).status?.phase, 'Paused');
+
+    // EG is back and counts a rejected Listener update from the canary pod, and one from a stable pod.
+    const back = await EgMetricsExporter.start(Number(new URL(url).port));
+    t.after(() => back.close());
+    back.nacks = [
+      { pod: podName, typeUrl: 'type.googleapis.com/envoy.config.listener.v3.Listener', count: 1 },
+      { pod: 'envoy-default-eg-37a8eec1-7b9c4d-abcde', typeUrl: 'type.googleapis.com/x', count: 4 },
+    ];
+    const aborted = await eventually(
+      'Aborted',
+      async () => {
+        await rollouts.patch('eg', 'default', 'merge', {
+          metadata: { annotations: { touch: `${touches++}` } },
+        });
+        return phaseOf('Aborted');
+      },
+      5_000,
+    );
+    const degraded = aborted.status?.conditions?.find((c) => c.type === 'Degraded');
+    assert.equal(degraded?.reason, 'CanaryRejectedConfig');
+    assert.match(degraded?.message ?? '', new RegExp(`${podName} Listener 1`));
+    assert.doesNotMatch(degraded?.message ?? '', /abcde/, 'a stable pod’s NACKs are not the canary’s');
+    await eventually(
+      'canary deleted',
+      async () => ((await canaryReplicaSets(replicaSets)).length === 0 ? true : undefined),
+      5_000,
+    );
+    assert.equal((await deployments.get(deployment.metadata.name ?? '', egNamespace)).spec.paused, true);
   });
 
   it('a missing target is a condition naming what to check, and touches nothing', async () => {

@@ -47,11 +47,13 @@ import {
   observeCanaries,
   observeWorkload,
   type Pod,
+  PodStatusOnly,
   podReady,
   type ReplicaSet,
   resolveTarget,
   targetLabels,
 } from './workloads.ts';
+import { EnvoyGatewayMetrics, type XdsNack } from './xds-nacks.ts';
 
 export type ControllerOptions = {
   rest: KubeRest;
@@ -69,6 +71,11 @@ export type ControllerOptions = {
     retryPeriodMs?: number;
   };
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * EG's metrics endpoint (`http://<envoy-gateway>:19001/metrics`), read for the built-in gate on
+   * `xds_nack_total` of the canary pods; undefined turns that gate off.
+   */
+  envoyGatewayMetrics?: string;
   /** For tests: the clock and the HTTP client of the analysis providers. */
   now?: () => Date;
   fetch?: typeof fetch;
@@ -126,9 +133,17 @@ export async function startController(
   const deployments = new ResourceClient<Deployment>(rest, builtin.deployment);
   const replicaSets = new ResourceClient<ReplicaSet>(rest, builtin.replicaSet);
   const daemonSets = new ResourceClient<KubeObject>(rest, builtin.daemonSet);
-  const pods = new ResourceClient<Pod>(rest, builtin.pod);
+  const pods = new ResourceClient<Pod>(rest, builtin.pod, PodStatusOnly);
 
   const providers = new Providers(options.fetch);
+  const envoyGateway = options.envoyGatewayMetrics
+    ? new EnvoyGatewayMetrics(options.envoyGatewayMetrics, options.fetch)
+    : undefined;
+  const envoyGatewayScrapeErrors = new Counter({
+    name: 'proxy_rollouts_envoy_gateway_scrape_errors_total',
+    help: 'Failed reads of EG’s metrics endpoint (the xds_nack_total gate is not judged while they fail).',
+    registers: [metrics.registry],
+  });
   /**
    * Canaries this process created that its informer may not have seen yet (the ReplicaSet controller's
    * "expectations"): without them, a reconcile right after a create would create again.
@@ -331,6 +346,23 @@ export async function startController(
     }
   }
 
+  /**
+   * EG's NACK counters while this rollout has a canary; undefined when the gate is off or EG cannot be read
+   * (logged and counted: an unreadable EG must not abort a healthy canary).
+   */
+  async function canaryNacks(rollout: ProxyRollout, key: string): Promise<XdsNack[] | undefined> {
+    const uid = rollout.metadata.uid;
+    if (!envoyGateway || !knownCanaries().some((rs) => rs.metadata.labels?.[ourLabels.rollout] === uid))
+      return undefined;
+    try {
+      return await envoyGateway.nacks();
+    } catch (error) {
+      envoyGatewayScrapeErrors.inc();
+      log({ msg: 'EG metrics not read; xds_nack_total gate skipped', rollout: key, error: String(error) });
+      return undefined;
+    }
+  }
+
   /** Where a canary lives when its Deployment is gone: the canary informer still knows it. */
   const canaryNamespace = (name: string) =>
     informersNow()
@@ -383,13 +415,17 @@ export async function startController(
     });
     // Baselines for runs that just started, so their first measurement already compares. Keys start with the
     // rollout's uid, so a deleted rollout's baselines can be dropped by prefix.
+    // A baseline a previous controller wrote into the status is taken back rather than scraped again.
     const live = new Set<string>();
     for (const run of status.analysisRuns ?? []) {
       if (run.phase !== 'Running') continue;
       for (const metric of runMetrics(run) ?? []) {
         const c = context(run.name, metric);
         live.add(c.key);
-        if ('envoyStats' in metric.provider && !providers.hasBaseline(c.key)) await providers.baseline(c);
+        if (!('envoyStats' in metric.provider) || providers.hasBaseline(c.key)) continue;
+        const stored = run.metrics.find((t) => t.name === metric.name)?.baseline;
+        if (stored) providers.restore(c.key, stored);
+        else await providers.baseline(c);
       }
     }
     const measurements: Measurement[] = [];
@@ -417,11 +453,24 @@ export async function startController(
       target: deployment
         ? { workload: observeWorkload(deployment, allReplicaSets) }
         : { problem: (target as { problem: never }).problem },
-      canaries: observeCanaries(rollout, knownCanaries(), informersNow().pods.list()),
+      canaries: observeCanaries(
+        rollout,
+        knownCanaries(),
+        informersNow().pods.list(),
+        await canaryNacks(rollout, key),
+      ),
       templates: templateEntries,
       measurements,
     };
     const decision = reconcile(observed, rollout.spec, status);
+    // The envoyStats baselines go into the status with the measurements they belong to.
+    for (const run of decision.status.analysisRuns ?? []) {
+      for (const tally of run.metrics) {
+        if (run.phase !== 'Running') delete tally.baseline;
+        else tally.baseline = providers.snapshot(`${rollout.metadata.uid}/${run.name}/${tally.name}`);
+        if (!tally.baseline) delete tally.baseline;
+      }
+    }
     let current = rollout;
     // Status first: what the actions are about to do is recorded before they happen, so a crash in between
     // leaves a status the next reconcile continues from (the actions are idempotent against the world).
@@ -437,7 +486,11 @@ export async function startController(
         )
       ).object;
     }
-    for (const action of decision.actions) await execute(action, current, deployment);
+    // Events last: they only tell, and recording one takes requests that would delay what they tell of (a
+    // failing canary's deletion, a new canary's creation).
+    const tells = decision.actions.filter((a) => a.type === 'event');
+    for (const action of [...decision.actions.filter((a) => a.type !== 'event'), ...tells])
+      await execute(action, current, deployment);
     const running = new Set(
       decision.status.analysisRuns?.filter((r) => r.phase === 'Running').map((r) => r.name),
     );
@@ -455,7 +508,10 @@ export async function startController(
         metadata: { annotations: { [actionAnnotation]: null } },
       });
     }
-    return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
+    if (decision.requeueAfterMs === undefined) return undefined;
+    // The decision counted from `at`, the start of this round: the round's own time is already spent, so a
+    // measurement every interval does not drift by a round's length each time.
+    return { requeueAfterMs: Math.max(0, decision.requeueAfterMs - (now().getTime() - at.getTime())) };
   }
 
   let leading = false;

@@ -1,140 +1,113 @@
-// The repository demo's section for proxy rollouts: on a real control plane, a fleet shaped and
-// server-side applied as Envoy Gateway renders it is held through an "upgrade" from EG v1.8.0's template to
-// v1.9.1's, the canary passes envoyStats analysis and is promoted, and a second canary that answers 20% 5xx
-// is aborted with the stable fleet untouched. (The real EG controller is not run here yet; see the README.)
+// The repository demo's section for proxy rollouts, on a real control plane with the real Envoy Gateway
+// (built from its Go modules by scripts/build-go-tools.sh --envoy-gateway, run out of cluster): EG v1.8.0
+// serves Gateway default/eg; EG is upgraded to v1.9.1, which re-renders the proxy fleet, and the rollout
+// holds it; the canary on v1.9.1's template passes envoyStats analysis and is promoted; then an EnvoyProxy
+// edit gives a canary that answers 20% 5xx, which is aborted with the stable fleet untouched.
 import { builtin, type KubeObject, ResourceClient } from '@harbormaster/kube';
 import { eventually, startTestCluster } from '@harbormaster/kube-testenv';
 import { labels, type ProxyRollout, proxyAnalysisTemplateType, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
 import { installOurCrds } from './crds.ts';
-import { egDeployment, egNamespace, proxyLabels, v180, v191 } from './sim/eg-fleet.ts';
-import { EnvoyExporter } from './sim/envoy-exporter.ts';
-import type { Deployment, Pod } from './workloads.ts';
+import {
+  type Conditions,
+  egProxySelector,
+  egSystem,
+  egUnavailable,
+  envoyProxyType,
+  gatewayType,
+  type RunningEg,
+  startEgWithGateway,
+  upgradeEnvoyGateway,
+} from './sim/envoy-gateway.ts';
+import { ProxyStats } from './sim/proxy-stats.ts';
+import { gatewayRollout, inPhase } from './sim/rollouts.ts';
+import type { Pod } from './workloads.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
-const name = 'envoy-default-eg-37a8eec1';
 
 export async function demoRollouts(log: (line: string) => void): Promise<string> {
+  const unavailable = egUnavailable();
+  if (unavailable) throw new Error(`the proxy-rollouts demo runs the real Envoy Gateway: ${unavailable}`);
   const cluster = await startTestCluster({ nodes: 2 });
   const stop = new AbortController();
-  let exporter: EnvoyExporter | undefined;
-  let routing: NodeJS.Timeout | undefined;
+  let eg: RunningEg | undefined;
+  let stats: ProxyStats | undefined;
   let done: Promise<void> | undefined;
   try {
     await installOurCrds(cluster.rest);
-    const loose = new ResourceClient<Loose>(cluster.rest, builtin.namespace);
-    await loose.create({ metadata: { name: egNamespace } });
-    const deployments = new ResourceClient<Deployment>(cluster.rest, builtin.deployment);
+    eg = await startEgWithGateway(cluster.rest, cluster.kubeconfigPath, 3);
     const pods = new ResourceClient<Pod>(cluster.rest, builtin.pod);
     const rollouts = new ResourceClient<ProxyRollout & Loose>(cluster.rest, proxyRolloutType);
-    const egApply = (d: Deployment) => deployments.apply(d, { fieldManager: 'envoy-gateway', force: true });
-    await egApply(egDeployment(name, 'eg', v180, 3));
-    await new ResourceClient<Loose>(cluster.rest, builtin.service).apply(
-      {
-        metadata: { name, namespace: egNamespace, labels: proxyLabels('eg') },
-        spec: { selector: proxyLabels('eg'), ports: [{ name: 'http-80', port: 80, targetPort: 10080 }] },
-      },
-      { fieldManager: 'envoy-gateway', force: true },
-    );
+    const gateways = new ResourceClient<Loose & Conditions>(cluster.rest, gatewayType);
     const proxies = async () =>
-      (await pods.list(egNamespace, { labelSelector: 'app.kubernetes.io/name=envoy' })).items.filter(
+      (await pods.list(egSystem, { labelSelector: egProxySelector })).items.filter(
         (p) => !p.metadata.deletionTimestamp,
       );
     const stable = async () =>
-      (await proxies()).filter((p) => !p.metadata.labels?.[labels.role]).map((p) => p.metadata.name);
-    await eventually('3 proxy pods', async () => ((await stable()).length === 3 ? true : undefined), 60_000);
-    log(`EG v1.8.0-shaped fleet: Deployment ${egNamespace}/${name}, 3 pods`);
+      (await proxies())
+        .filter((p) => !p.metadata.labels?.[labels.role])
+        .map((p) => p.metadata.name)
+        .sort()
+        .join(',');
+    const programmed = async () =>
+      (await gateways.get('eg', 'default')).status?.conditions?.find((c) => c.type === 'Programmed')?.status;
+    log(`EG v1.8.0 (the real controller) programs Gateway default/eg with 3 proxy pods`);
 
-    exporter = await EnvoyExporter.start();
-    const canaryIps = new Set<string>();
-    let canaryErrorRate = 0.01;
-    exporter.errorRate = (ip) => (canaryIps.has(ip) ? canaryErrorRate : 0.01);
-    const live = exporter;
-    routing = setInterval(() => {
-      proxies()
-        .then((list) => {
-          for (const pod of list) {
-            if (!pod.status?.podIP) continue;
-            live.route(pod.status.podIP);
-            if (pod.metadata.labels?.[labels.role] === 'canary') canaryIps.add(pod.status.podIP);
-          }
-        })
-        .catch(() => {});
-    }, 100);
-    await new ResourceClient<Loose>(cluster.rest, proxyAnalysisTemplateType).create({
-      metadata: { name: 'envoy-health', namespace: 'default' },
-      spec: {
-        metrics: [
-          {
-            name: 'error-ratio',
-            interval: '1s',
-            count: 3,
-            minSamples: 100,
-            successCondition: 'canary <= stable * 1.5 + 0.001',
-            provider: { envoyStats: { port: exporter.port } },
-          },
-        ],
-      },
-    });
-    const running = await startController({ rest: cluster.rest }, stop.signal);
+    stats = await ProxyStats.start(cluster.rest, egSystem);
+    await new ResourceClient<Loose>(cluster.rest, proxyAnalysisTemplateType).create(stats.template());
+    // The xds_nack_total gate reads the real EG's metrics port on this host.
+    const running = await startController(
+      { rest: cluster.rest, envoyGatewayMetrics: 'http://127.0.0.1:19001/metrics' },
+      stop.signal,
+    );
     done = running.done;
-    await rollouts.create({
-      metadata: { name: 'eg', namespace: 'default' },
-      spec: {
-        targetRef: { kind: 'Gateway', name: 'eg' },
-        strategy: {
-          canary: {
-            steps: [
-              { setReplicas: { count: 1 } },
-              { analysis: { templateRef: { name: 'envoy-health' } } },
-              { pause: { duration: '1s' } },
-            ],
-          },
-        },
-      },
-    } as unknown as ProxyRollout & Loose);
-    const phase = (want: string) => async () => {
-      const r = await rollouts.get('eg', 'default');
-      return r.status?.phase === want ? r : undefined;
-    };
+    await rollouts.create(gatewayRollout());
+    const phase = (want: string) => inPhase(rollouts, want);
     await eventually('Idle', phase('Idle'), 30_000);
-    log('ProxyRollout default/eg: Idle, EG’s Deployment paused (Held)');
+    log('ProxyRollout default/eg: Idle, EG’s proxy Deployment paused (Held)');
 
-    const before = (await stable()).sort();
-    await egApply(egDeployment(name, 'eg', v191, 3, 'layered_runtime: {layers: [v191]}'));
-    const pending = await eventually('Pending', phase('Pending'), 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const same = JSON.stringify((await stable()).sort()) === JSON.stringify(before);
+    const before = await stable();
+    eg = await upgradeEnvoyGateway(cluster.rest, cluster.kubeconfigPath, eg);
+    const pending = await eventually('Pending after EG v1.9.1 re-renders', phase('Pending'), 90_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     log(
-      `EG re-rendered the template (envoy ${pending.status?.pendingRevision?.envoyImage}): Pending ${pending.status?.pendingRevision?.hash}; stable pods replaced: ${same ? 'none' : 'SOME'}`,
+      `EG upgraded to v1.9.1 and re-rendered the fleet (envoy ${pending.status?.pendingRevision?.envoyImage}, shutdown-manager ${pending.status?.pendingRevision?.shutdownManagerImage}): Pending ${pending.status?.pendingRevision?.hash}; stable pods replaced: ${(await stable()) === before ? 'none' : 'SOME'}; Gateway Programmed=${await programmed()}`,
     );
 
     const approvedAt = Date.now();
     await rollouts.patch('eg', 'default', 'merge', {
       spec: { approvedRevision: pending.status?.pendingRevision?.hash },
     });
-    const succeeded = await eventually('Succeeded', phase('Succeeded'), 60_000);
+    const succeeded = await eventually('Succeeded', phase('Succeeded'), 90_000);
     const run = succeeded.status?.analysisRuns?.find((r) => r.name === 'step-1');
     log(
-      `approved → canary → analysis ${run?.phase} (${run?.metrics[0]?.lastValue}) → promoted in ${((Date.now() - approvedAt) / 1000).toFixed(1)} s; stable is ${succeeded.status?.stableRevision?.envoyImage}, held again`,
+      `approved → canary on v1.9.1’s template → analysis ${run?.phase} (${run?.metrics[0]?.lastValue}) → promoted in ${((Date.now() - approvedAt) / 1000).toFixed(1)} s; stable is ${succeeded.status?.stableRevision?.envoyImage}, held again`,
     );
 
-    canaryErrorRate = 0.2;
+    stats.canaryErrorRate = 0.2;
     await rollouts.patch('eg', 'default', 'merge', { spec: { autoStart: true } });
-    const beforeBad = (await stable()).sort();
-    await egApply(egDeployment(name, 'eg', v191, 3, 'layered_runtime: {layers: [bad]}'));
-    const aborted = await eventually('Aborted', phase('Aborted'), 60_000);
-    const reason = aborted.status?.conditions?.find((c) => c.type === 'Degraded');
-    const untouched = JSON.stringify((await stable()).sort()) === JSON.stringify(beforeBad);
-    log(
-      `a canary answering 20% 5xx: Aborted (${reason?.reason}: ${reason?.message}); stable untouched: ${untouched}`,
+    await eventually(
+      'the promoted fleet settled',
+      async () => ((await proxies()).every((p) => !p.metadata.labels?.[labels.role]) ? true : undefined),
+      60_000,
     );
-    return `held an EG v1.8.0 → v1.9.1 template change with no pod replaced, promoted a healthy canary, aborted a failing one (EG-shaped fleet; real EG not run)`;
+    const beforeBad = await stable();
+    await new ResourceClient<Loose>(cluster.rest, envoyProxyType).patch('proxy-config', egSystem, 'merge', {
+      spec: {
+        provider: { kubernetes: { envoyDeployment: { pod: { annotations: { 'example.com/rev': 'bad' } } } } },
+      },
+    });
+    const aborted = await eventually('Aborted', phase('Aborted'), 90_000);
+    const reason = aborted.status?.conditions?.find((c) => c.type === 'Degraded');
+    log(
+      `an EnvoyProxy edit whose canary answers 20% 5xx: Aborted (${reason?.reason}: ${reason?.message}); stable untouched: ${(await stable()) === beforeBad}; Gateway Programmed=${await programmed()}`,
+    );
+    return 'real EG v1.8.0 → v1.9.1: upgrade held with no pod replaced, a healthy canary promoted, a failing one aborted';
   } finally {
-    if (routing) clearInterval(routing);
     stop.abort();
     await done;
-    await exporter?.close();
+    await stats?.close();
+    await eg?.stop();
     await cluster.stop();
   }
 }

@@ -1,5 +1,5 @@
 import type { Measurement } from './analysis.ts';
-import type { Metric } from './api.ts';
+import type { Metric, PodCounters } from './api.ts';
 
 /** The pods a measurement compares: the canary's and the stable fleet's, Ready and with an IP. */
 export type PodSets = {
@@ -32,8 +32,9 @@ type EnvoyCounters = {
 
 /**
  * Measures metrics against the providers. The envoyStats provider keeps the previous scrape of each pod per
- * run and metric (its baseline), so it compares counter increases, as Prometheus' increase() does; a
- * restarted controller starts a new baseline and its first measurement is inconclusive.
+ * run and metric (its baseline), so it compares counter increases, as Prometheus' increase() does. The
+ * adapter writes each baseline into the run's status (`snapshot`) and a restarted controller reads it back
+ * (`restore`), so a controller restart mid-analysis neither loses a measurement nor diffs against zero.
  */
 export class Providers {
   private readonly baselines = new Map<string, Map<string, EnvoyCounters>>();
@@ -43,6 +44,24 @@ export class Providers {
   /** Whether the envoyStats baseline of a run's metric exists (the adapter takes one when a run starts). */
   hasBaseline(key: string): boolean {
     return this.baselines.has(key);
+  }
+
+  /** The baseline of a run's metric, as stored in its status. */
+  snapshot(key: string): PodCounters[] | undefined {
+    const baseline = this.baselines.get(key);
+    if (!baseline) return undefined;
+    return [...baseline].map(([pod, c]) => ({
+      pod,
+      errors: c.errors,
+      total: c.total,
+      ldsRejected: c.ldsRejected,
+      cdsRejected: c.cdsRejected,
+    }));
+  }
+
+  /** Takes back a baseline from the status a previous controller wrote. */
+  restore(key: string, counters: readonly PodCounters[]): void {
+    this.baselines.set(key, new Map(counters.map(({ pod, ...c }) => [pod, { ...c, connected: undefined }])));
   }
 
   /** Drops the baselines whose key starts with `prefix` (a run that is over, or a deleted rollout's uid). */

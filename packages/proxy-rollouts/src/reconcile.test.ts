@@ -481,6 +481,37 @@ describe('reconcile: whole rollouts', () => {
     assert.equal(crashing.status.conditions?.find((c) => c.type === 'Degraded')?.reason, 'CanaryRestarted');
   });
 
+  it('a canary whose pods EG counts NACKs for aborts at once, in any step; none read keeps going', () => {
+    const world = new World(defaultSpec({ autoStart: true }));
+    world.reconcile();
+    world.render(newRevision);
+    world.reconcile();
+    world.canaryNacks = [];
+    world.settle();
+    world.reconcile();
+    assert.equal(world.status.phase, 'Progressing', 'EG read, no NACK from the canary');
+    const stableBefore = structuredClone(world.workload);
+    world.canaryNacks = [
+      {
+        pod: 'envoy-default-eg-37a8eec1-c-bbbbb-x7k2p',
+        typeUrl: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+        count: 1,
+      },
+    ];
+    world.settle();
+    const decision = world.reconcile();
+    assert.equal(world.status.phase, 'Aborting');
+    const degraded = world.status.conditions?.find((c) => c.type === 'Degraded');
+    assert.equal(degraded?.reason, 'CanaryRejectedConfig');
+    assert.match(degraded?.message ?? '', /x7k2p Listener 1/);
+    assert.ok(decision.actions.some((a) => a.type === 'deleteCanary'));
+    assert.ok(!decision.actions.some((a) => a.type === 'setPaused' && !a.paused), 'stable never unpaused');
+    assert.equal(world.workload.active?.hash, stableBefore.active?.hash);
+    world.reconcile();
+    assert.equal(world.status.phase, 'Aborted');
+    assert.equal(world.canaries.length, 0);
+  });
+
   it('an EnvoyProxy edit mid-rollout restarts the rollout with the new template (autoStart)', () => {
     const world = new World(defaultSpec({ autoStart: true }));
     world.reconcile();

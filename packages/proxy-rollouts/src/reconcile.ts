@@ -12,6 +12,7 @@ import type {
 } from './api.ts';
 import { parseDuration } from './duration.ts';
 import { canaryName } from './revision.ts';
+import type { XdsNack } from './xds-nacks.ts';
 
 /** EG's proxy Deployment as the controller sees it. */
 export type ObservedWorkload = {
@@ -43,6 +44,8 @@ export type ObservedCanary = {
   availableReplicas: number;
   /** Container restarts summed over the canary pods (a crash-looping new proxy). */
   restarts: number;
+  /** xDS updates the canary pods rejected, from EG's `xds_nack_total` (absent when EG is not scraped). */
+  xdsNacks?: XdsNack[];
 };
 
 /** Everything a reconcile reads, gathered by the adapter; the reconcile itself does no I/O. */
@@ -329,6 +332,13 @@ class Reconcile {
       return this.abort(
         'CanaryRestarted',
         `canary pods restarted ${canary.restarts} times: the new proxy revision crashes`,
+      );
+    if (canary?.xdsNacks?.length)
+      return this.abort(
+        'CanaryRejectedConfig',
+        `EG's xds_nack_total counts rejected updates from the canary (${canary.xdsNacks
+          .map((n) => `${n.pod} ${n.typeUrl.replace(/^.*[./]/, '')} ${n.count}`)
+          .join(', ')}): the new proxy revision rejects the config EG serves; see EG's log for the error`,
       );
     const problem = this.templateProblem();
     if (problem) return this.abort('AnalysisTemplateNotFound', problem);

@@ -1,8 +1,10 @@
 import type { KubeObject, OwnerReference } from '@harbormaster/kube';
+import { z } from 'zod';
 import type { ProxyRollout } from './api.ts';
 import { labels as ourLabels } from './api.ts';
 import type { ObservedCanary, ObservedWorkload, TargetProblem } from './reconcile.ts';
 import { canaryName, type PodTemplate, podTemplateHashLabel, revisionOf } from './revision.ts';
+import type { XdsNack } from './xds-nacks.ts';
 
 /** The fields of apps/v1 Deployment the controller reads. */
 export type Deployment = KubeObject & {
@@ -36,6 +38,26 @@ export type Pod = KubeObject & {
     containerStatuses?: { name: string; restartCount?: number; ready?: boolean }[];
   };
 };
+
+/**
+ * The part of a proxy pod the controller reads: its status. Decoding the pod informer's objects with it
+ * leaves their spec out of the cache; EG's proxy pods carry the whole bootstrap in their args, which with
+ * a thousand Gateways is most of what the cache would hold.
+ */
+export const PodStatusOnly = z.object({
+  status: z
+    .object({
+      phase: z.string().optional(),
+      podIP: z.string().optional(),
+      conditions: z.array(z.object({ type: z.string(), status: z.string() })).optional(),
+      containerStatuses: z
+        .array(
+          z.object({ name: z.string(), restartCount: z.number().optional(), ready: z.boolean().optional() }),
+        )
+        .optional(),
+    })
+    .optional(),
+}) as unknown as z.ZodType<Pod>;
 
 /** The labels Envoy Gateway puts on every proxy object (design §2.1). */
 export const egAppLabels = {
@@ -165,6 +187,8 @@ export function observeCanaries(
   rollout: ProxyRollout,
   replicaSets: ReplicaSet[],
   pods: Pod[],
+  /** EG's NACK counters, when read this round: the canary pods' own series become `xdsNacks`. */
+  nacks?: readonly XdsNack[],
 ): ObservedCanary[] {
   const uid = rollout.metadata.uid as string;
   return replicaSets
@@ -187,6 +211,9 @@ export function observeCanaries(
             sum + (pod.status?.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0),
           0,
         ),
+        ...(nacks && {
+          xdsNacks: nacks.filter((n) => own.some((pod) => pod.metadata.name === n.pod)),
+        }),
       };
     });
 }

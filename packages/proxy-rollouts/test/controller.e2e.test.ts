@@ -22,8 +22,16 @@ import {
 } from '../src/api.ts';
 import { startController } from '../src/controller.ts';
 import { installOurCrds } from '../src/crds.ts';
-import { egDeployment, egNamespace, proxyLabels, v180, v191 } from '../src/sim/eg-fleet.ts';
-import { EnvoyExporter } from '../src/sim/envoy-exporter.ts';
+import {
+  applyEgDeployment,
+  applyEgService,
+  egDeployment,
+  egNamespace,
+  v180,
+  v191,
+} from '../src/sim/eg-fleet.ts';
+import { ProxyStats } from '../src/sim/proxy-stats.ts';
+import { gatewayRollout, inPhase } from '../src/sim/rollouts.ts';
 import type { Deployment, Pod, ReplicaSet } from '../src/workloads.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
@@ -31,35 +39,17 @@ const name = 'envoy-default-eg-37a8eec1';
 
 describe('proxy rollouts on a real control plane with EG-shaped Deployments', () => {
   let cluster: TestCluster;
-  let exporter: EnvoyExporter;
+  let stats: ProxyStats;
   let deployments: ResourceClient<Deployment>;
   let replicaSets: ResourceClient<ReplicaSet>;
   let pods: ResourceClient<Pod>;
   let rollouts: ResourceClient<ProxyRollout & Loose>;
   let gatewayClassUid = '';
   let controller: { stop: AbortController; done: Promise<void> };
-  let routing: NodeJS.Timeout;
   const figures: Record<string, number> = {};
 
   /** What EG's `envoy-gateway` field manager applies, with the GatewayClass owner reference EG sets. */
-  const egApply = (deployment: Deployment) =>
-    deployments.apply(
-      {
-        ...deployment,
-        metadata: {
-          ...deployment.metadata,
-          ownerReferences: [
-            {
-              apiVersion: 'gateway.networking.k8s.io/v1',
-              kind: 'GatewayClass',
-              name: 'eg',
-              uid: gatewayClassUid,
-            },
-          ],
-        },
-      },
-      { fieldManager: 'envoy-gateway', force: true },
-    );
+  const egApply = (deployment: Deployment) => applyEgDeployment(cluster.rest, deployment, gatewayClassUid);
 
   const start = async () => {
     const stop = new AbortController();
@@ -71,10 +61,7 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
   };
 
   const rollout = async () => rollouts.get('eg', 'default');
-  const inPhase = (phase: string) => async () => {
-    const r = await rollout();
-    return r.status?.phase === phase ? r : undefined;
-  };
+  const phase = (want: string) => inPhase(rollouts, want);
   const proxyPods = async () =>
     (await pods.list(egNamespace, { labelSelector: 'app.kubernetes.io/name=envoy' })).items.filter(
       (p) => !p.metadata.deletionTimestamp,
@@ -123,96 +110,36 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
     pods = new ResourceClient(cluster.rest, builtin.pod);
     rollouts = new ResourceClient(cluster.rest, proxyRolloutType);
     await egApply(egDeployment(name, 'eg', v180, 3));
-    await loose(builtin.service).apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name, namespace: egNamespace, labels: proxyLabels('eg') },
-        spec: {
-          type: 'ClusterIP',
-          selector: proxyLabels('eg'),
-          ports: [{ name: 'http-80', port: 80, targetPort: 10080 }],
-        },
-      },
-      { fieldManager: 'envoy-gateway', force: true },
-    );
+    await applyEgService(cluster.rest, name, 'eg');
     await eventually(
       '3 Ready proxy pods',
       async () => ((await stablePods()).filter(readyPod).length === 3 ? true : undefined),
       30_000,
     );
 
-    exporter = await EnvoyExporter.start();
-    const canaryIps = new Set<string>();
-    exporter.errorRate = (ip) => (canaryIps.has(ip) ? canaryErrorRate : 0.01);
-    routing = setInterval(() => {
-      proxyPods()
-        .then((list) => {
-          for (const pod of list) {
-            const ip = pod.status?.podIP;
-            if (!ip) continue;
-            exporter.route(ip);
-            if (pod.metadata.labels?.[labels.role] === 'canary') canaryIps.add(ip);
-          }
-        })
-        .catch(() => {});
-    }, 100);
-    await new ResourceClient<Loose>(cluster.rest, proxyAnalysisTemplateType).create({
-      metadata: { name: 'envoy-health', namespace: 'default' },
-      spec: {
-        metrics: [
-          {
-            name: 'error-ratio',
-            interval: '1s',
-            count: 3,
-            failureLimit: 0,
-            minSamples: 100,
-            successCondition: 'canary <= stable * 1.5 + 0.001',
-            provider: {
-              envoyStats: { port: exporter.port, path: '/stats/prometheus', responseCodeClass: '5' },
-            },
-          },
-        ],
-      },
-    });
+    stats = await ProxyStats.start(cluster.rest);
+    await new ResourceClient<Loose>(cluster.rest, proxyAnalysisTemplateType).create(stats.template());
     await start();
   });
 
-  let canaryErrorRate = 0.01;
-
   after(async () => {
-    clearInterval(routing);
     controller?.stop.abort();
     await controller?.done;
-    await exporter?.close();
+    await stats?.close();
     await cluster?.stop();
     console.log(`figures: ${JSON.stringify(figures)}`);
   });
 
   it('upgrade held: EG re-renders the template, no stable pod is replaced, the revision is Pending', async () => {
-    await rollouts.create({
-      metadata: { name: 'eg', namespace: 'default' },
-      spec: {
-        targetRef: { kind: 'Gateway', name: 'eg' },
-        strategy: {
-          canary: {
-            steps: [
-              { setReplicas: { count: 1 } },
-              { analysis: { templateRef: { name: 'envoy-health' } } },
-              { pause: { duration: '1s' } },
-            ],
-          },
-        },
-      },
-    } as unknown as ProxyRollout & Loose);
-    const idle = await eventually('Idle', inPhase('Idle'), 15_000);
+    await rollouts.create(gatewayRollout());
+    const idle = await eventually('Idle', phase('Idle'), 15_000);
     assert.equal(idle.status?.stableRevision?.envoyImage, v180.envoy);
     await held();
 
     const before = (await stablePods()).map((p) => p.metadata.name).sort();
     const generation = (await deployment()).metadata.generation ?? 0;
     await egApply(egDeployment(name, 'eg', v191, 3, 'layered_runtime: {layers: [v191]}'));
-    const pending = await eventually('Pending', inPhase('Pending'), 15_000);
+    const pending = await eventually('Pending', phase('Pending'), 15_000);
     assert.equal(pending.status?.pendingRevision?.envoyImage, v191.envoy);
     assert.equal(pending.status?.pendingRevision?.shutdownManagerImage, v191.shutdownManager);
     assert.ok(((await deployment()).metadata.generation ?? 0) > generation, 'EG wrote the new template');
@@ -271,13 +198,16 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
     assert.equal((await stablePods()).length, 3, 'the stable fleet is untouched during the canary');
     assert.equal((await deployment()).spec.paused, true);
 
-    const succeeded = await eventually('Succeeded', inPhase('Succeeded'), 60_000);
+    const succeeded = await eventually('Succeeded', phase('Succeeded'), 60_000);
     figures.approveToSucceededMs = Date.now() - approvedAt;
     const run = succeeded.status?.analysisRuns?.find((r) => r.name === 'step-1');
     assert.equal(run?.phase, 'Successful');
     assert.equal(run?.metrics[0]?.successful, 3);
     assert.match(run?.metrics[0]?.lastValue ?? '', /canary=0\.01 stable=0\.01 samples=1000/);
-    assert.ok((exporter.scrapes.get(canaryPod?.status?.podIP ?? '') ?? 0) >= 4, 'the canary was scraped');
+    assert.ok(
+      (stats.exporter.scrapes.get(canaryPod?.status?.podIP ?? '') ?? 0) >= 4,
+      'the canary was scraped',
+    );
     assert.equal(succeeded.status?.stableRevision?.envoyImage, v191.envoy);
     await eventually(
       'canary gone and the fleet on v1.9.1',
@@ -299,7 +229,7 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
   });
 
   it('a failing analysis aborts: stable untouched, canary gone, never unpaused while Aborted', async () => {
-    canaryErrorRate = 0.2;
+    stats.canaryErrorRate = 0.2;
     await rollouts.patch('eg', 'default', 'merge', { spec: { autoStart: true } });
     const before = (await stablePods()).map((p) => p.metadata.name).sort();
     await egApply(egDeployment(name, 'eg', v191, 3, 'layered_runtime: {layers: [bad]}'));
@@ -309,7 +239,7 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
       30_000,
     );
     const canaryReadyAt = Date.now();
-    const aborted = await eventually('Aborted', inPhase('Aborted'), 30_000);
+    const aborted = await eventually('Aborted', phase('Aborted'), 30_000);
     await eventually(
       'canary pods gone',
       async () => ((await canaryPods()).length === 0 ? true : undefined),
@@ -332,7 +262,7 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
       before,
       'no stable pod was replaced',
     );
-    canaryErrorRate = 0.01;
+    stats.canaryErrorRate = 0.01;
   });
 
   it('the controller killed mid-rollout resumes where it was', async () => {
@@ -340,7 +270,7 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
       spec: { strategy: { canary: { steps: [{ setReplicas: { count: 1 } }, { pause: {} }] } } },
     });
     await egApply(egDeployment(name, 'eg', v191, 3, 'layered_runtime: {layers: [fixed]}'));
-    const paused = await eventually('Paused at the pause step', inPhase('Paused'), 30_000);
+    const paused = await eventually('Paused at the pause step', phase('Paused'), 30_000);
     assert.equal(paused.status?.currentStep, 1);
     const [canary] = await canaries();
     controller.stop.abort();
@@ -356,7 +286,7 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
     await rollouts.patch('eg', 'default', 'merge', {
       metadata: { annotations: { [actionAnnotation]: 'promote' } },
     });
-    await eventually('Succeeded after the restart', inPhase('Succeeded'), 60_000);
+    await eventually('Succeeded after the restart', phase('Succeeded'), 60_000);
     assert.ok(canary, 'a canary existed before the restart');
     const events = new ResourceClient<Loose>(cluster.rest, builtin.event);
     const created = (await events.list('default')).items.filter((e) => e.reason === 'Progressing');
@@ -368,7 +298,7 @@ describe('proxy rollouts on a real control plane with EG-shaped Deployments', ()
     recreate.spec.strategy = { type: 'Recreate' };
     const before = (await stablePods()).map((p) => p.metadata.name).sort();
     await egApply(recreate);
-    const degraded = await eventually('Degraded', inPhase('Degraded'), 15_000);
+    const degraded = await eventually('Degraded', phase('Degraded'), 15_000);
     assert.equal(degraded.status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'RecreateStrategy');
     assert.equal((await canaries()).length, 0);
     assert.equal((await deployment()).spec.paused, true);

@@ -1,5 +1,6 @@
 // Proxy objects shaped as Envoy Gateway renders them, for the tests and the demo (design §2.1, eg-upgrade-facts.md): names, app and
 // owner labels, selector, strategy, the envoy and shutdown-manager containers, EG's field manager.
+import { builtin, type KubeObject, type KubeRest, ResourceClient } from '@harbormaster/kube';
 import type { Deployment } from '../workloads.ts';
 
 export const egNamespace = 'envoy-gateway-system';
@@ -69,4 +70,48 @@ export function egDeployment(
       },
     },
   } as Deployment;
+}
+
+/**
+ * Server-side applies EG's proxy Deployment as the `envoy-gateway` field manager does (forced), with the
+ * GatewayClass owner reference EG sets when `gatewayClassUid` is given.
+ */
+export function applyEgDeployment(rest: KubeRest, deployment: Deployment, gatewayClassUid?: string) {
+  const owner = gatewayClassUid
+    ? {
+        ownerReferences: [
+          {
+            apiVersion: 'gateway.networking.k8s.io/v1',
+            kind: 'GatewayClass',
+            name: 'eg',
+            uid: gatewayClassUid,
+          },
+        ],
+      }
+    : {};
+  return new ResourceClient<Deployment>(rest, builtin.deployment).apply(
+    { ...deployment, metadata: { ...deployment.metadata, ...owner } },
+    { fieldManager: 'envoy-gateway', force: true },
+  );
+}
+
+/**
+ * EG's proxy Service for Gateway default/<gateway>: ClusterIP, selecting every pod with the proxy labels.
+ * `headless` leaves out the cluster IP (the test control plane's service range holds about 250).
+ */
+export function applyEgService(rest: KubeRest, name: string, gateway: string, headless = false) {
+  return new ResourceClient<KubeObject>(rest, builtin.service).apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: egNamespace, labels: proxyLabels(gateway) },
+      spec: {
+        type: 'ClusterIP',
+        ...(headless && { clusterIP: 'None' }),
+        selector: proxyLabels(gateway),
+        ports: [{ name: 'http-80', port: 80, targetPort: 10080 }],
+      },
+    } as KubeObject,
+    { fieldManager: 'envoy-gateway', force: true },
+  );
 }

@@ -14,6 +14,7 @@ import {
   reconcile,
   type TargetProblem,
 } from '../../src/reconcile.ts';
+import type { XdsNack } from '../../src/xds-nacks.ts';
 
 export const revision = (hash: string): Revision => ({
   hash,
@@ -76,6 +77,8 @@ export class World {
   /** Canary pods become available as soon as they are asked for. */
   canariesBecomeReady = true;
   canaryRestarts = 0;
+  /** What EG's xds_nack_total says of the canary pods (undefined: EG not scraped). */
+  canaryNacks?: XdsNack[];
   templates: Observed['templates'] = { 'ProxyAnalysisTemplate/health': { metrics: [healthMetric] } };
   analysis: AnalysisOutcome = 'pass';
   status: ProxyRolloutStatus = {};
@@ -189,6 +192,8 @@ export class World {
         canary.availableReplicas = canary.replicas;
       }
       canary.restarts = this.canaryRestarts;
+      if (this.canaryNacks) canary.xdsNacks = this.canaryNacks;
+      else delete canary.xdsNacks;
     }
     if (this.workload.paused) return;
     if (this.rolling || this.workload.revision.hash !== this.workload.active?.hash) {

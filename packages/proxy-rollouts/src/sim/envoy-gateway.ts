@@ -1,5 +1,5 @@
 // Runs the real Envoy Gateway controller (built from its Go module by scripts/build-go-tools.sh
-// --envoy-gateway) out of cluster against a test control plane, the way eg-upgrade-facts.md records it:
+// --envoy-gateway) out of cluster against a test control plane, for the tests, the bench and the demo, the way eg-upgrade-facts.md records it:
 // namespace from ENVOY_GATEWAY_NAMESPACE, `certgen --disable-topology-injector`, and EG's TLS files at the
 // fixed path /certs, given to it in a private mount namespace (unshare) whose root is a tmpfs that
 // bind-mounts every top-level directory of / and adds /certs, so the host's / is never touched.
@@ -7,7 +7,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtin, type KubeObject, type KubeRest, ResourceClient, sleep } from '@harbormaster/kube';
+import {
+  builtin,
+  type KubeObject,
+  type KubeRest,
+  ResourceClient,
+  type ResourceType,
+  sleep,
+} from '@harbormaster/kube';
+import { eventually } from '@harbormaster/kube-testenv';
 import { parseAllDocuments } from 'yaml';
 
 export const egVersions = ['v1.8.0', 'v1.9.1'] as const;
@@ -162,4 +170,101 @@ export async function releaseEgLease(rest: KubeRest): Promise<void> {
   } catch {
     // Not there: nothing to release.
   }
+}
+
+const gatewayApi = (kind: string, plural: string, namespaced = true): ResourceType => ({
+  group: 'gateway.networking.k8s.io',
+  version: 'v1',
+  kind,
+  plural,
+  namespaced,
+});
+export const gatewayType = gatewayApi('Gateway', 'gateways');
+export const envoyProxyType: ResourceType = {
+  group: 'gateway.envoyproxy.io',
+  version: 'v1alpha1',
+  kind: 'EnvoyProxy',
+  plural: 'envoyproxies',
+  namespaced: true,
+};
+
+export type Conditions = { status?: { conditions?: { type: string; status: string; reason?: string }[] } };
+
+/** The label selector of the proxy objects EG renders for Gateway default/eg. */
+export const egProxySelector = 'gateway.envoyproxy.io/owning-gateway-name=eg';
+
+/**
+ * EG v1.8.0 running and serving Gateway default/eg with `replicas` Ready proxies (kwok makes them Ready):
+ * EG's CRDs from its module, its namespace, an EnvoyProxy `proxy-config` (ClusterIP Service, so the Gateway
+ * is Programmed without a load balancer) referenced by GatewayClass `eg`. The caller stops the EG returned.
+ */
+export async function startEgWithGateway(
+  rest: KubeRest,
+  kubeconfigPath: string,
+  replicas = 2,
+): Promise<RunningEg> {
+  await installEgCrds(rest, 'v1.8.0');
+  const loose = (type: ResourceType) => new ResourceClient<KubeObject & Record<string, unknown>>(rest, type);
+  await loose(builtin.namespace).create({ metadata: { name: egSystem } });
+  const eg = await startEnvoyGateway(rest, kubeconfigPath, 'v1.8.0');
+  try {
+    await loose(envoyProxyType).create({
+      metadata: { name: 'proxy-config', namespace: egSystem },
+      spec: {
+        provider: {
+          type: 'Kubernetes',
+          kubernetes: { envoyDeployment: { replicas }, envoyService: { type: 'ClusterIP' } },
+        },
+      },
+    });
+    await loose(gatewayApi('GatewayClass', 'gatewayclasses', false)).create({
+      metadata: { name: 'eg' },
+      spec: {
+        controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
+        parametersRef: {
+          group: 'gateway.envoyproxy.io',
+          kind: 'EnvoyProxy',
+          name: 'proxy-config',
+          namespace: egSystem,
+        },
+      },
+    });
+    const gateways = new ResourceClient<KubeObject & Conditions>(rest, gatewayType);
+    await gateways.create({
+      metadata: { name: 'eg', namespace: 'default' },
+      spec: { gatewayClassName: 'eg', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] },
+    } as KubeObject);
+    const pods = new ResourceClient<KubeObject & Conditions>(rest, builtin.pod);
+    await eventually(
+      `EG v1.8.0 programs the Gateway with ${replicas} Ready proxies`,
+      async () => {
+        const ready = (await pods.list(egSystem, { labelSelector: egProxySelector })).items.filter((p) =>
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        const gateway = await gateways.get('eg', 'default');
+        return ready.length === replicas &&
+          gateway.status?.conditions?.some((c) => c.type === 'Programmed' && c.status === 'True')
+          ? true
+          : undefined;
+      },
+      120_000,
+    );
+  } catch (error) {
+    const tail = eg.log().slice(-3000);
+    await eg.stop();
+    throw new Error(`${(error as Error).message}\nEG log tail:\n${tail}`);
+  }
+  return eg;
+}
+
+/** Stops EG v1.8.0 and starts v1.9.1 with its CRDs, as `helm upgrade` replaces the control plane. */
+export async function upgradeEnvoyGateway(
+  rest: KubeRest,
+  kubeconfigPath: string,
+  running: RunningEg,
+): Promise<RunningEg> {
+  await running.stop();
+  await installEgCrds(rest, 'v1.9.1');
+  await releaseEgLease(rest);
+  return startEnvoyGateway(rest, kubeconfigPath, 'v1.9.1');
 }
