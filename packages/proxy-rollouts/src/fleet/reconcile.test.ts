@@ -7,9 +7,9 @@ import {
   assignWaves,
   type FleetAction,
   matchesSelector,
+  memberTemplateHash,
   type ObservedGateway,
   selectGateways,
-  templateHash,
 } from './reconcile.ts';
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `gw-${String(i).padStart(2, '0')}`);
@@ -85,8 +85,8 @@ describe('fleet selection and waves', () => {
     const a = fleetSpec().template;
     const { strategy, ...others } = a;
     const reordered = { strategy, ...others };
-    assert.equal(templateHash(reordered), templateHash(a));
-    assert.notEqual(templateHash({ ...a, progressDeadlineSeconds: 900 }), templateHash(a));
+    assert.equal(memberTemplateHash(reordered), memberTemplateHash(a));
+    assert.notEqual(memberTemplateHash({ ...a, progressDeadlineSeconds: 900 }), memberTemplateHash(a));
   });
 });
 
@@ -101,7 +101,7 @@ describe('a fleet round', () => {
       name: 'edge-gw-00',
       gateway: 'gw-00',
       approvedRevision: undefined,
-      templateHash: templateHash(world.spec.template),
+      templateHash: memberTemplateHash(world.spec.template),
     });
     assert.equal(world.status.phase, 'Idle');
     assert.equal(condition(world, 'Progressing')?.reason, 'WaitingForMembers');

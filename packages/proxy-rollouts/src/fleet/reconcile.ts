@@ -67,7 +67,7 @@ export type MemberState = 'creating' | 'upToDate' | 'waiting' | 'progressing' | 
 export const memberName = (fleet: string, gateway: string) => `${fleet}-${gateway}`;
 
 /** A stable hash of the member template: members applied from another template are applied again. */
-export function templateHash(template: MemberTemplate): string {
+export function memberTemplateHash(template: MemberTemplate): string {
   const canonical = (value: unknown): unknown =>
     Array.isArray(value)
       ? value.map(canonical)
@@ -171,7 +171,7 @@ class FleetReconcile {
     const waves = assignWaves(selected, spec.waves);
     const members = new Map(observed.members.map((m) => [m.gateway, m]));
     const approvals = new Map((status.gateways ?? []).map((row) => [row.gateway, row.approvedRevision]));
-    const hash = templateHash(spec.template);
+    const hash = memberTemplateHash(spec.template);
 
     if (observed.action === 'abort' && !status.aborted) {
       status.aborted = true;
