@@ -62,6 +62,7 @@ describe('the ProxyFleetRollout CRD', () => {
       const created = await fleets.create(validFleet());
       const parsed = ProxyFleetRollout.parse(created);
       assert.equal(parsed.spec.maxConcurrent, 5);
+      assert.equal(parsed.spec.detectionWindowSeconds, 15);
       assert.equal(parsed.spec.template.hold, true);
       assert.equal(parsed.spec.template.progressDeadlineSeconds, 600);
       const withStatus = await fleets.patch(

@@ -78,6 +78,12 @@ export const ProxyFleetRolloutSpec = z.object({
   template: MemberTemplate,
   waves: z.array(Wave).min(1),
   maxConcurrent: z.number().int().min(1).default(5),
+  /**
+   * How long after the first pending revision of a round nothing is approved: EG re-renders every proxy
+   * Deployment at once, but members notice theirs one by one, and a wave whose members have not noticed yet
+   * would look up to date.
+   */
+  detectionWindowSeconds: z.number().int().min(0).default(15),
 });
 export type ProxyFleetRolloutSpec = z.infer<typeof ProxyFleetRolloutSpec>;
 
@@ -116,6 +122,8 @@ export const ProxyFleetRolloutStatus = z.object({
   gate: z
     .object({ wave: z.number().int(), kind: z.enum(['approval', 'pause']), startedAt: z.string() })
     .optional(),
+  /** When this round's first pending revision was seen (cleared when every Gateway is up to date). */
+  roundStartedAt: z.string().optional(),
   /** Waves whose gate passed in this round (cleared when every Gateway is up to date). */
   passedGates: z.array(z.number().int()).optional(),
   /** The member abort that stopped the fleet; kept until `retry`. */

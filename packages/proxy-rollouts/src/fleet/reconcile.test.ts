@@ -146,6 +146,32 @@ describe('a fleet round', () => {
     assert.doesNotThrow(() => ProxyFleetRolloutStatus.parse(world.status));
   });
 
+  it('approves nothing for detectionWindowSeconds after a round starts, so a wave not noticed yet is not skipped', () => {
+    const world = settledWorld(
+      fleetSpec({ detectionWindowSeconds: 15, waves: [{ gateways: ['gw-00'] }, { rest: true }] }),
+    );
+    // EG re-rendered everything, but only the members of wave 1 noticed so far.
+    for (const [gateway, m] of world.members)
+      if (gateway !== 'gw-00') Object.assign(m, { pendingRevision: 'bbbbbbbbbb', phase: 'Pending' });
+    const first = world.reconcile();
+    assert.equal(world.status.phase, 'Progressing');
+    assert.match(world.status.message ?? '', /collecting pending revisions until .* before approving wave 1/);
+    assert.equal(first.requeueAfterMs, 15_000);
+    world.now += 5_000;
+    world.render('bbbbbbbbbb');
+    world.reconcile();
+    assert.equal(world.status.currentWave, 0);
+    assert.ok(
+      world.status.gateways?.every((r) => !r.approvedRevision),
+      'nothing approved inside the window',
+    );
+    world.now += 10_000;
+    world.reconcile();
+    assert.deepEqual(world.history.at(-1)?.approved, ['gw-00'], 'then wave 0 first');
+    stepUntil(world, () => world.status.phase === 'Succeeded');
+    assert.equal(world.status.roundStartedAt, undefined);
+  });
+
   it('a pause gate opens after its duration and asks to be requeued then', () => {
     const world = settledWorld(
       fleetSpec({ waves: [{ percent: 50 }, { rest: true, gate: { pause: { duration: '5m' } } }] }),

@@ -154,6 +154,8 @@ class FleetReconcile {
   private readonly status: ProxyFleetRolloutStatus;
   private readonly now: number;
   private requeueAt?: number;
+  /** The user's approve opened a gate this round (else it is reported as having nothing to approve). */
+  private approvedAGate = false;
 
   constructor(
     private readonly observed: FleetObserved,
@@ -240,6 +242,7 @@ class FleetReconcile {
       status.gate = undefined;
       status.passedGates = undefined;
       status.retriedAt = undefined;
+      status.roundStartedAt = undefined;
       status.currentWave = undefined;
       const wasRolling = previousPhase !== undefined && previousPhase !== 'Idle';
       if (status.aborted || status.halted) this.enter(status.aborted ? 'Aborted' : 'Halted');
@@ -318,8 +321,6 @@ class FleetReconcile {
     return { actions: this.actions, status, requeueAfterMs };
   }
 
-  private approvedAGate = false;
-
   /** Works on wave `current`: its gate first, then approvals up to maxConcurrent. */
   private drive(
     current: number,
@@ -338,6 +339,15 @@ class FleetReconcile {
     const rolling = ['Progressing', 'Waiting', 'Halted', 'Aborted'];
     if (notUpToDate.every((g) => states.get(g) === 'creating') && !rolling.includes(status.phase ?? ''))
       return this.enter('Idle', `waiting for ${notUpToDate.length} member ProxyRollouts to report`);
+    status.roundStartedAt ??= iso(this.now);
+    const collectedAt = Date.parse(status.roundStartedAt) + spec.detectionWindowSeconds * 1000;
+    if (this.now < collectedAt) {
+      this.requeueAt = collectedAt;
+      return this.enter(
+        'Progressing',
+        `collecting pending revisions until ${iso(collectedAt)} (detectionWindowSeconds ${spec.detectionWindowSeconds}) before approving wave ${current}`,
+      );
+    }
     const wave = spec.waves[current] as Wave;
     const passed = status.passedGates ?? [];
     if (wave.gate && !passed.includes(current)) {

@@ -17,6 +17,7 @@ export const fleetSpec = (overrides: Record<string, unknown> = {}) =>
     template: { strategy: { canary: { steps: [{ setReplicas: { count: 1 } }] } } },
     waves: [{ gateways: ['gw-00'] }, { percent: 25, gate: { approval: {} } }, { rest: true }],
     maxConcurrent: 3,
+    detectionWindowSeconds: 0,
     ...overrides,
   });
 
