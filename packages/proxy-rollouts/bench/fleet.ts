@@ -1,8 +1,8 @@
 // ProxyFleetRollout figures on a real control plane (startTestCluster: kube-apiserver, controller-manager,
 // scheduler, kwok), EG-shaped proxy Deployments, no EG:
 //  upgrade: a 50-Gateway fleet upgraded end to end (EG's re-render of every Deployment → fleet Succeeded),
-//           against the time its steps ask for (per batch of maxConcurrent members: analysis count × interval
-//           plus pauses; plus the gates' pauses): the overhead ratio. Both controllers in this process,
+//           against the time its spec asks for (per batch of maxConcurrent members: analysis count × interval
+//           plus pauses; plus the gates' pauses and the detection window): the overhead ratio. Both controllers in this process,
 //           envoyStats analysis against the test exporter (needs root for the pod-IP routes).
 //  memory:  peak RSS (VmHWM) of the bundled controller process (`proxy-rollouts controller`, both loops) with
 //           1,000 Gateways and their Deployments under a fleet rollout.
@@ -63,6 +63,7 @@ async function upgrade() {
   const count = 2;
   const pause = 2;
   const gatePause = 2;
+  const detectionWindow = 15;
   const waves = [
     { gateways: [gatewayName(0)] },
     { percent: 25, gate: { pause: { duration: `${gatePause}s` } } },
@@ -112,6 +113,7 @@ async function upgrade() {
         selector: { matchLabels: { fleet: 'edge' } },
         maxConcurrent,
         waves,
+        detectionWindowSeconds: detectionWindow,
         template: {
           strategy: {
             canary: {
@@ -140,9 +142,9 @@ async function upgrade() {
     const batches = waves
       .map((_, w) => Math.ceil([...assigned.values()].filter((x) => x === w).length / maxConcurrent))
       .reduce((a, b) => a + b, 0);
-    const asked = batches * (count * interval + pause) + gatePause;
+    const asked = batches * (count * interval + pause) + gatePause + detectionWindow;
     console.log(
-      `upgrade: ${size} Gateways, waves ${waves.length}, maxConcurrent ${maxConcurrent}, ${batches} batches × (analysis ${count}×${interval}s + pause ${pause}s) + gate ${gatePause}s`,
+      `upgrade: ${size} Gateways, waves ${waves.length}, maxConcurrent ${maxConcurrent}, ${batches} batches × (analysis ${count}×${interval}s + pause ${pause}s) + gate ${gatePause}s + detection window ${detectionWindow}s`,
     );
     console.log(
       `upgrade: end to end ${measured.toFixed(1)} s; steps ask for ${asked} s; overhead ratio ${(measured / asked).toFixed(2)}`,
