@@ -11,6 +11,8 @@ import { stringify } from 'yaml';
 import { actionAnnotation, type ManualAction, ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
 import { installOurCrds } from './crds.ts';
+import { addFleetCommands } from './fleet/cli.ts';
+import { startFleetController } from './fleet/controller.ts';
 import { inClusterEnvoyGatewayMetrics } from './xds-nacks.ts';
 
 export interface Io {
@@ -20,12 +22,12 @@ export interface Io {
   name?: string;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-type Output = 'text' | 'json' | 'yaml';
-type Connection = { kubeconfig?: string; context?: string; namespace?: string };
+export type Output = 'text' | 'json' | 'yaml';
+export type Connection = { kubeconfig?: string; context?: string; namespace?: string };
 
-const outputOption = () =>
+export const outputOption = () =>
   new Option('-o, --output <format>', 'text, json or yaml').choices(['text', 'json', 'yaml']).default('text');
 
 function client(options: Connection) {
@@ -46,7 +48,7 @@ async function read(options: Connection, name: string): Promise<ProxyRollout> {
   }
 }
 
-function render(io: Io, output: Output, data: unknown, text: () => string) {
+export function render(io: Io, output: Output, data: unknown, text: () => string) {
   if (output === 'json') io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
   else if (output === 'yaml') io.stdout.write(stringify(data));
   else io.stdout.write(text());
@@ -66,7 +68,7 @@ function row(r: ProxyRollout): string[] {
   ];
 }
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   const lines = rows.map((r) =>
     r
@@ -106,7 +108,7 @@ export function describeRollout(r: ProxyRollout): string {
   return `${lines.join('\n')}\n`;
 }
 
-const connectionOptions = (command: Command) =>
+export const connectionOptions = (command: Command) =>
   command
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'kubeconfig context')
@@ -169,7 +171,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
         signal,
       );
       io.stderr.write(`proxy-rollouts controller: probes on :${running.probePort}\n`);
-      await running.done;
+      // ProxyFleetRollouts: their own loop and Lease beside the ProxyRollout one, metrics on the same registry.
+      const fleet = await startFleetController(
+        {
+          rest,
+          namespace: options.namespace,
+          registry: running.metrics,
+          leaderElection: options.leaderElection
+            ? { namespace: options.leaderElectionNamespace ?? options.namespace ?? 'default' }
+            : undefined,
+          log: (entry) =>
+            io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`),
+        },
+        signal,
+      );
+      await Promise.all([running.done, fleet.done]);
     },
   );
 
@@ -275,6 +291,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     await installOurCrds(client(options).rest);
     io.stdout.write('CRDs installed\n');
   });
+
+  addFleetCommands(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,115 @@
+// The ProxyFleetRollout CRD on a real API server: defaults, the status subresource, and bad specs refused
+// with a message naming the field; and its member template kept equal to the ProxyRollout spec schema.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type KubeObject, ResourceClient } from '@harbormaster/kube';
+import { startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
+import { installOurCrds, readCrds } from '../src/crds.ts';
+import { ProxyFleetRollout, proxyFleetRolloutType } from '../src/fleet/api.ts';
+
+type Loose = KubeObject & Record<string, unknown>;
+type Schema = { properties?: Record<string, Schema> } & Record<string, unknown>;
+
+const validFleet = (spec: Record<string, unknown> = {}, name = 'edge'): Loose => ({
+  metadata: { name, namespace: 'default' },
+  spec: {
+    selector: { matchLabels: { fleet: 'edge' } },
+    waves: [{ gateways: ['gw-000'] }, { percent: 25, gate: { approval: {} } }, { rest: true }],
+    template: { strategy: { canary: { steps: [{ setReplicas: { count: 1 } }] } } },
+    ...spec,
+  },
+});
+
+const specSchema = async (plural: string): Promise<Schema> => {
+  const crd = (await readCrds()).find((c) => c.spec.names.plural === plural) as unknown as
+    | { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } }
+    | undefined;
+  const schema = crd?.spec.versions[0]?.schema.openAPIV3Schema;
+  return schema?.properties?.spec as Schema;
+};
+
+describe('the ProxyFleetRollout CRD', () => {
+  it('its member template is the ProxyRollout spec without targetRef, autoStart and approvedRevision', async () => {
+    const rollout = await specSchema('proxyrollouts');
+    const template = (await specSchema('proxyfleetrollouts')).properties?.template as Schema;
+    const { targetRef: _, autoStart: __, approvedRevision: ___, ...rest } = rollout.properties ?? {};
+    assert.deepEqual(template.properties, rest);
+    assert.deepEqual(template.required, ['strategy']);
+  });
+
+  describe('on a real API server', () => {
+    let cluster: TestCluster;
+    let fleets: ResourceClient<Loose>;
+
+    before(async () => {
+      cluster = await startTestCluster({ nodes: 1 });
+      await installOurCrds(cluster.rest);
+      fleets = new ResourceClient(cluster.rest, proxyFleetRolloutType);
+    });
+    after(() => cluster?.stop());
+
+    async function refusal(object: Loose): Promise<string> {
+      try {
+        await fleets.create(object);
+      } catch (error) {
+        assert.match(String(error), /422/);
+        return String(error);
+      }
+      assert.fail(`${object.metadata.name} was accepted`);
+    }
+
+    it('accepts a valid fleet, fills in the defaults, parses as our type, and has a status subresource', async () => {
+      const created = await fleets.create(validFleet());
+      const parsed = ProxyFleetRollout.parse(created);
+      assert.equal(parsed.spec.maxConcurrent, 5);
+      assert.equal(parsed.spec.detectionWindowSeconds, 15);
+      assert.equal(parsed.spec.template.hold, true);
+      assert.equal(parsed.spec.template.progressDeadlineSeconds, 600);
+      const withStatus = await fleets.patch(
+        'edge',
+        'default',
+        'merge',
+        { status: { phase: 'Idle' } },
+        'status',
+      );
+      assert.equal((withStatus as { status?: { phase?: string } }).status?.phase, 'Idle');
+      const ignored = await fleets.patch('edge', 'default', 'merge', { status: { phase: 'Halted' } });
+      assert.equal(
+        (ignored as { status?: { phase?: string } }).status?.phase,
+        'Idle',
+        'status only through the subresource',
+      );
+    });
+
+    it('refuses bad specs, naming the field and why', async () => {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ selector: undefined }, /a fleet selects its Gateways by selector, gatewayClassName or both/],
+        [{ waves: [{ percent: 10, rest: true }] }, /a wave has exactly one of gateways, percent or rest/],
+        [{ waves: [{ percent: 120 }] }, /spec\.waves\[0\]\.percent.*100/],
+        [{ waves: [] }, /spec\.waves.*at least 1/],
+        [
+          { waves: [{ rest: true, gate: { approval: {}, pause: { duration: '1m' } } }] },
+          /a gate is exactly one of approval or pause/,
+        ],
+        [
+          { waves: [{ rest: true, gate: { pause: { duration: 'soon' } } }] },
+          /spec\.waves\[0\]\.gate\.pause\.duration/,
+        ],
+        [{ maxConcurrent: 0 }, /spec\.maxConcurrent.*greater than or equal to 1/],
+        [
+          { selector: { matchExpressions: [{ key: 'tier', operator: 'In' }] } },
+          /In and NotIn need values; Exists and DoesNotExist take none/,
+        ],
+        [
+          { template: { strategy: { canary: { steps: [{ setReplicas: { count: 1 }, pause: {} }] } } } },
+          /each step needs exactly one of setReplicas, pause or analysis/,
+        ],
+      ];
+      let i = 0;
+      for (const [spec, message] of cases) {
+        const text = await refusal(validFleet(spec, `bad-${i++}`));
+        assert.match(text, message);
+      }
+    });
+  });
+});
