@@ -1,6 +1,6 @@
 // Renders the Helm chart with its defaults into deploy/manifests/proxy-rollouts.yaml, the plain manifests for
 // `kubectl apply`, so the two can never disagree (test/install.e2e.test.ts renders again and compares).
-// Usage: node scripts/render-manifests.ts   (Helm from `bash scripts/build-go-tools.sh --helm`)
+// Usage: npx tsx scripts/render-manifests.ts   (Helm from `bash scripts/build-go-tools.sh --helm`)
 import { execFileSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

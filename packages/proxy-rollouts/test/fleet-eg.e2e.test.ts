@@ -11,7 +11,6 @@ import { startController } from '../src/controller.ts';
 import { installOurCrds } from '../src/crds.ts';
 import { type ProxyFleetRollout, proxyFleetRolloutType } from '../src/fleet/api.ts';
 import { startFleetController } from '../src/fleet/controller.ts';
-import type { Deployment, Pod } from '../src/workloads.ts';
 import {
   egSystem,
   egUnavailable,
@@ -19,7 +18,8 @@ import {
   type RunningEg,
   releaseEgLease,
   startEnvoyGateway,
-} from './support/envoy-gateway.ts';
+} from '../src/sim/envoy-gateway.ts';
+import type { Deployment, Pod } from '../src/workloads.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
 type Conditions = { status?: { conditions?: { type: string; status: string }[] } };
