@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { compileFilterResolving } from './filter/compile.ts';
 import { formatProgram } from './format.ts';
 import type { RawInstruction } from './instructions.ts';
 import { type OutputFormat, render } from './output.ts';
 import { parseDump, parseProgram } from './parse-asm.ts';
-import { readPcap } from './pcap.ts';
-import { compileSpec } from './spec/compile.ts';
 import { validate } from './validate.ts';
-import { run } from './vm.ts';
+
+// Each command imports the compiler or interpreter it needs when it runs (the bundle puts them in chunks of
+// their own), so `compile` of an expression never loads the spec compiler and its schema library.
 
 export interface Io {
   stdout: { write(s: string): unknown };
@@ -89,6 +88,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           }
           const withSnap =
             json && typeof json === 'object' && !('snaplen' in json) ? { ...json, snaplen } : json;
+          const { compileSpec } = await import('./spec/compile.ts');
           const r = compileSpec(withSnap as Parameters<typeof compileSpec>[0], { optimize });
           if (!r.program)
             throw new UsageError(
@@ -97,6 +97,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           prog = r.program;
         } else {
           const expression = words.join(' ');
+          const { compileFilterResolving } = await import('./filter/compile.ts');
           const r = await compileFilterResolving(expression, { snaplen, optimize, live: opts.live === true });
           if ('error' in r) {
             const { column, message, expected } = r.error;
@@ -166,7 +167,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .argument('<program>', 'program file in any tcpdump format')
     .argument('<pcap>', 'capture file (pcap, not pcapng)')
     .addOption(outputOption())
-    .action((progFile: string, pcapFile: string, opts: { output: OutputFormat }) => {
+    .action(async (progFile: string, pcapFile: string, opts: { output: OutputFormat }) => {
+      const [{ readPcap }, { run }] = await Promise.all([import('./pcap.ts'), import('./vm.ts')]);
       const prog = loadProgram(progFile);
       let bytes: Uint8Array;
       try {
