@@ -24,22 +24,42 @@ const nodeCheck = (name) => `#!/usr/bin/env node
 const entry = `import { main } from './src/cli.ts';
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });`;
 
-// Node's built-in modules come from process.getBuiltinModule, as CommonJS require() gives them, instead of
-// through an ES import: Node builds an ES module for a built-in by reading every export, and for node:fs
-// that loads the whole streams implementation (about 4 ms of a 30 ms start) that a tool may never use.
+// Node's built-in modules come from process.getBuiltinModule instead of an ES import: Node builds an ES module
+// for a built-in by reading every export, and reading node:fs's or node:util's loads the streams, workers and
+// more (several ms of a 30 ms start) that a tool may never use. An ES import gets a stand-in whose named
+// exports each read one property, marked pure so the bundler drops those nothing imports; a require() from a
+// CommonJS dependency gets the module object itself.
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const esStandIn = (id) => {
+  const names = Object.getOwnPropertyNames(process.getBuiltinModule(id)).filter((n) => n !== 'default');
+  return [
+    `const m = process.getBuiltinModule(${JSON.stringify(id)});`,
+    'const get = (name) => m[name];',
+    'export default m;',
+    ...names.map(
+      (n, i) =>
+        `const v${i} = /* @__PURE__ */ get(${JSON.stringify(n)}); export { v${i} as ${JSON.stringify(n)} };`,
+    ),
+  ].join('\n');
+};
 const builtinsFromProcess = {
   name: 'builtins-from-process',
   setup(b) {
     b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
       if (!builtins.has(args.path)) return undefined;
-      // import() of a built-in stays Node's own: a chunk made from the CommonJS stand-in below would have
-      // only a default export.
+      // import() of a built-in stays Node's own, paid only when a command takes that path.
       if (args.kind === 'dynamic-import') return { path: args.path, external: true };
-      return { path: args.path, namespace: 'node-builtin' };
+      return {
+        path: args.path,
+        namespace: args.kind === 'require-call' ? 'node-builtin-cjs' : 'node-builtin-es',
+      };
     });
-    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin-cjs' }, (args) => ({
       contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin-es' }, (args) => ({
+      contents: esStandIn(args.path),
       loader: 'js',
     }));
   },
