@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { buildCorpus, PORTS } from '../../test/support/corpus.ts';
+import { answersAs } from '../../test/support/past-end.ts';
 import { compileFilterUnoptimized } from '../filter/compile.ts';
 import { formatProgram } from '../format.ts';
 import { validate } from '../validate.ts';
@@ -23,7 +24,7 @@ const expression = fc
   )
   .map(([head, terms, op]) => `${head}(${terms.join(' or ')})${op}${terms[0]}`);
 
-test('hoisting tests never changes what a filter returns', () => {
+test('hoisting tests never changes what a filter returns (but through a dead load past the end)', () => {
   fc.assert(
     fc.property(expression, (e) => {
       const r = compileFilterUnoptimized(e, { optimize: true });
@@ -31,7 +32,7 @@ test('hoisting tests never changes what a filter returns', () => {
       for (const passes of [['hoist-tests'], undefined]) {
         const opt = optimize(r.program, passes);
         assert.deepEqual(validate(opt), []);
-        for (const p of corpus) assert.equal(run(opt, p).value, run(r.program, p).value, e);
+        for (const p of corpus) assert.ok(answersAs(run(opt, p).value, r.program, p), e);
       }
     }),
     { numRuns: 150, seed: 11 },

@@ -8,10 +8,9 @@ const MAX_COPY = 12;
 
 /**
  * Tests a value again while it is still in A instead of after a reload. When a jump J tests the value in A
- * and, past one of its edges, the value is overwritten, reloaded (by a load that cannot fail there) and
- * tested by T, a copy of T goes on J's edge: its two outcomes lead to two copies of the stretch up to T, on
- * each of which T (and so the reload feeding it) is decided and drops out in the later passes. Both copies
- * keep every load that may fail, in order, so no packet's result changes. Only stretches entered solely
+ * and, past one of its edges, the value is overwritten, reloaded and tested by T, a copy of T goes on J's
+ * edge: its two outcomes lead to two copies of the stretch up to T, on each of which T (and so the reload
+ * feeding it) is decided and drops out in the later passes. Only stretches entered solely
  * through that edge are copied (so the outcome is known all along them), and at most `MAX_COPY` nodes.
  */
 export function hoistTests(g: Graph): boolean {
@@ -38,17 +37,16 @@ export function hoistTests(g: Graph): boolean {
         }
       }
       if (t === undefined) continue;
-      // The stretch from l to t, and the reloads of the value in it: there must be one, and none may fail.
+      // The stretch from l to t, and the reloads of the value in it: there must be one.
       const stretch = new Set([t]);
       for (const m of [...region].filter((m) => m < t).reverse())
         if (g.nodes.get(m)!.succ.some((s) => stretch.has(s))) stretch.add(m);
       const reloads = [...stretch].filter((m) => {
         const n = g.nodes.get(m)!;
         const s = states.get(m)!;
-        return m !== t && s.a !== sym && transfer(n.ins, s, m).a === sym && effects(n.ins, s).def & A;
+        return m !== t && s.a !== sym && transfer(n.ins, s, m).a === sym && effects(n.ins).def & A;
       });
       if (reloads.length === 0 || stretch.size > MAX_COPY) continue;
-      if (reloads.some((m) => effects(g.nodes.get(m)!.ins, states.get(m)!).mayFault)) continue;
       hoist(g, j, which, t, stretch);
       return true;
     }

@@ -6,7 +6,6 @@ import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { redundantLoads } from './redundant-loads.ts';
 import { rejectPaths } from './reject-paths.ts';
-import { sinkChecks } from './sink-checks.ts';
 import { constantJumps, threadJumps } from './thread-jumps.ts';
 
 /** Every pass: takes the program graph, changes it in place, reports whether it changed anything. */
@@ -19,12 +18,13 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
   'redundant-loads': redundantLoads,
   constants,
   'dead-code': deadCode,
-  'sink-checks': sinkChecks,
   'merge-blocks': mergeBlocks,
 };
 
 /**
- * Runs the passes to a fixed point. None changes which packets are accepted (or what is returned); the
+ * Runs the passes to a fixed point. None changes what a program returns for a packet, except that a packet
+ * load whose value cannot change the answer may go (as in libpcap's optimiser): for a packet that ends before
+ * such a load, the result is what the original returns for that packet with any bytes past its end. The
  * result is kept only if it is no longer than the input.
  */
 export function optimize(
@@ -56,4 +56,4 @@ export function optimize(
   return prog.map((i) => ({ ...i }));
 }
 
-const GROWING = ['hoist-tests', 'sink-checks'];
+const GROWING = ['hoist-tests'];
