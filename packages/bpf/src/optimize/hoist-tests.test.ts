@@ -47,3 +47,13 @@ test('a port tested against two numbers is compared twice while loaded once', ()
   assert.match(text, /ldh {6}\[54\]\n.*jeq {6}#0x50 .*\n.*jeq {6}#0x1bb/, text);
   assert.equal(text.match(/ldh {6}\[54\]/g)?.length, 1, text);
 });
+
+test('a value that reaches a node from several edges (both sides of a range test) is tested there once', () => {
+  // `not portrange 80` leaves the destination port in A on three edges; `port ssh` then tests it before
+  // reloading the source port (as libpcap does), and the source port is loaded once per address family.
+  const r = compileFilterUnoptimized('(not (portrange 80)) and port ssh', { optimize: true });
+  assert.ok('program' in r);
+  const text = formatProgram(optimize(r.program), 'd');
+  assert.equal(text.match(/ldh {6}\[54\]/g)?.length, 1, text);
+  assert.equal(text.match(/ldh {6}\[x \+ 14\]/g)?.length, 1, text);
+});

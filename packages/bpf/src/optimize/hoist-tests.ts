@@ -8,10 +8,12 @@ const MAX_COPY = 12;
 
 /**
  * Tests a value again while it is still in A instead of after a reload. When a jump J tests the value in A
- * and, past one of its edges, the value is overwritten, reloaded and tested by T, a copy of T goes on J's
- * edge: its two outcomes lead to two copies of the stretch up to T, on each of which T (and so the reload
- * feeding it) is decided and drops out in the later passes. Only stretches entered solely
- * through that edge are copied (so the outcome is known all along them), and at most `MAX_COPY` nodes.
+ * and, past one of its edges, at a node l that every edge reaches with the value still in A (J's edge, and
+ * others such as both edges of a range test), the value is overwritten, reloaded and tested by T, a copy of
+ * T goes before l: its two outcomes lead to two copies of the stretch from l up to T, on each of which T
+ * (and so the reload feeding it) is decided and drops out in the later passes. `port 22` after a test of the
+ * destination port thus tests the destination first, as libpcap's does. Only stretches entered solely
+ * through l are copied (so the outcome is known all along them), and at most `MAX_COPY` nodes.
  */
 export function hoistTests(g: Graph): boolean {
   const order = reachable(g);
@@ -23,7 +25,8 @@ export function hoistTests(g: Graph): boolean {
     const sym = states.get(j)!.a;
     for (const which of [1, 0]) {
       const l = jump.succ[which]!;
-      if (isRet(g.nodes.get(l)!.ins.code) || preds.get(l)!.length !== 1) continue;
+      // Every edge into l must bring the value in A (J's edge does): the copy of T goes before l for all.
+      if (isRet(g.nodes.get(l)!.ins.code) || states.get(l)!.a !== sym) continue;
       // The nodes after l entered only from l's stretch, in order, up to the first test of the value.
       const region = new Set([l]);
       let t: number | undefined;
@@ -56,7 +59,7 @@ export function hoistTests(g: Graph): boolean {
 
 /**
  * Renumbers the graph with gaps (ids 4, 8, ...), then puts the copy of the stretch one below each original
- * node and the copy of t two below the stretch's first node, between J and it.
+ * node and the copy of t two below the stretch's first node l, where every edge into l now goes.
  */
 function hoist(g: Graph, j: number, which: number, t: number, stretch: Set<number>): void {
   const order = reachable(g);
@@ -75,6 +78,6 @@ function hoist(g: Graph, j: number, which: number, t: number, stretch: Set<numbe
     const n = g.nodes.get(m)!;
     g.nodes.set(m - 1, { ins: { ...n.ins }, succ: n.succ.map((s) => (copied.has(s) ? s - 1 : s)) });
   }
+  for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === l ? l - 2 : s));
   g.nodes.set(l - 2, { ins: { ...g.nodes.get(id.get(t)!)!.ins }, succ: [l - 1, l] });
-  jump.succ[which] = l - 2;
 }
