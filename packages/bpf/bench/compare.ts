@@ -87,7 +87,7 @@ const specRows = specNames.map((name, i) => {
 const heldOut = [
   ...new Set(
     fc
-      .sample(filterArb, { numRuns: 600, seed: 2026 })
+      .sample(filterArb, { numRuns: 2000, seed: 2026 })
       .filter((e) => !e.includes('protochain') && !e.includes('geneve')),
   ),
 ];
@@ -151,7 +151,7 @@ else {
   console.log(
     `held-out generated filters (${h.filters}): executed per packet ours/libpcap geomean ${f(h.executedRatioGeomean)} (max ${f(h.executedRatioMax)}, ${h.above1} above 1), length ratio geomean ${f(h.lengthRatioGeomean)}`,
   );
-  for (const r of h.worst.slice(0, 5))
+  for (const r of h.worst.slice(0, 20))
     console.log(`  ${f(r.executedRatio)} exec, ${f(r.lengthRatio)} len: ${r.filter}`);
   const p = summary.specs;
   console.log(

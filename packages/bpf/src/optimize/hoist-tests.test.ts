@@ -48,12 +48,22 @@ test('a port tested against two numbers is compared twice while loaded once', ()
   assert.equal(text.match(/ldh {6}\[54\]/g)?.length, 1, text);
 });
 
-test('a value that reaches a node from several edges (both sides of a range test) is tested there once', () => {
-  // `not portrange 80` leaves the destination port in A on three edges; `port ssh` then tests it before
-  // reloading the source port (as libpcap does), and the source port is loaded once per address family.
+test('a test is not hoisted where the packets that skip it are rejected: they would pay for it', () => {
+  // In `host 10 and net 10/8`, a packet whose source is not 0.0.0.10 needs its destination to be: that is
+  // tested next (as libpcap does), not the source against 10/8 while it is still in A, which every such
+  // packet would pay for and most are rejected anyway.
+  const r = compileFilterUnoptimized('host 10 and net 10.0.0.0 mask 255.0.0.0', { optimize: true });
+  assert.ok('program' in r);
+  const text = formatProgram(optimize(r.program), 'd');
+  assert.match(text, /ld +\[26\]\n.*jeq +#0xa +jt \d+\tjf 4\n\(004\) ld +\[30\]/, text);
+});
+
+test('a value in A on several edges into a node (both sides of a range test) is tested there once', () => {
+  // `not portrange 80` leaves the destination port in A on both edges out of its range test; `port ssh`
+  // then tests it there, before reloading the source port, instead of reloading it afterwards.
   const r = compileFilterUnoptimized('(not (portrange 80)) and port ssh', { optimize: true });
   assert.ok('program' in r);
   const text = formatProgram(optimize(r.program), 'd');
-  assert.equal(text.match(/ldh {6}\[54\]/g)?.length, 1, text);
-  assert.equal(text.match(/ldh {6}\[x \+ 14\]/g)?.length, 1, text);
+  assert.equal(text.match(/ldh {6}\[56\]/g)?.length, 1, text);
+  assert.equal(text.match(/ldh {6}\[x \+ 16\]/g)?.length, 1, text);
 });
