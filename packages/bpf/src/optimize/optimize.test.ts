@@ -121,3 +121,16 @@ test('paths that only reject go, constant comparisons use immediates, arithmetic
     assert.equal(r.program.length, length, `${e}:\n${formatDump(r.program)}`);
   }
 });
+
+test('hoisting is kept only where it makes the average packet cheaper', () => {
+  // Hoisting `udp` before the load of the destination would make every IPv4 packet that is not UDP, most of
+  // what `not (... ip dst host 10 ...)` accepts, pay one more test.
+  const r = compileFilter('not (not (ip proto 0) && ip dst host 10 && not (udp portrange 1000-2000))');
+  assert.ok('program' in r);
+  const tcp = new Uint8Array(54);
+  tcp.set([8, 0, 0x45], 12);
+  tcp[23] = 6;
+  tcp.set([192, 168, 0, 1], 30);
+  // ldh [12], jeq, ldb [23], jeq #0, ld [30], jeq #10, ret.
+  assert.deepEqual(run(r.program, { data: tcp }), { value: 262144, executed: 7 });
+});
