@@ -30,20 +30,33 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
 const ALL = Object.keys(PASSES);
 
 export function optimize(prog: readonly RawInstruction[], passes: readonly string[] = ALL): RawInstruction[] {
-  const hoisted = optimizeWith(prog, passes);
+  const first = optimizeWith(prog, passes, 0);
   // (A list of passes given by a test runs as given.)
-  if (passes.length < ALL.length || !hoisted.changedBy.has('hoist-tests')) return hoisted.program;
-  // Hoisting pays on some paths and costs on others; without knowing the traffic, keep it only if a packet
-  // that takes either way at every test with equal odds executes fewer instructions (or as many, and the
-  // program is no longer).
-  const plain = optimizeWith(
-    prog,
-    passes.filter((name) => name !== 'hoist-tests'),
-  ).program;
-  const [withIt, without] = [expectedSteps(hoisted.program), expectedSteps(plain)];
-  return without < withIt || (without === withIt && plain.length <= hoisted.program.length)
-    ? plain
-    : hoisted.program;
+  if (passes.length < ALL.length) return first.program;
+  // The order of the passes matters, and no order wins everywhere: threading jumps first can keep a test
+  // alive for a shortcut past tests it decides, in a part of the program that the other passes would have
+  // found cannot match, so threading is also tried from the second round on; and hoisting pays on some paths
+  // and costs on others, so the result without it is tried too. Without knowing the traffic, the program
+  // kept is the one a packet that takes either way at every test with equal odds runs fewest instructions
+  // of (then the shortest; then the first).
+  const candidates = [first.program, optimizeWith(prog, passes, 1).program];
+  if (first.changedBy.has('hoist-tests'))
+    candidates.push(
+      optimizeWith(
+        prog,
+        passes.filter((name) => name !== 'hoist-tests'),
+        0,
+      ).program,
+    );
+  const cost = candidates.map(expectedSteps);
+  let best = 0;
+  for (let i = 1; i < candidates.length; i++)
+    if (
+      cost[i]! < cost[best]! ||
+      (cost[i] === cost[best] && candidates[i]!.length < candidates[best]!.length)
+    )
+      best = i;
+  return candidates[best]!;
 }
 
 /** Instructions a packet executes on average if every test goes either way with equal odds. */
@@ -63,6 +76,7 @@ function expectedSteps(prog: readonly RawInstruction[]): number {
 function optimizeWith(
   prog: readonly RawInstruction[],
   passes: readonly string[],
+  threadFrom: number,
 ): { program: RawInstruction[]; changedBy: Set<string> } {
   const changedBy = new Set<string>();
   const g = toGraph(prog);
@@ -74,6 +88,7 @@ function optimizeWith(
     for (const name of passes) {
       // Hoisting scans ahead of every jump: cheaper once the first round has shrunk the program.
       if (round === 0 && name === 'hoist-tests' && passes.length > 1) continue;
+      if (round < threadFrom && name === 'thread-jumps') continue;
       if (sameFingerprint(idleOn.get(name), now)) continue;
       if (PASSES[name]!(g)) {
         changed = true;
@@ -87,7 +102,7 @@ function optimizeWith(
   if (out && out.length <= prog.length) return { program: out, changedBy };
   // The passes that copy code can stretch a jump past 255; without them the layout may still fit.
   const fewer = passes.filter((name) => !GROWING.includes(name));
-  if (fewer.length < passes.length) return optimizeWith(prog, fewer);
+  if (fewer.length < passes.length) return optimizeWith(prog, fewer, threadFrom);
   return { program: prog.map((i) => ({ ...i })), changedBy: new Set() };
 }
 

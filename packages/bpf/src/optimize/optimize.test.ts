@@ -134,3 +134,14 @@ test('hoisting is kept only where it makes the average packet cheaper', () => {
   // ldh [12], jeq, ldb [23], jeq #0, ld [30], jeq #10, ret.
   assert.deepEqual(run(r.program, { data: tcp }), { value: 262144, executed: 7 });
 });
+
+test('a half of an or that cannot match goes, even where threading first would keep a test of it', () => {
+  // `portrange 80 && pppoes 5` cannot match (an IP packet is not PPPoE); what follows reads PPPoE offsets.
+  // Threading first kept its IP version and fragment tests for a shortcut into the second half; the passes in
+  // the other order drop the half, and the cost model keeps that program (libpcap's is 24 instructions).
+  const r = compileFilter('portrange 80 && pppoes 5 and src portrange 80-443 || tcp portrange 1000-2000');
+  assert.ok('program' in r);
+  const text = formatDump(r.program);
+  assert.doesNotMatch(text, /\[12\]/, text);
+  assert.ok(r.program.length <= 24, text);
+});
