@@ -67,3 +67,15 @@ test('a value in A on several edges into a node (both sides of a range test) is 
   assert.equal(text.match(/ldh {6}\[56\]/g)?.length, 1, text);
   assert.equal(text.match(/ldh {6}\[x \+ 16\]/g)?.length, 1, text);
 });
+
+test('a test is hoisted where the packets that skip it go on to the rest of the filter', () => {
+  // The destination's last word is in A after the /120 test; `src or dst host …::2` then tests it first,
+  // as libpcap does, and reloads the source only if it fails. (What follows either way is `decnet`.)
+  const r = compileFilterUnoptimized(
+    'ip6 src and dst net fd00:10:244::/120 and ip6 src or dst host fd00:10:244::2 or pppoes and decnet host 2.4',
+    { optimize: true },
+  );
+  assert.ok('program' in r);
+  const text = formatProgram(optimize(r.program), 'd');
+  assert.match(text, /ld +\[50\]\n.*jset +#0xffffff00 .*\n.*jeq +#0x2 .*\n.*ld +\[34\]/, text);
+});

@@ -5,7 +5,7 @@ import { type Graph, isRet, predecessors, reachable } from './graph.ts';
 
 const A = 1 << 16;
 const MAX_COPY = 12;
-const isAccept = ({ code, k }: RawInstruction) => code === 0x16 || (code === 0x06 && k !== 0);
+const isReject = ({ code, k }: RawInstruction) => code === 0x06 && k === 0;
 
 /**
  * Tests a value again while it is still in A instead of after a reload. When a jump J tests the value in A
@@ -14,7 +14,7 @@ const isAccept = ({ code, k }: RawInstruction) => code === 0x16 || (code === 0x0
  * T goes before l: its two outcomes lead to two copies of the stretch from l up to T, on each of which T
  * (and so the reload feeding it) is decided and drops out in the later passes. Only stretches entered solely
  * through l are copied (so the outcome is known all along them), at most `MAX_COPY` nodes, and only where
- * every path through the stretch that does not reach T accepts.
+ * no path through the stretch that skips T goes straight to a rejection.
  */
 export function hoistTests(g: Graph): boolean {
   const order = reachable(g);
@@ -51,12 +51,12 @@ export function hoistTests(g: Graph): boolean {
         return m !== t && s.a !== sym && transfer(n.ins, s, m).a === sym && effects(n.ins).def & A;
       });
       if (reloads.length === 0 || stretch.size > MAX_COPY) continue;
-      // The copy of T runs on every path from l, where T ran only on those that reach it: worth it only if
-      // the rest accept (most packets a filter sees are rejected, and those should not pay for it).
+      // The copy of T runs on every path from l, where T ran only on those that reach it: not worth it where
+      // the rest reject (most packets a filter sees are rejected, and those should not pay for it).
       const leaves = [...stretch].flatMap((m) =>
         m === t ? [] : g.nodes.get(m)!.succ.filter((s) => !stretch.has(s)),
       );
-      if (!leaves.every((s) => isAccept(g.nodes.get(s)!.ins))) continue;
+      if (leaves.some((s) => isReject(g.nodes.get(s)!.ins))) continue;
       hoist(g, j, which, t, stretch);
       return true;
     }
