@@ -83,10 +83,18 @@ describe('command-line tools install from their npm pack tarballs', () => {
   });
 
   it('cbpf compiles exactly as the workspace source does', async () => {
-    const args = ['compile', '-ddd', 'tcp dst port 443 and net 10.0.0.0/8'];
-    const installed = runInstalled('cbpf', args);
-    assert.equal(installed.status, 0, installed.stderr);
-    assert.equal(installed.stdout, (await captured(cbpfMain, args)).stdout);
+    // Expressions, host names and specs each load their own chunks of the bundle.
+    const spec = join(work, 'spec.json');
+    writeFileSync(spec, JSON.stringify({ source: { ip: '10.0.0.0/24' }, packet: { protocol: 'TCP' } }));
+    for (const args of [
+      ['compile', '-ddd', 'tcp dst port 443 and net 10.0.0.0/8'],
+      ['compile', '-d', 'host localhost and port http'],
+      ['compile', '-dd', '--spec', spec],
+    ]) {
+      const installed = runInstalled('cbpf', args);
+      assert.equal(installed.status, 0, installed.stderr);
+      assert.equal(installed.stdout, (await captured(cbpfMain, args)).stdout);
+    }
   });
 
   it('dependabot2renovate converts a real config and says Renovate is missing for validation', () => {

@@ -87,7 +87,7 @@ const specRows = specNames.map((name, i) => {
 const heldOut = [
   ...new Set(
     fc
-      .sample(filterArb, { numRuns: 600, seed: 2026 })
+      .sample(filterArb, { numRuns: 2000, seed: 2026 })
       .filter((e) => !e.includes('protochain') && !e.includes('geneve')),
   ),
 ];
@@ -121,6 +121,7 @@ const summary = {
     executedRatioMax: worst[0]?.executedRatio ?? 1,
     above1: heldRows.filter((r) => r.executedRatio > 1 + 1e-9).length,
     lengthRatioGeomean: geomean(heldRows.map((r) => r.lengthRatio)),
+    longest: [...heldRows].sort((a, b) => b.lengthRatio - a.lengthRatio)[0],
     worst: worst.slice(0, 40),
   },
   specs: {
@@ -149,9 +150,9 @@ else {
   );
   const h = summary.heldOut;
   console.log(
-    `held-out generated filters (${h.filters}): executed per packet ours/libpcap geomean ${f(h.executedRatioGeomean)} (max ${f(h.executedRatioMax)}, ${h.above1} above 1), length ratio geomean ${f(h.lengthRatioGeomean)}`,
+    `held-out generated filters (${h.filters}): executed per packet ours/libpcap geomean ${f(h.executedRatioGeomean)} (max ${f(h.executedRatioMax)}, ${h.above1} above 1), length ratio geomean ${f(h.lengthRatioGeomean)} (max ${f(h.longest?.lengthRatio ?? 1)}: ${h.longest?.filter})`,
   );
-  for (const r of h.worst.slice(0, 5))
+  for (const r of h.worst.slice(0, 20))
     console.log(`  ${f(r.executedRatio)} exec, ${f(r.lengthRatio)} len: ${r.filter}`);
   const p = summary.specs;
   console.log(

@@ -110,3 +110,27 @@ test('run counts accepted packets and instructions per packet', async () => {
   const text = await cbpf('run', prog, join(dir, 'missing.pcap'));
   assert.equal(text.code, 1);
 });
+
+test('help exits 0 on stdout; usage errors exit 2 and say what is wrong', async () => {
+  const help = await cbpf('--help');
+  assert.equal(help.code, 0);
+  for (const name of ['compile', 'asm', 'disasm', 'validate', 'run'])
+    assert.match(help.out, new RegExp(`\n  ${name} `));
+  const compileHelp = await cbpf('compile', '--help');
+  assert.match(compileHelp.out, /-s, --snaplen <bytes> +snap length .*\(default: 262144\)/);
+  assert.equal((await cbpf('help', 'run')).out, (await cbpf('run', '-h')).out);
+  const cases: [string[], RegExp][] = [
+    [[], /a command is needed/],
+    [['frob'], /unknown command 'frob'; one of compile, asm/],
+    [['compile', '--bogus', 'tcp'], /compile: Unknown option '--bogus'/],
+    [['compile', '-o', 'xml', 'tcp'], /'xml' is not one of text, json, yaml/],
+    [['disasm'], /disasm: expects <file>, got 0/],
+    [['run', 'a', 'b', 'c'], /run: expects <program> <pcap>, got 3/],
+  ];
+  for (const [argv, message] of cases) {
+    const r = await cbpf(...argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.err, message);
+    assert.equal(r.out, '');
+  }
+});

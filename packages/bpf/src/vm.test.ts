@@ -36,6 +36,25 @@ test('out-of-bounds loads and division by zero return 0; instructions are counte
   assert.equal(run(asm('ld #pktlen\nret a'), { data: new Uint8Array(3), length: 99 }).value, 99);
 });
 
+test('with pastEnd, a load outside the packet reads what it gives instead of ending the program', () => {
+  const seen: [number, number][] = [];
+  const pastEnd = (offset: number, size: number) => {
+    seen.push([offset, size]);
+    return 0x1234;
+  };
+  assert.deepEqual(run(asm('ldh [3]\nret a'), pkt(1, 2, 3), { pastEnd }), { value: 0x1234, executed: 2 });
+  assert.equal(run(asm('ldx #6\nld [x + 1]\nret a'), pkt(1, 2, 3), { pastEnd }).value, 0x1234);
+  assert.equal(run(asm('ldxb 4*([9]&0xf)\ntxa\nret a'), pkt(1, 2, 3), { pastEnd }).value, 16);
+  assert.deepEqual(seen, [
+    [3, 2],
+    [7, 4],
+    [9, 1],
+  ]);
+  // Inside the packet, and for division by zero, nothing changes.
+  assert.equal(run(asm('ldb [2]\nret a'), pkt(1, 2, 3), { pastEnd }).value, 3);
+  assert.equal(run(asm('ldx #0\nld #5\ndiv x\nret #1'), pkt(), { pastEnd }).fault, 'divide');
+});
+
 test('arithmetic wraps at 32 bits and shifts by X use its low five bits', () => {
   assert.equal(run(asm('ld #0xffffffff\nadd #2\nret a'), pkt()).value, 1);
   assert.equal(run(asm('ld #3\nneg\nret a'), pkt()).value, 0xfffffffd);

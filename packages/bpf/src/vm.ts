@@ -30,6 +30,12 @@ export interface PacketContext {
   random?: () => number;
   /** Where SKF_NET_OFF loads start (the network header); 14 for untagged Ethernet. */
   networkOffset?: number;
+  /**
+   * What a packet load outside the captured bytes reads (`offset` as the instruction computed it, `size` 1, 2
+   * or 4), instead of ending the program with 0 as the kernel does: to ask whether a program's answer depends
+   * on such a load, or only on its failing.
+   */
+  pastEnd?: (offset: number, size: number) => number;
 }
 
 export interface RunResult {
@@ -137,17 +143,21 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
             break;
           }
         }
-        const v = loadAt(data, ks, SIZE_BYTES[(code >> 3) & 3]!, ctx);
-        if (v === ABORT) return fault('load');
-        a = v;
+        const size = SIZE_BYTES[(code >> 3) & 3]!;
+        const v = loadAt(data, ks, size, ctx);
+        if (v !== ABORT) a = v;
+        else if (ctx.pastEnd) a = ctx.pastEnd(ks, size) >>> 0;
+        else return fault('load');
         break;
       }
       case 0x40:
       case 0x48:
       case 0x50: {
-        const v = loadAt(data, (x + k) | 0, SIZE_BYTES[(code >> 3) & 3]!, ctx);
-        if (v === ABORT) return fault('load');
-        a = v;
+        const [offset, size] = [(x + k) | 0, SIZE_BYTES[(code >> 3) & 3]!];
+        const v = loadAt(data, offset, size, ctx);
+        if (v !== ABORT) a = v;
+        else if (ctx.pastEnd) a = ctx.pastEnd(offset, size) >>> 0;
+        else return fault('load');
         break;
       }
       case 0x80:
@@ -169,8 +179,11 @@ export function run(prog: readonly RawInstruction[], pkt: Packet, ctx: PacketCon
         x = mem[k & 15]!;
         break;
       case 0xb1: {
-        const v = loadAt(data, k | 0, 1, ctx);
-        if (v === ABORT) return fault('load');
+        let v = loadAt(data, k | 0, 1, ctx);
+        if (v === ABORT) {
+          if (!ctx.pastEnd) return fault('load');
+          v = ctx.pastEnd(k | 0, 1);
+        }
         x = (v & 0xf) << 2;
         break;
       }

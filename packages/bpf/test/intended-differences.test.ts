@@ -14,6 +14,7 @@ import { validate } from '../src/validate.ts';
 import { type Packet, run } from '../src/vm.ts';
 import { ipv6Bytes } from './support/corpus.ts';
 import { libpcapFilter, libpcapRun, tcpdumpProgram } from './support/oracle.ts';
+import { answerPastEnd } from './support/past-end.ts';
 
 const MAC = [0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10];
 const udp6 = (src: string, dst: string, sport: number, dport: number): Packet => ({
@@ -67,7 +68,7 @@ test("libpcap's optimiser drops an alternative: we keep the meaning of its unopt
     assert.ok('program' in r && accepts(r.program, packet));
 });
 
-test('address words masked to zero on a cut frame: filters load them as tcpdump -O does', () => {
+test('a load whose value cannot change the answer goes when optimised, as tcpdump -O drops it, even on a cut frame', () => {
   // `ip6 dst net fd00:10::/32` reads all four address words before the masks; libpcap's optimiser drops the
   // three masked to zero, so a frame cut inside the address passes only the optimised program.
   const whole = udp6('fd00::1', 'fd00:10:244::2', 1, 2);
@@ -79,22 +80,44 @@ test('address words masked to zero on a cut frame: filters load them as tcpdump 
     program: tcpdumpProgram(e),
     accepted: [0],
   });
-  assert.deepEqual((libpcapFilter(file, [e], false)[0] as { accepted: number[] }).accepted, []);
-  // libpcap's optimiser drops those loads here, but not in every context (next to `ip6 protochain` it keeps
-  // them), so the filter compiler keeps the unoptimised meaning, with or without our optimiser.
-  for (const r of [compileFilter(e), compileFilterUnoptimized(e)])
-    assert.ok('program' in r && !accepts(r.program, cut));
-  assert.deepEqual(
-    (libpcapFilter(file, [`${e} or ip6 protochain 44`], true)[0] as { accepted: number[] }).accepted,
-    [],
-    'next to protochain libpcap keeps the loads and rejects the cut frame',
-  );
+  const unoptimised = libpcapFilter(file, [e], false)[0] as { accepted: number[]; program: RawInstruction[] };
+  assert.deepEqual(unoptimised.accepted, []);
+  // Ours drops them too, and answers as libpcap's unoptimised program does for the frame with any bytes past
+  // its end; -O0 keeps tcpdump -O's program and its meaning.
+  assert.equal(answerPastEnd(unoptimised.program, cut), 262144);
+  const optimised = compileFilter(e);
+  assert.ok('program' in optimised && accepts(optimised.program, cut));
+  const plain = compileFilterUnoptimized(e);
+  assert.ok('program' in plain && !accepts(plain.program, cut));
+  // libpcap does not optimise next to protochain, and keeps the loads; so do we.
+  const chain = `${e} or ip6 protochain 44`;
+  assert.deepEqual((libpcapFilter(file, [chain], true)[0] as { accepted: number[] }).accepted, []);
+  const ours = compileFilter(chain);
+  assert.ok('program' in ours && !accepts(ours.program, cut));
   // The spec compiler reproduces tcpdump's optimised layout, so a spec matches the optimised program.
   const spec = compileSpec(
     { destination: { ip: 'fd00:10::/32' }, packet: { ipFamily: 'IPv6' } },
     { optimize: false },
   );
   assert.ok(accepts(spec.program!, cut));
+});
+
+test('where libpcap keeps a dead load past the end of a frame and ours drops it, ours gives the past-end answer', () => {
+  // Always false on ARP (`snp` is OSI), so the filter is `not (ip6 proto 47)`: an ARP frame of 31 bytes ends
+  // before the sender address the first half loads. libpcap's programs (both) reject it there; its optimiser
+  // does not see that the half cannot match. Ours does, and accepts the frame, as libpcap's unoptimised
+  // program does for the frame with any bytes past its end.
+  const e = 'src and dst net 192.168.0.0/16 and snp || not (ip6 proto 47)';
+  const arp = { data: Uint8Array.from([...MAC, 0x08, 0x06, ...new Array(17).fill(0x5a)]) };
+  const file = pcapOf([arp]);
+  const [optimised] = libpcapFilter(file, [e], true);
+  const [unoptimised] = libpcapFilter(file, [e], false);
+  assert.ok(optimised?.ok && unoptimised?.ok);
+  assert.deepEqual([optimised.accepted, unoptimised.accepted], [[], []]);
+  assert.equal(run(unoptimised.program, arp).fault, 'load');
+  assert.equal(answerPastEnd(unoptimised.program, arp), 262144);
+  const ours = compileFilter(e);
+  assert.ok('program' in ours && accepts(ours.program, arp));
 });
 
 test("libpcap's ip6 protochain needs a backward jump, which the kernel refuses; our walk is unrolled", () => {

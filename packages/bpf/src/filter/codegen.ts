@@ -37,7 +37,8 @@ export interface CodegenOptions {
 export function generate(expr: Expr, options: CodegenOptions): RawInstruction[] {
   const net = new NetGen(undefined, options.live ?? false);
   const arith = new ArithGen(net);
-  const ctx: Context = { net, options, netdb: options.netdb ?? systemNetDb() };
+  // The databases are read only for an expression that uses a name (most use numbers).
+  const ctx: Context = { net, options, netdb: () => options.netdb ?? systemNetDb() };
   const at = (column: number, f: () => Block): Block => {
     try {
       return f();
@@ -102,7 +103,7 @@ export function generate(expr: Expr, options: CodegenOptions): RawInstruction[] 
 interface Context {
   net: NetGen;
   options: CodegenOptions;
-  netdb: NetDb;
+  netdb: () => NetDb;
 }
 
 function firstLoadColumn(a: Extract<Expr, { kind: 'relation' }>['left']): number | undefined {
@@ -490,7 +491,8 @@ function protochainPrimitive(net: NetGen, q: Qualifiers, v: number, options: Cod
 }
 
 function namePrimitive(ctx: Context, q: Qualifiers, name: string): Block {
-  const { net, netdb } = ctx;
+  const { net } = ctx;
+  const netdb = ctx.netdb();
   const addr = q.addr ?? 'host';
   switch (addr) {
     case 'net': {

@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { MAX_WALK_DEPTH } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
 import { optimize } from '../optimize/index.ts';
@@ -37,16 +36,38 @@ const MAX_INSTRUCTIONS = 4096;
 
 /** Compiles a tcpdump filter expression for Ethernet (`-y EN10MB`). */
 export function compileFilterUnoptimized(expression: string, options: FilterOptions = {}): FilterResult {
-  // An empty filter accepts everything, as in libpcap.
+  const parsed = parse(expression, options);
+  return 'program' in parsed || 'error' in parsed ? parsed : generateProgram(parsed.expr, options);
+}
+
+/**
+ * Compiles with direct comparisons and runs the optimiser passes; not over a protochain walk, which (like
+ * libpcap, which turns its optimiser off for protochain) is left as generated.
+ */
+export function compileFilter(expression: string, options: FilterOptions = {}): FilterResult {
+  const parsed = parse(expression, options);
+  return 'program' in parsed || 'error' in parsed ? parsed : compileParsed(parsed.expr, options);
+}
+
+/** An empty filter accepts everything, as in libpcap. */
+function parse(expression: string, options: FilterOptions): FilterResult | { expr: Expr } {
   if (expression.trim() === '')
     return { program: [{ code: 0x06, jt: 0, jf: 0, k: (options.snaplen ?? 262144) >>> 0 }] };
-  const parsed = parseFilter(expression);
-  if ('error' in parsed) return parsed;
+  return parseFilter(expression);
+}
+
+function compileParsed(expr: Expr, options: FilterOptions): FilterResult {
+  if (options.optimize === false) return generateProgram(expr, options);
+  const r = generateProgram(expr, { ...options, optimize: true });
+  return 'program' in r && !usesProtochain(expr) ? { program: optimize(r.program) } : r;
+}
+
+function generateProgram(expr: Expr, options: FilterOptions): FilterResult {
   try {
     // protochain walks are unrolled as deep as the snap length allows; when that makes the program longer
     // than the kernel takes, they are unrolled less deep.
     for (let cap = MAX_WALK_DEPTH; ; cap = Math.floor(cap / 2)) {
-      const program = generate(parsed.expr, {
+      const program = generate(expr, {
         snaplen: options.snaplen ?? 262144,
         direct: options.optimize ?? false,
         walkDepthCap: cap,
@@ -57,7 +78,7 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
       });
       const prologue = unsetOffsets(program);
       if (program.length + prologue.length <= MAX_INSTRUCTIONS) return { program: [...prologue, ...program] };
-      if (cap <= 2 || !usesProtochain(parsed.expr))
+      if (cap <= 2 || !usesProtochain(expr))
         return {
           error: {
             column: 1,
@@ -73,18 +94,6 @@ export function compileFilterUnoptimized(expression: string, options: FilterOpti
     if (e instanceof RangeError) return { error: { column: 1, message: e.message, expected: SUPPORTED } };
     throw e;
   }
-}
-
-/**
- * Compiles with direct comparisons and runs the optimiser passes; not over a protochain walk, which (like
- * libpcap, which turns its optimiser off for protochain) is left as generated.
- */
-export function compileFilter(expression: string, options: FilterOptions = {}): FilterResult {
-  if (options.optimize === false) return compileFilterUnoptimized(expression, options);
-  const r = compileFilterUnoptimized(expression, { ...options, optimize: true });
-  if (!('program' in r)) return r;
-  const parsed = parseFilter(expression);
-  return 'expr' in parsed && usesProtochain(parsed.expr) ? r : { program: optimize(r.program) };
 }
 
 /**
@@ -109,7 +118,10 @@ function usesProtochain(e: Expr): boolean {
 /** The names an expression uses as IP hosts (`host name`, `src name`, a bare name inheriting `host`). */
 export function hostNames(expression: string): string[] {
   const parsed = parseFilter(expression);
-  if ('error' in parsed) return [];
+  return 'error' in parsed ? [] : namesOfHosts(parsed.expr);
+}
+
+function namesOfHosts(expr: Expr): string[] {
   const names = new Set<string>();
   const walk = (e: Expr): void => {
     if (e.kind === 'and' || e.kind === 'or') {
@@ -125,7 +137,7 @@ export function hostNames(expression: string): string[] {
     )
       names.add(e.value.text);
   };
-  walk(parsed.expr);
+  walk(expr);
   return [...names];
 }
 
@@ -135,6 +147,9 @@ export function hostNames(expression: string): string[] {
  * compiles to tcpdump's "unknown host" error.
  */
 export async function resolveHostNames(names: readonly string[]): Promise<Map<string, string[]>> {
+  if (names.length === 0) return new Map();
+  // Loaded only for an expression that names hosts: most do not, and the resolver costs a start-up.
+  const { lookup } = await import('node:dns/promises');
   const entries = await Promise.all(
     names.map(async (name): Promise<[string, string[]]> => {
       try {
@@ -153,6 +168,8 @@ export async function compileFilterResolving(
   expression: string,
   options: FilterOptions = {},
 ): Promise<FilterResult> {
-  const hosts = await resolveHostNames(hostNames(expression));
-  return compileFilter(expression, { ...options, hosts: new Map([...(options.hosts ?? []), ...hosts]) });
+  const parsed = parse(expression, options);
+  if ('program' in parsed || 'error' in parsed) return parsed;
+  const hosts = await resolveHostNames(namesOfHosts(parsed.expr));
+  return compileParsed(parsed.expr, { ...options, hosts: new Map([...(options.hosts ?? []), ...hosts]) });
 }

@@ -13,13 +13,6 @@ export interface State {
   x: string;
   mem: string[];
   facts: Map<string, Fact>;
-  /** Packet bytes [0, safe) are known to exist: a load ending there already succeeded on every path. */
-  safe: number;
-  /**
-   * For X set by `ldxb 4*([k]&0xf)` (named `Hk`, at most 60, so X+k cannot wrap): bytes [0, X+end) are known
-   * to exist, from an indexed load with that X ending at X+end that already succeeded on every path.
-   */
-  ind: Map<string, number>;
 }
 
 const COND: Record<number, Cond> = { 16: 'jeq', 32: 'jgt', 48: 'jge', 64: 'jset' };
@@ -63,30 +56,10 @@ function alu(op: number, a: string, b: string): string {
   return `(${a} ${op.toString(16)} ${b})`;
 }
 
-const BYTES: Record<number, number> = { 0: 4, 8: 2, 16: 1 };
-
-/** For an indexed packet load from a small X (see `State.ind`), the end of its bytes past X. */
-export function indexedEnd({ code, k }: RawInstruction, x: string): number | undefined {
-  if ((code & 7) !== 0 || (code & 0xe0) !== 0x40 || !/^H\d+$/.test(x) || k >= 1 << 20) return undefined;
-  return k + (BYTES[code & 0x18] ?? 4);
-}
-
-/** For an absolute packet load (or ldxb), the end of the bytes it reads. */
-export function loadEnd({ code, k }: RawInstruction): number | undefined {
-  if ((k | 0) < 0) return undefined;
-  if (code === 0xb1) return k + 1;
-  if ((code & 7) === 0 && (code & 0xe0) === 0x20) return k + (BYTES[code & 0x18] ?? 4);
-  return undefined;
-}
-
 /** The state after one instruction; `id` names values that are new on every execution. */
 export function transfer(ins: RawInstruction, s: State, id: number): State {
   const { code, k } = ins;
-  const out: State = { a: s.a, x: s.x, mem: s.mem, facts: s.facts, safe: s.safe, ind: s.ind };
-  const end = loadEnd(ins);
-  if (end !== undefined) out.safe = Math.max(s.safe, end);
-  const iend = indexedEnd(ins, s.x);
-  if (iend !== undefined && iend > (s.ind.get(s.x) ?? 0)) out.ind = new Map(s.ind).set(s.x, iend);
+  const out: State = { a: s.a, x: s.x, mem: s.mem, facts: s.facts };
   const cls = code & 7;
   if (cls === 0) {
     const mode = code & 0xe0;
@@ -185,14 +158,6 @@ function merge(states: State[], id: number): State {
         `m${i}`,
       ),
     );
-  const ind = new Map<string, number>();
-  for (const [x, e] of first.ind) {
-    let least = e;
-    for (const s of states) least = Math.min(least, s.ind.get(x) ?? 0);
-    if (least > 0) ind.set(x, least);
-  }
-  let safe = first.safe;
-  for (const s of states) safe = Math.min(safe, s.safe);
   return {
     a: agree(
       states.map((s) => s.a),
@@ -206,8 +171,6 @@ function merge(states: State[], id: number): State {
     ),
     mem,
     facts,
-    safe,
-    ind,
   };
 }
 
@@ -224,8 +187,6 @@ function analyseNow(g: Graph): Map<number, State> {
     x: '#0',
     mem: Array.from({ length: 16 }, (_, i) => `m0_${i}`),
     facts: new Map(),
-    safe: 0,
-    ind: new Map(),
   };
   incoming.set(g.entry, [entry]);
   const states = new Map<number, State>();

@@ -60,7 +60,7 @@ export function constants(g: Graph): boolean {
       changed = true;
     }
   }
-  const live = liveness(g, analyse(g));
+  const live = liveness(g);
   for (const id of reachable(g)) {
     const n = g.nodes.get(id)!;
     if (n.ins.code !== 0x54 || n.succ.length !== 1) continue;

@@ -1,5 +1,4 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
-import { analyse, indexedEnd, loadEnd, type State } from './analysis.ts';
 import { bypass, type Graph, memo, reachable } from './graph.ts';
 
 const A = 1 << 16;
@@ -8,58 +7,23 @@ const mem = (k: number) => 1 << (k & 15);
 
 /**
  * Registers an instruction reads and writes (bit set: scratch words 0-15, then A and X), and whether it may
- * end the program: a packet load that no earlier load on every path has shown to be inside the packet, or a
- * division by a register.
+ * end the program: a division or modulo by X. A packet load past the end of the captured bytes ends the
+ * program too, but the optimiser treats loads as libpcap's does, as having no effect but their value: a
+ * load whose value no path reads goes. The program then answers for a short packet as the original does for
+ * that packet with any bytes past its end (rather than rejecting it because the load failed).
  */
-export function effects(
-  ins: RawInstruction,
-  state?: State,
-  coverAfter = 0,
-): { use: number; def: number; mayFault: boolean } {
-  const e = rawEffects(ins);
-  const end = loadEnd(ins);
-  if (e.mayFault && end !== undefined && ((state && end <= state.safe) || end <= coverAfter))
-    return { ...e, mayFault: false };
-  const iend = state && indexedEnd(ins, state.x);
-  if (e.mayFault && state && iend !== undefined && iend <= (state.ind.get(state.x) ?? 0))
-    return { ...e, mayFault: false };
-  return e;
-}
-
-/**
- * For each node, the packet length every path from it to an accepting return is sure to need: the largest
- * end of an absolute load that all such paths execute. A load that fails on a short packet is harmless to
- * remove if whatever follows would fail on that packet too before accepting it.
- */
-export function cover(g: Graph): Map<number, number> {
-  const c = new Map<number, number>();
-  for (const id of reachable(g).reverse()) {
-    const n = g.nodes.get(id)!;
-    if ((n.ins.code & 7) === 6) {
-      c.set(id, n.ins.code === 0x06 && n.ins.k === 0 ? Number.POSITIVE_INFINITY : 0);
-      continue;
-    }
-    const after = Math.min(...n.succ.map((s) => c.get(s) ?? 0));
-    c.set(id, Math.max(loadEnd(n.ins) ?? 0, after));
-  }
-  return c;
-}
-
-const coverAfter = (g: Graph, c: Map<number, number>, id: number): number =>
-  Math.min(...g.nodes.get(id)!.succ.map((s) => c.get(s) ?? 0));
-
-function rawEffects({ code, k }: RawInstruction): { use: number; def: number; mayFault: boolean } {
+export function effects({ code, k }: RawInstruction): { use: number; def: number; mayFault: boolean } {
   const cls = code & 7;
   const mode = code & 0xe0;
   if (cls === 0) {
     if (mode === 0x60) return { use: mem(k), def: A, mayFault: false };
-    if (mode === 0x40) return { use: X, def: A, mayFault: true };
-    if (mode === 0x20) return { use: (k | 0) === -0x1000 + 40 ? A | X : 0, def: A, mayFault: true };
+    if (mode === 0x40) return { use: X, def: A, mayFault: false };
+    if (mode === 0x20) return { use: (k | 0) === -0x1000 + 40 ? A | X : 0, def: A, mayFault: false };
     return { use: 0, def: A, mayFault: false };
   }
   if (cls === 1) {
     if (mode === 0x60) return { use: mem(k), def: X, mayFault: false };
-    return { use: 0, def: X, mayFault: mode === 0xa0 };
+    return { use: 0, def: X, mayFault: false };
   }
   if (cls === 2) return { use: A, def: mem(k), mayFault: false };
   if (cls === 3) return { use: X, def: mem(k), mayFault: false };
@@ -76,9 +40,8 @@ function rawEffects({ code, k }: RawInstruction): { use: number; def: number; ma
 }
 
 /**
- * Removes instructions whose results no path reads and that cannot end the program early (a packet load
- * past the end or a division by zero must stay: removing it would change what is accepted), and conditional
- * jumps whose two edges go to the same place.
+ * Removes instructions whose results no path reads (a division by X stays: it may end the program), and
+ * conditional jumps whose two edges go to the same place.
  */
 export function deadCode(g: Graph): boolean {
   // One removal can enable another (a load that only fed a jump that went, a jump whose two targets became
@@ -98,13 +61,11 @@ function deadCodeOnce(g: Graph): boolean {
       changed = true;
     }
   }
-  const states = analyse(g);
-  const covered = cover(g);
   const live = new Map<number, number>();
   for (const id of reachable(g).reverse()) {
     const n = g.nodes.get(id)!;
     const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
-    const e = effects(n.ins, states.get(id), coverAfter(g, covered, id));
+    const e = effects(n.ins);
     if (n.succ.length === 1 && !e.mayFault && e.def !== 0 && (e.def & out) === 0) {
       live.set(id, out);
       bypass(g, id);
@@ -117,16 +78,16 @@ function deadCodeOnce(g: Graph): boolean {
 }
 
 /** Registers live on entry to each reachable node. */
-export function liveness(g: Graph, states: Map<number, State>): Map<number, number> {
-  return memo(g, 'liveness', () => livenessNow(g, states));
+export function liveness(g: Graph): Map<number, number> {
+  return memo(g, 'liveness', () => livenessNow(g));
 }
 
-function livenessNow(g: Graph, states: Map<number, State>): Map<number, number> {
+function livenessNow(g: Graph): Map<number, number> {
   const live = new Map<number, number>();
   for (const id of reachable(g).reverse()) {
     const n = g.nodes.get(id)!;
     const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
-    const e = effects(n.ins, states.get(id));
+    const e = effects(n.ins);
     live.set(id, (out & ~e.def) | e.use);
   }
   return live;

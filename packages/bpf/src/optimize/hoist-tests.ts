@@ -1,18 +1,20 @@
-import { isCondJump } from '../instructions.ts';
+import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { analyse, transfer } from './analysis.ts';
 import { effects } from './dead-code.ts';
 import { type Graph, isRet, predecessors, reachable } from './graph.ts';
 
 const A = 1 << 16;
 const MAX_COPY = 12;
+const isReject = ({ code, k }: RawInstruction) => code === 0x06 && k === 0;
 
 /**
  * Tests a value again while it is still in A instead of after a reload. When a jump J tests the value in A
- * and, past one of its edges, the value is overwritten, reloaded (by a load that cannot fail there) and
- * tested by T, a copy of T goes on J's edge: its two outcomes lead to two copies of the stretch up to T, on
- * each of which T (and so the reload feeding it) is decided and drops out in the later passes. Both copies
- * keep every load that may fail, in order, so no packet's result changes. Only stretches entered solely
- * through that edge are copied (so the outcome is known all along them), and at most `MAX_COPY` nodes.
+ * and, past one of its edges, at a node l that every edge reaches with the value still in A (J's edge, and
+ * others such as both edges of a range test), the value is overwritten, reloaded and tested by T, a copy of
+ * T goes before l: its two outcomes lead to two copies of the stretch from l up to T, on each of which T
+ * (and so the reload feeding it) is decided and drops out in the later passes. Only stretches entered solely
+ * through l are copied (so the outcome is known all along them), at most `MAX_COPY` nodes, and only where
+ * no path through the stretch that skips T goes straight to a rejection.
  */
 export function hoistTests(g: Graph): boolean {
   const order = reachable(g);
@@ -24,7 +26,8 @@ export function hoistTests(g: Graph): boolean {
     const sym = states.get(j)!.a;
     for (const which of [1, 0]) {
       const l = jump.succ[which]!;
-      if (isRet(g.nodes.get(l)!.ins.code) || preds.get(l)!.length !== 1) continue;
+      // Every edge into l must bring the value in A (J's edge does): the copy of T goes before l for all.
+      if (isRet(g.nodes.get(l)!.ins.code) || states.get(l)!.a !== sym) continue;
       // The nodes after l entered only from l's stretch, in order, up to the first test of the value.
       const region = new Set([l]);
       let t: number | undefined;
@@ -38,17 +41,22 @@ export function hoistTests(g: Graph): boolean {
         }
       }
       if (t === undefined) continue;
-      // The stretch from l to t, and the reloads of the value in it: there must be one, and none may fail.
+      // The stretch from l to t, and the reloads of the value in it: there must be one.
       const stretch = new Set([t]);
       for (const m of [...region].filter((m) => m < t).reverse())
         if (g.nodes.get(m)!.succ.some((s) => stretch.has(s))) stretch.add(m);
       const reloads = [...stretch].filter((m) => {
         const n = g.nodes.get(m)!;
         const s = states.get(m)!;
-        return m !== t && s.a !== sym && transfer(n.ins, s, m).a === sym && effects(n.ins, s).def & A;
+        return m !== t && s.a !== sym && transfer(n.ins, s, m).a === sym && effects(n.ins).def & A;
       });
       if (reloads.length === 0 || stretch.size > MAX_COPY) continue;
-      if (reloads.some((m) => effects(g.nodes.get(m)!.ins, states.get(m)!).mayFault)) continue;
+      // The copy of T runs on every path from l, where T ran only on those that reach it: not worth it where
+      // the rest reject (most packets a filter sees are rejected, and those should not pay for it).
+      const leaves = [...stretch].flatMap((m) =>
+        m === t ? [] : g.nodes.get(m)!.succ.filter((s) => !stretch.has(s)),
+      );
+      if (leaves.some((s) => isReject(g.nodes.get(s)!.ins))) continue;
       hoist(g, j, which, t, stretch);
       return true;
     }
@@ -58,7 +66,7 @@ export function hoistTests(g: Graph): boolean {
 
 /**
  * Renumbers the graph with gaps (ids 4, 8, ...), then puts the copy of the stretch one below each original
- * node and the copy of t two below the stretch's first node, between J and it.
+ * node and the copy of t two below the stretch's first node l, where every edge into l now goes.
  */
 function hoist(g: Graph, j: number, which: number, t: number, stretch: Set<number>): void {
   const order = reachable(g);
@@ -77,6 +85,6 @@ function hoist(g: Graph, j: number, which: number, t: number, stretch: Set<numbe
     const n = g.nodes.get(m)!;
     g.nodes.set(m - 1, { ins: { ...n.ins }, succ: n.succ.map((s) => (copied.has(s) ? s - 1 : s)) });
   }
+  for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === l ? l - 2 : s));
   g.nodes.set(l - 2, { ins: { ...g.nodes.get(id.get(t)!)!.ins }, succ: [l - 1, l] });
-  jump.succ[which] = l - 2;
 }

@@ -6,7 +6,6 @@ import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { redundantLoads } from './redundant-loads.ts';
 import { rejectPaths } from './reject-paths.ts';
-import { sinkChecks } from './sink-checks.ts';
 import { constantJumps, threadJumps } from './thread-jumps.ts';
 
 /** Every pass: takes the program graph, changes it in place, reports whether it changed anything. */
@@ -19,18 +18,67 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
   'redundant-loads': redundantLoads,
   constants,
   'dead-code': deadCode,
-  'sink-checks': sinkChecks,
   'merge-blocks': mergeBlocks,
 };
 
 /**
- * Runs the passes to a fixed point. None changes which packets are accepted (or what is returned); the
+ * Runs the passes to a fixed point. None changes what a program returns for a packet, except that a packet
+ * load whose value cannot change the answer may go (as in libpcap's optimiser): for a packet that ends before
+ * such a load, the result is what the original returns for that packet with any bytes past its end. The
  * result is kept only if it is no longer than the input.
  */
-export function optimize(
+const ALL = Object.keys(PASSES);
+
+export function optimize(prog: readonly RawInstruction[], passes: readonly string[] = ALL): RawInstruction[] {
+  const first = optimizeWith(prog, passes, 0);
+  // (A list of passes given by a test runs as given.)
+  if (passes.length < ALL.length) return first.program;
+  // The order of the passes matters, and no order wins everywhere: threading jumps first can keep a test
+  // alive for a shortcut past tests it decides, in a part of the program that the other passes would have
+  // found cannot match, so threading is also tried from the second round on; and hoisting pays on some paths
+  // and costs on others, so the result without it is tried too. Without knowing the traffic, the program
+  // kept is the one a packet that takes either way at every test with equal odds runs fewest instructions
+  // of (then the shortest; then the first).
+  const candidates = [first.program, optimizeWith(prog, passes, 1).program];
+  if (first.changedBy.has('hoist-tests'))
+    candidates.push(
+      optimizeWith(
+        prog,
+        passes.filter((name) => name !== 'hoist-tests'),
+        0,
+      ).program,
+    );
+  const cost = candidates.map(expectedSteps);
+  let best = 0;
+  for (let i = 1; i < candidates.length; i++)
+    if (
+      cost[i]! < cost[best]! ||
+      (cost[i] === cost[best] && candidates[i]!.length < candidates[best]!.length)
+    )
+      best = i;
+  return candidates[best]!;
+}
+
+/** Instructions a packet executes on average if every test goes either way with equal odds. */
+function expectedSteps(prog: readonly RawInstruction[]): number {
+  const cost = new Array<number>(prog.length + 1).fill(0);
+  for (let pc = prog.length - 1; pc >= 0; pc--) {
+    const { code, jt, jf, k } = prog[pc]!;
+    const cls = code & 7;
+    if (cls === 6) cost[pc] = 1;
+    else if (code === 0x05) cost[pc] = 1 + (cost[pc + 1 + k] ?? 0);
+    else if (cls === 5) cost[pc] = 1 + ((cost[pc + 1 + jt] ?? 0) + (cost[pc + 1 + jf] ?? 0)) / 2;
+    else cost[pc] = 1 + (cost[pc + 1] ?? 0);
+  }
+  return cost[0] ?? 0;
+}
+
+function optimizeWith(
   prog: readonly RawInstruction[],
-  passes: readonly string[] = Object.keys(PASSES),
-): RawInstruction[] {
+  passes: readonly string[],
+  threadFrom: number,
+): { program: RawInstruction[]; changedBy: Set<string> } {
+  const changedBy = new Set<string>();
   const g = toGraph(prog);
   // A pass that found nothing to do on a graph would find nothing again on the same graph.
   const idleOn = new Map<string, Float64Array>();
@@ -40,20 +88,22 @@ export function optimize(
     for (const name of passes) {
       // Hoisting scans ahead of every jump: cheaper once the first round has shrunk the program.
       if (round === 0 && name === 'hoist-tests' && passes.length > 1) continue;
+      if (round < threadFrom && name === 'thread-jumps') continue;
       if (sameFingerprint(idleOn.get(name), now)) continue;
       if (PASSES[name]!(g)) {
         changed = true;
+        changedBy.add(name);
         now = fingerprint(g);
       } else idleOn.set(name, now);
     }
     if (!changed && round > 0) break;
   }
   const out = fromGraph(g);
-  if (out && out.length <= prog.length) return out;
+  if (out && out.length <= prog.length) return { program: out, changedBy };
   // The passes that copy code can stretch a jump past 255; without them the layout may still fit.
   const fewer = passes.filter((name) => !GROWING.includes(name));
-  if (fewer.length < passes.length) return optimize(prog, fewer);
-  return prog.map((i) => ({ ...i }));
+  if (fewer.length < passes.length) return optimizeWith(prog, fewer, threadFrom);
+  return { program: prog.map((i) => ({ ...i })), changedBy: new Set() };
 }
 
-const GROWING = ['hoist-tests', 'sink-checks'];
+const GROWING = ['hoist-tests'];

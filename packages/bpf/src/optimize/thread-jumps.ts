@@ -17,7 +17,7 @@ export function isRedundantLoad(code: number, before: State, after: State): bool
  */
 export function threadJumps(g: Graph): boolean {
   const states = analyse(g);
-  const live = liveness(g, states);
+  const live = liveness(g);
   let changed = false;
   for (const id of reachable(g)) {
     const node = g.nodes.get(id)!;
@@ -39,7 +39,7 @@ export function threadJumps(g: Graph): boolean {
           if (t.succ.length !== 1) break;
           const next = transfer(t.ins, s, target);
           if (!isRedundantLoad(t.ins.code, s, next)) {
-            const e = effects(t.ins, s);
+            const e = effects(t.ins);
             if (e.mayFault) break;
             defs |= e.def;
           }
