@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real components the tests run (Kubernetes control plane, etcd, kwok, kwokctl, and the Envoy
-# Gateway controller at the two releases the proxy-rollouts upgrade scenarios use) from their Go
+# Builds the real components the tests run (Kubernetes control plane, etcd, kwok, kwokctl, the Envoy
+# Gateway controller at the two releases the proxy-rollouts upgrade scenarios use, and Helm) from their Go
 # modules in tools/go/ into one cache directory. A binary is rebuilt only when its wrapper module or the Go
 # toolchain changed, so a warm run returns at once.
 set -euo pipefail
@@ -79,4 +79,12 @@ if [ "${HARBORMASTER_BUILD_EG:-}" = 1 ] || [ "${1:-}" = --envoy-gateway ]; then
       "-X github.com/envoyproxy/gateway/internal/cmd/version.envoyGatewayVersion=$eg_version" \
       "envoy-gateway-$eg_version=github.com/envoyproxy/gateway/cmd/envoy-gateway"
   done
+fi
+
+# Helm v3, for the packetcapture chart's tests (`helm template`, `helm lint`). Only when asked for
+# (HARBORMASTER_BUILD_HELM=1 or `--helm`), like Envoy Gateway; a cold build takes a few minutes. The version
+# flag is what `helm version` reports.
+if [ "${HARBORMASTER_BUILD_HELM:-}" = 1 ] || [ "${1:-}" = --helm ]; then
+  build helm "-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+    helm=helm.sh/helm/v3/cmd/helm
 fi
