@@ -82,9 +82,12 @@ if [ "${HARBORMASTER_BUILD_EG:-}" = 1 ] || [ "${1:-}" = --envoy-gateway ]; then
 fi
 
 # Helm v3, for the packetcapture chart's tests (`helm template`, `helm lint`). Only when asked for
-# (HARBORMASTER_BUILD_HELM=1 or `--helm`), like Envoy Gateway; a cold build takes a few minutes. The version
-# flag is what `helm version` reports.
+# (HARBORMASTER_BUILD_HELM=1 or `--helm`), like Envoy Gateway; a cold build takes a few minutes. The flags are
+# those of Helm's Makefile: the version `helm version` reports, and the Kubernetes version `helm template`
+# assumes without a cluster (its client-go v0.37 is Kubernetes 1.37; left out, Helm says 1.20).
 if [ "${HARBORMASTER_BUILD_HELM:-}" = 1 ] || [ "${1:-}" = --helm ]; then
-  build helm "-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+  helm_kube="-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37"
+  helm_kube="$helm_kube -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
+  build helm "-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean $helm_kube" \
     helm=helm.sh/helm/v3/cmd/helm
 fi
