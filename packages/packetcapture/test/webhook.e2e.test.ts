@@ -322,6 +322,18 @@ describe('admission webhook on a real API server', () => {
     );
   });
 
+  it("refuses a file server URL that passes the CRD's unanchored pattern but is not sftp://host:port/path", async () => {
+    const message = await refusal(
+      operator.create(
+        capture({ fileServer: { url: 'https://files.example/?sftp://h:22', hostPublicKey: HOST_KEY } }),
+      ),
+    );
+    assert.match(
+      message,
+      /denied the request: spec.fileServer.url: scheme https is not sftp; expected sftp:\/\/host:port\/path/,
+    );
+  });
+
   it('with the webhook down, failurePolicy Fail refuses every write and Ignore admits unchecked', async () => {
     const port = webhook?.port ?? 0;
     await webhook?.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { API_VERSION, KIND, type PacketCapture, type PacketCaptureSpec } from '../types.ts';
-import { type AdmissionRequest, type UserInfo, validatePacketCapture } from './validate.ts';
+import { type AdmissionRequest, sftpUrlProblem, type UserInfo, validatePacketCapture } from './validate.ts';
 
 const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAIBoJGYijQS2Qvn8U4Q7ItqUg1+8yOTOIa5PGle+G8uos';
 const alice: UserInfo = { username: 'alice', groups: ['system:authenticated'], uid: '42' };
@@ -118,6 +118,26 @@ describe('validatePacketCapture', () => {
     assert.equal(
       problems[0],
       'spec.filter: illegal port number 70000 > 65535 (column 10 of "tcp port 70000")',
+    );
+  });
+
+  it('checks the file server URL fully, which the CRD pattern (unanchored, as Antrea) does not', () => {
+    assert.equal(sftpUrlProblem('sftp://10.0.0.1:22/upload'), undefined);
+    assert.equal(sftpUrlProblem('sftp://[fd00::1]:2222/'), undefined);
+    assert.equal(sftpUrlProblem('sftp://files.example:22'), undefined);
+    assert.equal(
+      sftpUrlProblem('https://x.example/?sftp://h:22'),
+      'scheme https is not sftp; expected sftp://host:port/path',
+    );
+    assert.equal(sftpUrlProblem('sftp://u:p@h:22/'), 'must not carry credentials: they come from the Secret');
+    assert.equal(sftpUrlProblem('sftp://h/'), '"sftp://h/" has no port; expected sftp://host:port/path');
+    assert.equal(
+      sftpUrlProblem('sftp://h:70000/'),
+      '"sftp://h:70000/" is not a URL; expected sftp://host:port/path',
+    );
+    assert.equal(
+      sftpUrlProblem('sftp://h:22/x?y=1'),
+      '"sftp://h:22/x?y=1" has a query or fragment; expected sftp://host:port/path',
     );
   });
 

@@ -64,6 +64,11 @@ export async function validatePacketCapture(
   if (old && isDeepStrictEqual(old.spec, capture.spec)) return { allowed: true };
 
   problems.push(...compileProblems(spec));
+  const url = spec.fileServer?.url;
+  if (url !== undefined) {
+    const problem = sftpUrlProblem(url);
+    if (problem) problems.push(`spec.fileServer.url: ${problem}`);
+  }
   const key = spec.fileServer?.hostPublicKey;
   if (key !== undefined) {
     const problem = sshPublicKeyProblem(key);
@@ -88,6 +93,27 @@ export async function validatePacketCapture(
   return problems.length === 0
     ? { allowed: true }
     : { allowed: false, message: problems.join('; '), forbidden };
+}
+
+/**
+ * The CRD's pattern (Antrea's) is not anchored, so `https://x/?sftp://h:22` passes it; the agent needs
+ * `sftp://host:port/path` exactly.
+ */
+export function sftpUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `${JSON.stringify(text)} is not a URL; expected sftp://host:port/path`;
+  }
+  if (url.protocol !== 'sftp:')
+    return `scheme ${url.protocol.slice(0, -1)} is not sftp; expected sftp://host:port/path`;
+  if (!url.hostname) return `${JSON.stringify(text)} has no host; expected sftp://host:port/path`;
+  if (!url.port) return `${JSON.stringify(text)} has no port; expected sftp://host:port/path`;
+  if (url.username || url.password) return 'must not carry credentials: they come from the Secret';
+  if (url.search || url.hash)
+    return `${JSON.stringify(text)} has a query or fragment; expected sftp://host:port/path`;
+  return undefined;
 }
 
 function hasStarted(capture: PacketCapture): boolean {
