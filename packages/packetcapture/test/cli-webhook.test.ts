@@ -3,11 +3,12 @@
 // flags with exit 2 and a message naming the flag.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { eventually } from '@harbormaster/kube-testenv';
 import { selfSignedServingCertificate } from '../src/k8s/webhook/certificates.ts';
 import { bin, runCli } from './support/cli.ts';
 
@@ -50,15 +51,19 @@ current-context: x
   }
 
   const post = (port: number, ca: string, body: unknown) =>
+    call(port, ca, 'POST', '/validate-packetcapture', body);
+  const call = (port: number, ca: string, method: string, path: string, body?: unknown) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const text = JSON.stringify(body);
+      const text = body === undefined ? '' : JSON.stringify(body);
       const request = https.request(
         {
           host: '127.0.0.1',
           port,
-          method: 'POST',
-          path: '/validate-packetcapture',
+          method,
+          path,
           ca,
+          // A fresh connection each time: a resumed TLS session would skip the certificate check.
+          agent: false,
           headers: { 'Content-Type': 'application/json' },
         },
         (res) => {
@@ -110,25 +115,55 @@ current-context: x
     assert.deepEqual(allowed.response, { uid: 'abc-123', allowed: true });
     const notReview = await post(port, ca, { hello: 1 });
     assert.equal(notReview.status, 400);
+    assert.deepEqual(await call(port, ca, 'GET', '/healthz'), { status: 200, body: 'ok' });
+    assert.deepEqual(await call(port, ca, 'GET', '/readyz'), { status: 200, body: 'ok' });
+    assert.equal((await call(port, ca, 'GET', '/validate-packetcapture')).status, 405);
+    assert.equal((await call(port, ca, 'POST', '/mutate', review('tcp'))).status, 404);
     webhook.child.kill('SIGTERM');
     assert.equal(await webhook.exited, 0);
     assert.match(webhook.stderr(), /stopped/);
   });
 
-  it('serves the certificate files it is given', async () => {
-    const tls = selfSignedServingCertificate(['127.0.0.1']);
-    writeFileSync(join(dir, 'tls.crt'), tls.cert);
-    writeFileSync(join(dir, 'tls.key'), tls.key);
+  it('serves the certificate files it is given, and follows them when the Secret is renewed', async () => {
+    const certDir = join(dir, 'certs');
+    mkdirSync(certDir);
+    const install = (tls: { cert: string; key: string }) => {
+      // As the kubelet updates a Secret volume: new files beside, then renamed into place.
+      writeFileSync(join(certDir, 'tls.crt.new'), tls.cert);
+      writeFileSync(join(certDir, 'tls.key.new'), tls.key);
+      renameSync(join(certDir, 'tls.crt.new'), join(certDir, 'tls.crt'));
+      renameSync(join(certDir, 'tls.key.new'), join(certDir, 'tls.key'));
+    };
+    const first = selfSignedServingCertificate(['127.0.0.1']);
+    install(first);
     const webhook = start([
       '--tls-cert-file',
-      join(dir, 'tls.crt'),
+      join(certDir, 'tls.crt'),
       '--tls-private-key-file',
-      join(dir, 'tls.key'),
+      join(certDir, 'tls.key'),
     ]);
     try {
-      const answer = await post(await webhook.port, tls.ca, review('icmp6'));
+      const port = await webhook.port;
+      const answer = await post(port, first.ca, review('icmp6'));
       assert.equal(JSON.parse(answer.body).response.allowed, true);
       assert.doesNotMatch(webhook.stderr(), /self-signed/);
+
+      const renewed = selfSignedServingCertificate(['127.0.0.1']);
+      install(renewed);
+      await eventually('the renewed certificate is served', () =>
+        post(port, renewed.ca, review('icmp6')).then(
+          () => true,
+          () => undefined,
+        ),
+      );
+      await assert.rejects(post(port, first.ca, review('icmp6')), /self-signed|unable to verify|certificate/);
+
+      // A broken pair is not taken: the renewed one stays.
+      writeFileSync(join(certDir, 'tls.crt'), 'not a certificate');
+      await eventually('the broken pair is refused', async () =>
+        /kept the serving certificate/.test(webhook.stderr()) ? true : undefined,
+      );
+      await post(port, renewed.ca, review('icmp6'));
     } finally {
       webhook.child.kill('SIGTERM');
       await webhook.exited;
@@ -141,6 +176,10 @@ current-context: x
       [
         ['--tls-cert-file', join(dir, 'none.crt'), '--tls-private-key-file', join(dir, 'none.key')],
         /--tls-cert-file .*none.crt: ENOENT/,
+      ],
+      [
+        ['--tls-cert-file', join(dir, 'ca.pem'), '--tls-private-key-file', kubeconfig],
+        /--tls-cert-file .*ca.pem with --tls-private-key-file .*kubeconfig: /,
       ],
       [['--listen', '9443'], /--listen: "9443" is not host:port, \[IPv6\]:port or :port/],
       [['--kubeconfig', join(dir, 'missing')], /missing/],

@@ -2,9 +2,11 @@
 // SIGINT or SIGTERM. In a cluster it takes the certificate mounted from a Secret (--tls-cert-file,
 // --tls-private-key-file); without them it makes a CA and a serving certificate at start, and writes the CA
 // to --ca-bundle-file for the ValidatingWebhookConfiguration's caBundle.
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { dirname } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { KubeRest, loadKubeConfig } from '@harbormaster/kube';
 import { type Command, Option } from 'commander';
 import type { Io } from '../cli.ts';
@@ -32,25 +34,64 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: host || '0.0.0.0', port };
 }
 
+function readTlsFiles(certFile: string, keyFile: string): { cert: string; key: string } {
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new Error(
+        `${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  };
+  const tls = { cert: read('--tls-cert-file', certFile), key: read('--tls-private-key-file', keyFile) };
+  try {
+    createSecureContext(tls);
+  } catch (error) {
+    throw new Error(
+      `--tls-cert-file ${certFile} with --tls-private-key-file ${keyFile}: ${(error as Error).message}`,
+    );
+  }
+  return tls;
+}
+
+/**
+ * Follows the certificate files as a mounted Secret changes (the kubelet swaps a `..data` symlink in the
+ * directory; cert-manager renews): a pair that loads replaces the served one, a half-written pair is skipped
+ * until the next change.
+ */
+function followTlsFiles(
+  certFile: string,
+  keyFile: string,
+  apply: (tls: { cert: string; key: string }) => void,
+  log: (line: string) => void,
+) {
+  let timer: NodeJS.Timeout | undefined;
+  const watchers = [...new Set([dirname(certFile), dirname(keyFile)])].map((dir) =>
+    watch(dir, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        try {
+          apply(readTlsFiles(certFile, keyFile));
+          log(`reloaded the serving certificate from ${certFile}`);
+        } catch (error) {
+          log(`kept the serving certificate: ${(error as Error).message}`);
+        }
+      }, 200);
+    }),
+  );
+  return () => {
+    clearTimeout(timer);
+    for (const watcher of watchers) watcher.close();
+  };
+}
+
 function readTls(flags: WebhookFlags): { cert: string; key: string; ca?: string } {
   if (!flags.tlsCertFile !== !flags.tlsPrivateKeyFile) {
     throw new Error('--tls-cert-file and --tls-private-key-file go together');
   }
-  if (flags.tlsCertFile && flags.tlsPrivateKeyFile) {
-    const read = (flag: string, file: string) => {
-      try {
-        return readFileSync(file, 'utf8');
-      } catch (error) {
-        throw new Error(
-          `${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-    };
-    return {
-      cert: read('--tls-cert-file', flags.tlsCertFile),
-      key: read('--tls-private-key-file', flags.tlsPrivateKeyFile),
-    };
-  }
+  if (flags.tlsCertFile && flags.tlsPrivateKeyFile)
+    return readTlsFiles(flags.tlsCertFile, flags.tlsPrivateKeyFile);
   const hosts = ['localhost', '127.0.0.1', '::1', ...flags.tlsSan];
   return selfSignedServingCertificate([...new Set(hosts)]);
 }
@@ -82,6 +123,10 @@ async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
     log(`cannot listen on ${flags.listen}: ${(error as Error).message}`);
     return 1;
   }
+  const unfollow =
+    flags.tlsCertFile && flags.tlsPrivateKeyFile
+      ? followTlsFiles(flags.tlsCertFile, flags.tlsPrivateKeyFile, (next) => webhook.setTls(next), log)
+      : () => {};
   log(
     `serving https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${webhook.port}${VALIDATE_PATH}` +
       (tls.ca
@@ -97,6 +142,7 @@ async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  unfollow();
   await webhook.close();
   log('stopped');
   return 0;

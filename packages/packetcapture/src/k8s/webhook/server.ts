@@ -25,6 +25,8 @@ export interface WebhookOptions {
 
 export interface Webhook {
   port: number;
+  /** Serves a new certificate from the next connection on (a renewed Secret). */
+  setTls(tls: { cert: string; key: string }): void;
   close(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export async function startWebhook(options: WebhookOptions): Promise<Webhook> {
   });
   return {
     port: (server.address() as AddressInfo).port,
+    setTls: (tls) => server.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
