@@ -26,6 +26,7 @@ import {
   parseManifests,
   renderChart,
 } from './support/helm.ts';
+import { restAs } from './support/service-account.ts';
 
 const packageDir = new URL('..', import.meta.url).pathname;
 const plainFile = `${packageDir}deploy/manifests/packetcapture.yaml`;
@@ -46,6 +47,7 @@ const plurals: Record<string, string> = {
   DaemonSet: 'daemonsets',
   Deployment: 'deployments',
   ValidatingWebhookConfiguration: 'validatingwebhookconfigurations',
+  PodDisruptionBudget: 'poddisruptionbudgets',
 };
 
 /** The REST path of a manifest's object. */
@@ -265,8 +267,9 @@ describe('install: Helm chart, plain manifests, examples', { skip: helmUnavailab
 
   it('every example passes the CRD and the webhook', async () => {
     const tls = selfSignedServingCertificate(['127.0.0.1']);
+    // The webhook with the chart's ServiceAccount: its one right (create subjectaccessreviews) is enough.
     webhook = await startWebhook({
-      rest: cluster.rest,
+      rest: await restAs(cluster, 'kube-system', 'packetcapture-webhook'),
       tls,
       secretNamespace: 'kube-system',
       host: '127.0.0.1',

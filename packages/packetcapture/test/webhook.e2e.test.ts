@@ -6,19 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import {
-  builtin,
-  installCrds,
-  type KubeObject,
-  KubeRest,
-  ResourceClient,
-  readCrdFiles,
-} from '@harbormaster/kube';
+import { builtin, installCrds, type KubeObject, ResourceClient, readCrdFiles } from '@harbormaster/kube';
 import { eventually, startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
-import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, FILE_SERVER_SECRET, GROUP, KIND, PLURAL, VERSION } from '../src/k8s/types.ts';
 import { selfSignedServingCertificate } from '../src/k8s/webhook/certificates.ts';
 import { startWebhook, VALIDATE_PATH, type Webhook } from '../src/k8s/webhook/server.ts';
+import { restAs } from './support/service-account.ts';
 
 const crdFile = new URL('../config/crd/packetcapture.yaml', import.meta.url).pathname;
 type Loose = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
@@ -160,27 +153,7 @@ describe('admission webhook on a real API server', () => {
         subjects: subject,
       } as KubeObject);
     }
-    const token = await cluster.rest.request<{ status: { token: string } }>(
-      'POST',
-      `/api/v1/namespaces/default/serviceaccounts/${name}/token`,
-      {
-        body: {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenRequest',
-          spec: { expirationSeconds: 3600 },
-        },
-      },
-    );
-    const server = cluster.kubeConfig.getCurrentCluster();
-    assert.ok(server);
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ ...server, name: 'test' }],
-      users: [{ name, token: token.status.token }],
-      contexts: [{ name, cluster: 'test', user: name }],
-      currentContext: name,
-    });
-    return new ResourceClient(new KubeRest(kc, { maxRetries: 0 }), captureType);
+    return new ResourceClient(await restAs(cluster, 'default', name), captureType);
   }
 
   /** The API server's refusal of `action` (fails the test if it succeeded). */
