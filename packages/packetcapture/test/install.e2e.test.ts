@@ -26,7 +26,7 @@ import {
   parseManifests,
   renderChart,
 } from './support/helm.ts';
-import { restAs } from './support/service-account.ts';
+import { restAs, waitForNamespace } from './support/kube.ts';
 
 const packageDir = new URL('..', import.meta.url).pathname;
 const plainFile = `${packageDir}deploy/manifests/packetcapture.yaml`;
@@ -67,6 +67,7 @@ describe('install: Helm chart, plain manifests, examples', { skip: helmUnavailab
   before(async () => {
     rendered = renderChart();
     cluster = await startTestCluster({ nodes: 1 });
+    await waitForNamespace(cluster, 'kube-system');
   });
   after(async () => {
     await webhook?.close();

@@ -11,7 +11,7 @@ import { eventually, startTestCluster, type TestCluster } from '@harbormaster/ku
 import { API_VERSION, FILE_SERVER_SECRET, GROUP, KIND, PLURAL, VERSION } from '../src/k8s/types.ts';
 import { selfSignedServingCertificate } from '../src/k8s/webhook/certificates.ts';
 import { startWebhook, VALIDATE_PATH, type Webhook } from '../src/k8s/webhook/server.ts';
-import { restAs } from './support/service-account.ts';
+import { restAs, waitForNamespace } from './support/kube.ts';
 
 const crdFile = new URL('../config/crd/packetcapture.yaml', import.meta.url).pathname;
 type Loose = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
@@ -169,6 +169,7 @@ describe('admission webhook on a real API server', () => {
 
   before(async () => {
     cluster = await startTestCluster({ nodes: 1 });
+    await waitForNamespace(cluster, 'kube-system');
     await installCrds(cluster.rest, await readCrdFiles([crdFile]), { fieldManager: 'webhook-test' });
     await new ResourceClient<KubeObject>(cluster.rest, builtin.secret).create({
       metadata: { name: FILE_SERVER_SECRET, namespace: 'kube-system' },
