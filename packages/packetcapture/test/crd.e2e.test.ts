@@ -149,6 +149,16 @@ describe('PacketCapture CRD on a real API server', () => {
         /spec.destination.cidr: Invalid value: "10.0.0.1": must be a CIDR such as 10.0.0.0\/8 or fd00::\/64/,
       ],
       [
+        'a source CIDR that is not one',
+        (s) => (s.source = { cidr: '10.0.0.0/33' }),
+        /spec.source.cidr: Invalid value: "10.0.0.0\/33": must be a CIDR such as 10.0.0.0\/8 or fd00::\/64/,
+      ],
+      [
+        'source with a Service and an IP',
+        (s) => (s.source = { service: { name: 'web' }, ip: '10.0.0.1' }),
+        /spec.source: Invalid value: At most one of 'pod', 'ip', 'cidr' or 'service' may be set/,
+      ],
+      [
         'TCP and UDP headers together',
         (s) => (s.packet = { transportHeader: { tcp: { dstPort: 80 }, udp: { dstPort: 53 } } }),
         /spec.packet.transportHeader: Invalid value: At most one of 'ICMP', 'ICMPv6', 'UDP', or 'TCP' may be set/,
@@ -161,6 +171,67 @@ describe('PacketCapture CRD on a real API server', () => {
     ];
     for (const [what, change, message] of cases) {
       it(`refuses ${what}`, async () => assert.match(await refusal(capture(change)), message));
+    }
+  });
+
+  describe('every bounded field, one below its minimum and one above its maximum, exact message', () => {
+    // [path under spec, minimum, maximum, where the value goes]
+    const bounded: [string, number, number, (s: Draft, v: number) => void][] = [
+      ['timeout', 1, 300, (s, v) => (s.timeout = v)],
+      ['captureConfig.snapLength', 1, 262144, (s, v) => (s.captureConfig.snapLength = v)],
+      ...(['tcp', 'udp'] as const).flatMap((proto) =>
+        (['srcPort', 'dstPort'] as const).map(
+          (port): [string, number, number, (s: Draft, v: number) => void] => [
+            `packet.transportHeader.${proto}.${port}`,
+            1,
+            65535,
+            (s, v) => (s.packet = { transportHeader: { [proto]: { [port]: v } } }),
+          ],
+        ),
+      ),
+      [
+        'packet.transportHeader.tcp.flags[0].value',
+        0,
+        255,
+        (s, v) => (s.packet = { transportHeader: { tcp: { flags: [{ value: v }] } } }),
+      ],
+      [
+        'packet.transportHeader.tcp.flags[0].mask',
+        0,
+        255,
+        (s, v) => (s.packet = { transportHeader: { tcp: { flags: [{ value: 2, mask: v }] } } }),
+      ],
+      [
+        'packet.transportHeader.icmp.messages[0].code',
+        0,
+        255,
+        (s, v) => (s.packet = { transportHeader: { icmp: { messages: [{ type: 3, code: v }] } } }),
+      ],
+      [
+        'packet.transportHeader.icmpv6.messages[0].code',
+        0,
+        255,
+        (s, v) => (s.packet = { transportHeader: { icmpv6: { messages: [{ type: 1, code: v }] } } }),
+      ],
+    ];
+    for (const [path, min, max, set] of bounded) {
+      it(`spec.${path}: ${min} and ${max} accepted, ${min - 1} and ${max + 1} refused`, async () => {
+        for (const ok of [min, max]) await captures.create(capture((s) => set(s, ok)));
+        const field = `spec.${path}`;
+        const quoted = field.replace(/[.[\]]/g, (c) => `\\${c}`);
+        assert.match(
+          await refusal(capture((s) => set(s, min - 1))),
+          new RegExp(
+            `${quoted}: Invalid value: ${min - 1}: ${quoted} in body should be greater than or equal to ${min}`,
+          ),
+        );
+        assert.match(
+          await refusal(capture((s) => set(s, max + 1))),
+          new RegExp(
+            `${quoted}: Invalid value: ${max + 1}: ${quoted} in body should be less than or equal to ${max}`,
+          ),
+        );
+      });
     }
   });
 
