@@ -88,8 +88,24 @@ describe('install: Helm chart, plain manifests, examples', { skip: helmUnavailab
     assert.equal(lint.status, 0, lint.stdout + lint.stderr);
     assert.throws(
       () => renderChart(['webhook.certificate.source=vault']),
-      /webhook.certificate.source: "vault" is neither helm nor cert-manager/,
+      /webhook.certificate.source: "vault" is none of helm, cert-manager, webhook/,
     );
+    // cert-manager: an Issuer, a Certificate for the Service, and the CA injector's annotation.
+    const withCertManager = renderChart(['webhook.certificate.source=cert-manager']);
+    const certificate = withCertManager.find((m) => m.kind === 'Certificate') as Loose | undefined;
+    assert.deepEqual(certificate?.spec.dnsNames, [
+      'packetcapture-webhook.kube-system.svc',
+      'packetcapture-webhook.kube-system',
+      'packetcapture-webhook',
+    ]);
+    assert.equal(certificate?.spec.secretName, 'packetcapture-webhook-tls');
+    assert.ok(withCertManager.find((m) => m.kind === 'Issuer'));
+    const injected = withCertManager.find((m) => m.kind === 'ValidatingWebhookConfiguration') as Loose;
+    assert.equal(
+      injected.metadata.annotations['cert-manager.io/inject-ca-from'],
+      'kube-system/packetcapture-webhook',
+    );
+    assert.equal(injected.webhooks[0].clientConfig.caBundle, undefined);
     assert.throws(
       () => renderChart(['fileServerSecret.create=true']),
       /fileServerSecret.create needs fileServerSecret.username and fileServerSecret.password/,
@@ -113,23 +129,61 @@ describe('install: Helm chart, plain manifests, examples', { skip: helmUnavailab
     const chart = new Map(rendered.map((m) => [key(m), m]));
     const onlyChart = [...chart.keys()].filter((k) => !plain.has(k));
     const onlyPlain = [...plain.keys()].filter((k) => !chart.has(k));
+    // The chart ships the Secret it made; the plain manifests let the webhook make and write it.
     assert.deepEqual(onlyChart, ['Secret/kube-system/packetcapture-webhook-tls']);
     assert.deepEqual(onlyPlain.sort(), [
-      'Certificate/kube-system/packetcapture-webhook',
-      'Issuer/kube-system/packetcapture-webhook-selfsigned',
+      'Role/kube-system/packetcapture-webhook',
+      'RoleBinding/kube-system/packetcapture-webhook',
+    ]);
+    const role = plain.get('Role/kube-system/packetcapture-webhook') as Loose;
+    assert.deepEqual(role.rules, [
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['packetcapture-webhook-tls'],
+        verbs: ['get', 'update'],
+      },
     ]);
     for (const [k, m] of chart) {
       if (!plain.has(k)) continue;
       const other = structuredClone(plain.get(k)) as Loose;
       const ours = structuredClone(m) as Loose;
-      if (m.kind === 'ValidatingWebhookConfiguration') {
-        assert.equal(
-          other.metadata.annotations['cert-manager.io/inject-ca-from'],
-          'kube-system/packetcapture-webhook',
-        );
-        delete other.metadata.annotations;
+      if (k === 'ValidatingWebhookConfiguration//packetcapture.harbormaster.dev') {
+        assert.equal(other.webhooks[0].clientConfig.caBundle, undefined, 'written by the webhook');
         assert.ok(ours.webhooks[0].clientConfig.caBundle);
         delete ours.webhooks[0].clientConfig.caBundle;
+      }
+      if (k === 'ClusterRole//packetcapture-webhook') {
+        assert.deepEqual(other.rules.pop(), {
+          apiGroups: ['admissionregistration.k8s.io'],
+          resources: ['validatingwebhookconfigurations'],
+          resourceNames: ['packetcapture.harbormaster.dev'],
+          verbs: ['get', 'patch'],
+        });
+      }
+      if (k === 'Deployment/kube-system/packetcapture-webhook') {
+        const pod = (d: Loose) => d.spec.template.spec;
+        assert.deepEqual(pod(other).containers[0].args, [
+          'webhook',
+          '--listen=0.0.0.0:9443',
+          '--certificate-secret=packetcapture-webhook-tls',
+          '--certificate-namespace=kube-system',
+          '--webhook-configuration=packetcapture.harbormaster.dev',
+          '--tls-san=packetcapture-webhook.kube-system.svc',
+          '--tls-san=packetcapture-webhook.kube-system',
+          '--tls-san=packetcapture-webhook',
+          '--secret-namespace=kube-system',
+        ]);
+        assert.deepEqual(pod(ours).containers[0].args.slice(2, 4), [
+          '--tls-cert-file=/etc/packetcapture/tls/tls.crt',
+          '--tls-private-key-file=/etc/packetcapture/tls/tls.key',
+        ]);
+        for (const d of [pod(other), pod(ours)]) {
+          delete d.containers[0].args;
+          delete d.containers[0].volumeMounts;
+          delete d.volumes;
+        }
       }
       assert.deepEqual(other, ours, k);
     }
@@ -162,15 +216,18 @@ describe('install: Helm chart, plain manifests, examples', { skip: helmUnavailab
     });
   });
 
-  it('applies to the real API server: the CRD installs, every other object passes a server-side dry run', async () => {
+  it('applies to the real API server: the CRD installs, every other object (chart and plain) passes a server-side dry run', async () => {
     const crds = rendered.filter((m) => m.kind === 'CustomResourceDefinition');
     assert.equal(crds.length, 1);
     await installCrds(cluster.rest, crds as unknown as CustomResourceDefinition[], {
       fieldManager: 'install-test',
     });
-    for (const m of rendered.filter((m) => m.kind !== 'CustomResourceDefinition')) await apply(m, true);
-    // RBAC for real, for the next test.
-    for (const m of rendered.filter((m) => /^(ServiceAccount|(Cluster)?Role(Binding)?)$/.test(m.kind)))
+    const plain = parseManifests(readFileSync(plainFile, 'utf8'));
+    for (const m of [...rendered, ...plain].filter((m) => m.kind !== 'CustomResourceDefinition'))
+      await apply(m, true);
+    // The plain manifests' RBAC for real (the chart's, plus what the webhook needs to keep its certificate),
+    // for the next tests.
+    for (const m of plain.filter((m) => /^(ServiceAccount|(Cluster)?Role(Binding)?)$/.test(m.kind)))
       await apply(m, false);
   });
 
@@ -255,6 +312,23 @@ describe('install: Helm chart, plain manifests, examples', { skip: helmUnavailab
         false,
       ],
       ['webhook', 'list', 'packetcaptures', {}, false],
+      ['webhook', 'get', 'secrets', { namespace: 'kube-system', name: 'packetcapture-webhook-tls' }, true],
+      ['webhook', 'update', 'secrets', { namespace: 'kube-system', name: 'packetcapture-webhook-tls' }, true],
+      ['webhook', 'list', 'secrets', { namespace: 'kube-system' }, false],
+      [
+        'webhook',
+        'patch',
+        'validatingwebhookconfigurations.admissionregistration.k8s.io',
+        { name: 'packetcapture.harbormaster.dev' },
+        true,
+      ],
+      [
+        'webhook',
+        'patch',
+        'validatingwebhookconfigurations.admissionregistration.k8s.io',
+        { name: 'other' },
+        false,
+      ],
     ];
     const wrong: string[] = [];
     for (const [component, verb, resource, extra, expected] of expectations) {

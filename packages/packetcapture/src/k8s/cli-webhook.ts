@@ -1,7 +1,9 @@
 // `packetcapture webhook`: the validating admission webhook for PacketCaptures, served over TLS until
-// SIGINT or SIGTERM. In a cluster it takes the certificate mounted from a Secret (--tls-cert-file,
-// --tls-private-key-file); without them it makes a CA and a serving certificate at start, and writes the CA
-// to --ca-bundle-file for the ValidatingWebhookConfiguration's caBundle.
+// SIGINT or SIGTERM. Its certificate comes from one of three places: files mounted from a Secret that Helm or
+// cert-manager made (--tls-cert-file, --tls-private-key-file, followed as they are renewed); a Secret it keeps
+// itself, shared by its replicas (--certificate-secret, for the plain manifests); or a CA made at start
+// (development), written to --ca-bundle-file. With a certificate it made, --webhook-configuration writes the
+// CA into the ValidatingWebhookConfiguration's caBundle.
 import { readFileSync, watch } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -11,6 +13,7 @@ import { KubeRest, loadKubeConfig } from '@harbormaster/kube';
 import { type Command, Option } from 'commander';
 import type { Io } from '../cli.ts';
 import { selfSignedServingCertificate } from './webhook/certificates.ts';
+import { ensureServingCertificate, injectCaBundle } from './webhook/managed-certificate.ts';
 import { startWebhook, VALIDATE_PATH } from './webhook/server.ts';
 
 interface WebhookFlags {
@@ -21,7 +24,13 @@ interface WebhookFlags {
   caBundleFile?: string;
   kubeconfig?: string;
   secretNamespace: string;
+  certificateSecret?: string;
+  certificateNamespace: string;
+  webhookConfiguration?: string;
 }
+
+/** How often a managed certificate is checked (renewed by another replica, due for renewal, caBundle lost). */
+const MANAGED_CHECK_MS = 10 * 60_000;
 
 /** `host:port`, `[v6]:port` or `:port`; throws a message naming the flag. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -86,7 +95,7 @@ function followTlsFiles(
   };
 }
 
-function readTls(flags: WebhookFlags): { cert: string; key: string; ca?: string } {
+function readTls(flags: WebhookFlags): { cert: string; key: string } {
   if (!flags.tlsCertFile !== !flags.tlsPrivateKeyFile) {
     throw new Error('--tls-cert-file and --tls-private-key-file go together');
   }
@@ -99,17 +108,39 @@ function readTls(flags: WebhookFlags): { cert: string; key: string; ca?: string 
 async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
   const log = (line: string) => io.stderr.write(`packetcapture webhook: ${line}\n`);
   let listen: { host: string; port: number };
-  let tls: { cert: string; key: string; ca?: string };
   let rest: KubeRest;
+  const files = flags.tlsCertFile !== undefined || flags.tlsPrivateKeyFile !== undefined;
+  const hosts = [...new Set(['localhost', '127.0.0.1', '::1', ...flags.tlsSan])];
   try {
     listen = parseListen(flags.listen);
-    tls = readTls(flags);
+    if (files && flags.certificateSecret) {
+      throw new Error(
+        '--certificate-secret and --tls-cert-file are two ways to get the certificate: give one',
+      );
+    }
+    if (files && flags.webhookConfiguration) {
+      throw new Error('--webhook-configuration needs a certificate the webhook made (not --tls-cert-file)');
+    }
     rest = new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
       userAgent: 'packetcapture-webhook',
     });
   } catch (error) {
     log((error as Error).message);
     return 2;
+  }
+  const managed = flags.certificateSecret
+    ? { rest, namespace: flags.certificateNamespace, secretName: flags.certificateSecret, hosts, log }
+    : undefined;
+  let tls: { cert: string; key: string; ca?: string };
+  try {
+    tls = managed
+      ? await ensureServingCertificate(managed)
+      : files
+        ? readTls(flags)
+        : selfSignedServingCertificate(hosts);
+  } catch (error) {
+    log((error as Error).message);
+    return files ? 2 : 1;
   }
   if (tls.ca && flags.caBundleFile) {
     const temporary = `${flags.caBundleFile}.${process.pid}.tmp`;
@@ -123,15 +154,50 @@ async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
     log(`cannot listen on ${flags.listen}: ${(error as Error).message}`);
     return 1;
   }
-  const unfollow =
-    flags.tlsCertFile && flags.tlsPrivateKeyFile
-      ? followTlsFiles(flags.tlsCertFile, flags.tlsPrivateKeyFile, (next) => webhook.setTls(next), log)
-      : () => {};
+  const inject = async (ca: string | undefined) => {
+    if (!ca || !flags.webhookConfiguration) return;
+    const changed = await injectCaBundle(rest, flags.webhookConfiguration, ca);
+    if (changed > 0)
+      log(
+        `wrote the caBundle of ${changed} webhook(s) in ValidatingWebhookConfiguration ${flags.webhookConfiguration}`,
+      );
+  };
+  try {
+    await inject(tls.ca);
+  } catch (error) {
+    log(`cannot write the caBundle of ${flags.webhookConfiguration}: ${(error as Error).message}`);
+    await webhook.close();
+    return 1;
+  }
+  const stops: (() => void)[] = [];
+  if (flags.tlsCertFile && flags.tlsPrivateKeyFile) {
+    stops.push(
+      followTlsFiles(flags.tlsCertFile, flags.tlsPrivateKeyFile, (next) => webhook.setTls(next), log),
+    );
+  }
+  if (managed) {
+    let served = tls.cert;
+    const timer = setInterval(() => {
+      ensureServingCertificate(managed)
+        .then(async (current) => {
+          if (current.cert !== served) {
+            webhook.setTls(current);
+            served = current.cert;
+            log(`serving the certificate now in Secret ${managed.namespace}/${managed.secretName}`);
+          }
+          await inject(current.ca);
+        })
+        .catch((error: Error) => log(`checking the managed certificate: ${error.message}`));
+    }, MANAGED_CHECK_MS);
+    stops.push(() => clearInterval(timer));
+  }
+  const source = managed
+    ? ` with the certificate in Secret ${managed.namespace}/${managed.secretName}`
+    : tls.ca
+      ? ` with a self-signed CA${flags.caBundleFile ? ` written to ${flags.caBundleFile}` : ''}`
+      : '';
   log(
-    `serving https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${webhook.port}${VALIDATE_PATH}` +
-      (tls.ca
-        ? ` with a self-signed CA${flags.caBundleFile ? ` written to ${flags.caBundleFile}` : ''}`
-        : ''),
+    `serving https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${webhook.port}${VALIDATE_PATH}${source}`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -142,7 +208,7 @@ async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  unfollow();
+  for (const stop of stops) stop();
   await webhook.close();
   log('stopped');
   return 0;
@@ -166,6 +232,15 @@ export function addWebhookCommand(program: Command, io: Io, setExit: (code: numb
       [] as string[],
     )
     .option('--ca-bundle-file <file>', 'write the generated CA here (PEM), for the caBundle')
+    .option(
+      '--certificate-secret <name>',
+      'keep the certificate in this kubernetes.io/tls Secret: created by the first replica, shared, renewed',
+    )
+    .option('--certificate-namespace <namespace>', 'namespace of --certificate-secret', 'kube-system')
+    .option(
+      '--webhook-configuration <name>',
+      'write the CA into the caBundle of this ValidatingWebhookConfiguration (with a certificate it made)',
+    )
     .option(
       '--kubeconfig <file>',
       'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the in-cluster account)',
