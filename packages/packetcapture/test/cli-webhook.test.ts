@@ -181,6 +181,18 @@ current-context: x
         ['--tls-cert-file', join(dir, 'ca.pem'), '--tls-private-key-file', kubeconfig],
         /--tls-cert-file .*ca.pem with --tls-private-key-file .*kubeconfig: /,
       ],
+      [
+        ['--certificate-check-interval', '5'],
+        /--certificate-check-interval: "5" is not a duration such as 30s, 10m or 1h/,
+      ],
+      [
+        ['--certificate-secret', 'x', '--tls-cert-file', 'a', '--tls-private-key-file', 'b'],
+        /--certificate-secret and --tls-cert-file are two ways to get the certificate: give one/,
+      ],
+      [
+        ['--webhook-configuration', 'x', '--tls-cert-file', 'a', '--tls-private-key-file', 'b'],
+        /--webhook-configuration needs a certificate the webhook made/,
+      ],
       [['--listen', '9443'], /--listen: "9443" is not host:port, \[IPv6\]:port or :port/],
       [['--kubeconfig', join(dir, 'missing')], /missing/],
     ];

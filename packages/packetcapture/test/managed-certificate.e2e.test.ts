@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:tls';
 import { builtin, installCrds, type KubeObject, ResourceClient, readCrdFiles } from '@harbormaster/kube';
 import { eventually, startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../src/k8s/types.ts';
@@ -26,6 +27,17 @@ const configurationType = {
   namespaced: false,
 };
 const HOSTS = ['packetcapture-webhook.kube-system.svc', '127.0.0.1'];
+
+/** True once a TLS handshake with 127.0.0.1:port succeeds trusting only `ca`, else undefined. */
+function handshake(port: number, ca: string): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, ca }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(undefined));
+  });
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -155,6 +167,8 @@ describe('the webhook keeping its own certificate', () => {
         'packetcapture-webhook-tls',
         '--webhook-configuration',
         'packetcapture-cli',
+        '--certificate-check-interval',
+        '1s',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -199,6 +213,31 @@ describe('the webhook keeping its own certificate', () => {
         stderr,
         /wrote the caBundle of 2 webhook\(s\) in ValidatingWebhookConfiguration packetcapture-cli/,
       );
+
+      // Another replica renewed the Secret: this one serves the new certificate and writes the new CA.
+      const renewed = selfSignedServingCertificate(['127.0.0.1', 'localhost', '::1']);
+      const secret = await secrets.get('packetcapture-webhook-tls', 'kube-system');
+      const b64 = (text: string) => Buffer.from(text).toString('base64');
+      secret.data = { 'ca.crt': b64(renewed.ca), 'tls.crt': b64(renewed.cert), 'tls.key': b64(renewed.key) };
+      await secrets.replace(secret);
+      await eventually('the renewed certificate is served', () => handshake(port, renewed.ca), 30_000);
+      const bundles = async () =>
+        (await configurations.get('packetcapture-cli')).webhooks.map((w) => w.clientConfig.caBundle);
+      await eventually(
+        'the renewed CA is in the caBundle',
+        async () => ((await bundles()).every((b) => b === b64(renewed.ca)) ? true : undefined),
+        30_000,
+      );
+      // Someone re-applied the configuration without a caBundle: it is written again.
+      await configurations.patch('packetcapture-cli', undefined, 'json', [
+        { op: 'remove', path: '/webhooks/0/clientConfig/caBundle' },
+      ]);
+      await eventually(
+        'the caBundle is written again',
+        async () => ((await bundles())[0] === b64(renewed.ca) ? true : undefined),
+        30_000,
+      );
+      assert.match(stderr, /serving the certificate now in Secret kube-system\/packetcapture-webhook-tls/);
     } finally {
       child.kill('SIGTERM');
       await exited;

@@ -26,11 +26,17 @@ interface WebhookFlags {
   secretNamespace: string;
   certificateSecret?: string;
   certificateNamespace: string;
+  certificateCheckInterval: string;
   webhookConfiguration?: string;
 }
 
-/** How often a managed certificate is checked (renewed by another replica, due for renewal, caBundle lost). */
-const MANAGED_CHECK_MS = 10 * 60_000;
+/** `30s`, `10m`, `1h` → milliseconds; throws naming the flag. */
+export function parseInterval(flag: string, text: string): number {
+  const m = /^(\d+)(s|m|h)$/.exec(text);
+  const ms = m ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'] : 0;
+  if (ms < 1000) throw new Error(`${flag}: "${text}" is not a duration such as 30s, 10m or 1h (at least 1s)`);
+  return ms;
+}
 
 /** `host:port`, `[v6]:port` or `:port`; throws a message naming the flag. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -109,10 +115,12 @@ async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
   const log = (line: string) => io.stderr.write(`packetcapture webhook: ${line}\n`);
   let listen: { host: string; port: number };
   let rest: KubeRest;
+  let checkEveryMs: number;
   const files = flags.tlsCertFile !== undefined || flags.tlsPrivateKeyFile !== undefined;
   const hosts = [...new Set(['localhost', '127.0.0.1', '::1', ...flags.tlsSan])];
   try {
     listen = parseListen(flags.listen);
+    checkEveryMs = parseInterval('--certificate-check-interval', flags.certificateCheckInterval);
     if (files && flags.certificateSecret) {
       throw new Error(
         '--certificate-secret and --tls-cert-file are two ways to get the certificate: give one',
@@ -188,7 +196,7 @@ async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
           await inject(current.ca);
         })
         .catch((error: Error) => log(`checking the managed certificate: ${error.message}`));
-    }, MANAGED_CHECK_MS);
+    }, checkEveryMs);
     stops.push(() => clearInterval(timer));
   }
   const source = managed
@@ -237,6 +245,11 @@ export function addWebhookCommand(program: Command, io: Io, setExit: (code: numb
       'keep the certificate in this kubernetes.io/tls Secret: created by the first replica, shared, renewed',
     )
     .option('--certificate-namespace <namespace>', 'namespace of --certificate-secret', 'kube-system')
+    .option(
+      '--certificate-check-interval <duration>',
+      'how often to re-read --certificate-secret (renewed by another replica, due) and the caBundle',
+      '10m',
+    )
     .option(
       '--webhook-configuration <name>',
       'write the CA into the caBundle of this ValidatingWebhookConfiguration (with a certificate it made)',
