@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { builtin, installCrds, type KubeObject, ResourceClient, readCrdFiles } from '@harbormaster/kube';
@@ -37,14 +36,6 @@ function handshake(port: number, ca: string): Promise<true | undefined> {
     });
     socket.on('error', () => resolve(undefined));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the webhook keeping its own certificate', () => {
@@ -139,8 +130,10 @@ describe('the webhook keeping its own certificate', () => {
     }
   });
 
-  it('writes the CA into every webhook of the configuration, once', async () => {
+  it('writes the CA into every webhook of the configuration, once', async (t) => {
     await configurations.create(configuration('inject-test', 'https://127.0.0.1:1/x') as never);
+    // Nothing serves it: left in place, it would refuse every PacketCapture of the next test.
+    t.after(() => configurations.delete('inject-test'));
     const { ca } = selfSignedServingCertificate(HOSTS);
     assert.equal(await injectCaBundle(cluster.rest, 'inject-test', ca), 2);
     const stored = await configurations.get('inject-test');
@@ -150,17 +143,15 @@ describe('the webhook keeping its own certificate', () => {
   });
 
   it('packetcapture webhook --certificate-secret --webhook-configuration: the API server calls it', async () => {
-    const port = await freePort();
-    await configurations.create(
-      configuration('packetcapture-cli', `https://127.0.0.1:${port}${VALIDATE_PATH}`) as never,
-    );
+    // Started before its configuration exists (as when a plain manifest's Pod comes up first): it says so
+    // and writes the caBundle at a later check.
     const child = spawn(
       process.execPath,
       [
         bin,
         'webhook',
         '--listen',
-        `127.0.0.1:${port}`,
+        '127.0.0.1:0',
         '--kubeconfig',
         cluster.kubeconfigPath,
         '--certificate-secret',
@@ -175,6 +166,15 @@ describe('the webhook keeping its own certificate', () => {
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exited = new Promise((resolve) => child.on('exit', resolve));
+    const port = await eventually(
+      'the webhook serves',
+      async () => Number(/serving https:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]) || undefined,
+      30_000,
+    ).catch((error) => assert.fail(`${error}; its stderr:\n${stderr}`));
+    assert.match(stderr, /cannot write the caBundle of packetcapture-cli yet: .*404/);
+    await configurations.create(
+      configuration('packetcapture-cli', `https://127.0.0.1:${port}${VALIDATE_PATH}`) as never,
+    );
     try {
       const captures = new ResourceClient<KubeObject>(cluster.rest, {
         group: GROUP,
@@ -184,6 +184,7 @@ describe('the webhook keeping its own certificate', () => {
         namespaced: false,
       });
       let n = 0;
+      let lastError = '';
       const refusal = await eventually(
         'the API server calls the webhook with the caBundle it wrote',
         () =>
@@ -200,9 +201,14 @@ describe('the webhook keeping its own certificate', () => {
             } as KubeObject)
             .then(
               () => assert.fail('admitted'),
-              (error) => (/denied the request/.test(String(error)) ? String(error) : undefined),
+              (error) => {
+                lastError = String(error);
+                return /denied the request/.test(lastError) ? lastError : undefined;
+              },
             ),
         30_000,
+      ).catch((error) =>
+        assert.fail(`${error}; last refusal: ${lastError}; the webhook's stderr:\n${stderr}`),
       );
       assert.match(refusal, /spec.filter: unknown port 'nosuchport'/);
       assert.match(

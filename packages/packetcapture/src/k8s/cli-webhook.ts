@@ -170,34 +170,44 @@ async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
         `wrote the caBundle of ${changed} webhook(s) in ValidatingWebhookConfiguration ${flags.webhookConfiguration}`,
       );
   };
-  try {
-    await inject(tls.ca);
-  } catch (error) {
-    log(`cannot write the caBundle of ${flags.webhookConfiguration}: ${(error as Error).message}`);
-    await webhook.close();
-    return 1;
-  }
+  // The configuration may not exist yet (applied after this Pod started): say so and try again each check.
+  const injectOrSay = (ca: string | undefined) =>
+    inject(ca).catch((error: Error) =>
+      log(`cannot write the caBundle of ${flags.webhookConfiguration} yet: ${error.message}`),
+    );
+  await injectOrSay(tls.ca);
   const stops: (() => void)[] = [];
   if (flags.tlsCertFile && flags.tlsPrivateKeyFile) {
     stops.push(
       followTlsFiles(flags.tlsCertFile, flags.tlsPrivateKeyFile, (next) => webhook.setTls(next), log),
     );
   }
-  if (managed) {
-    let served = tls.cert;
-    const timer = setInterval(() => {
-      ensureServingCertificate(managed)
-        .then(async (current) => {
-          if (current.cert !== served) {
-            webhook.setTls(current);
-            served = current.cert;
+  if (managed || flags.webhookConfiguration) {
+    let current: { cert: string; key: string; ca?: string } = tls;
+    let timer: NodeJS.Timeout;
+    let stopped = false;
+    // One check at a time: the next is scheduled when this one is done.
+    const check = async () => {
+      if (managed) {
+        try {
+          const stored = await ensureServingCertificate(managed);
+          if (stored.cert !== current.cert) {
+            webhook.setTls(stored);
             log(`serving the certificate now in Secret ${managed.namespace}/${managed.secretName}`);
           }
-          await inject(current.ca);
-        })
-        .catch((error: Error) => log(`checking the managed certificate: ${error.message}`));
-    }, checkEveryMs);
-    stops.push(() => clearInterval(timer));
+          current = stored;
+        } catch (error) {
+          log(`checking the managed certificate: ${(error as Error).message}`);
+        }
+      }
+      await injectOrSay(current.ca);
+      if (!stopped) timer = setTimeout(check, checkEveryMs);
+    };
+    timer = setTimeout(check, checkEveryMs);
+    stops.push(() => {
+      stopped = true;
+      clearTimeout(timer);
+    });
   }
   const source = managed
     ? ` with the certificate in Secret ${managed.namespace}/${managed.secretName}`
