@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   type CustomResourceDefinition,
@@ -409,3 +411,73 @@ function parseResource(text: string): { resource: string; subresource?: string; 
   const known = resource === 'packetcaptures' ? GROUP : group.join('.');
   return { resource, group: known, ...(subresource ? { subresource } : {}) };
 }
+
+describe('helm install and upgrade on the real API server', { skip: helmUnavailable() }, () => {
+  let cluster: TestCluster;
+  // Helm's own cache and config, so nothing is written under the home directory.
+  let helmHome: string;
+  before(async () => {
+    helmHome = mkdtempSync(join(tmpdir(), 'packetcapture-helm-'));
+    cluster = await startTestCluster({ nodes: 1 });
+    await waitForNamespace(cluster, 'kube-system');
+  });
+  after(async () => {
+    await cluster?.stop();
+    rmSync(helmHome, { recursive: true, force: true });
+  });
+
+  const helmRun = (...args: string[]) => {
+    const r = spawnSync(
+      helm,
+      [...args, '--kubeconfig', cluster.kubeconfigPath, '--namespace', 'kube-system'],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          HELM_CACHE_HOME: '/nonexistent',
+          HELM_CONFIG_HOME: '/nonexistent',
+          HELM_DATA_HOME: '/nonexistent',
+        },
+      },
+    );
+    assert.equal(r.status, 0, `helm ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  it('installs (CRD from crds/), and an upgrade keeps the webhook certificate and its caBundle', async () => {
+    helmRun('install', 'packetcapture', chartDir, '--wait=false');
+    const secrets = new ResourceClient<KubeObject & { data: Record<string, string> }>(cluster.rest, {
+      group: '',
+      version: 'v1',
+      kind: 'Secret',
+      plural: 'secrets',
+      namespaced: true,
+    });
+    const configurations = new ResourceClient<KubeObject & { webhooks: Loose[] }>(cluster.rest, {
+      group: 'admissionregistration.k8s.io',
+      version: 'v1',
+      kind: 'ValidatingWebhookConfiguration',
+      plural: 'validatingwebhookconfigurations',
+      namespaced: false,
+    });
+    const installed = (await secrets.get('packetcapture-webhook-tls', 'kube-system')).data;
+    const bundle = (await configurations.get('packetcapture.harbormaster.dev')).webhooks[0]?.clientConfig
+      .caBundle;
+    assert.equal(bundle, installed['ca.crt']);
+    const crd = await cluster.rest.request<KubeObject>(
+      'GET',
+      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${PLURAL}.${GROUP}`,
+    );
+    assert.equal(crd.metadata.name, `${PLURAL}.${GROUP}`);
+
+    helmRun('upgrade', 'packetcapture', chartDir, '--set', 'controller.replicas=1');
+    const upgraded = (await secrets.get('packetcapture-webhook-tls', 'kube-system')).data;
+    assert.deepEqual(upgraded, installed, 'lookup found the installed certificate: nothing regenerated');
+    assert.equal(
+      (await configurations.get('packetcapture.harbormaster.dev')).webhooks[0]?.clientConfig.caBundle,
+      bundle,
+    );
+    assert.match(helmRun('status', 'packetcapture'), /REVISION: 2/);
+    helmRun('uninstall', 'packetcapture');
+  });
+});
