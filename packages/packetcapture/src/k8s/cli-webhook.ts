@@ -102,13 +102,10 @@ function followTlsFiles(
 }
 
 function readTls(flags: WebhookFlags): { cert: string; key: string } {
-  if (!flags.tlsCertFile !== !flags.tlsPrivateKeyFile) {
+  if (!flags.tlsCertFile || !flags.tlsPrivateKeyFile) {
     throw new Error('--tls-cert-file and --tls-private-key-file go together');
   }
-  if (flags.tlsCertFile && flags.tlsPrivateKeyFile)
-    return readTlsFiles(flags.tlsCertFile, flags.tlsPrivateKeyFile);
-  const hosts = ['localhost', '127.0.0.1', '::1', ...flags.tlsSan];
-  return selfSignedServingCertificate([...new Set(hosts)]);
+  return readTlsFiles(flags.tlsCertFile, flags.tlsPrivateKeyFile);
 }
 
 async function runWebhook(flags: WebhookFlags, io: Io): Promise<number> {
