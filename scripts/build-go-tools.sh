@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real components the tests run (Kubernetes control plane, etcd, kwok, kwokctl, and the Envoy
-# Gateway controller at the two releases the proxy-rollouts upgrade scenarios use) from their Go
+# Builds the real components the tests run (Kubernetes control plane, etcd, kwok, kwokctl, the Envoy
+# Gateway controller at the two releases the proxy-rollouts upgrade scenarios use, and Helm) from their Go
 # modules in tools/go/ into one cache directory. A binary is rebuilt only when its wrapper module or the Go
 # toolchain changed, so a warm run returns at once.
 set -euo pipefail
@@ -73,10 +73,21 @@ build kubernetes "$kube_ldflags" \
 # Envoy Gateway at both ends of the upgrade the proxy-rollouts scenarios run (about 265 s each, cold). Only
 # when asked for (HARBORMASTER_BUILD_EG=1 or `--envoy-gateway`), so the control plane's warm check stays
 # instant for everyone else. The version flag is what `envoy-gateway version` and EG's logs report.
-if [ "${HARBORMASTER_BUILD_EG:-}" = 1 ] || [ "${1:-}" = --envoy-gateway ]; then
+if [ "${HARBORMASTER_BUILD_EG:-}" = 1 ] || [[ " $* " == *" --envoy-gateway "* ]]; then
   for eg_version in v1.8.0 v1.9.1; do
     build "envoy-gateway-$eg_version" \
       "-X github.com/envoyproxy/gateway/internal/cmd/version.envoyGatewayVersion=$eg_version" \
       "envoy-gateway-$eg_version=github.com/envoyproxy/gateway/cmd/envoy-gateway"
   done
+fi
+
+# Helm v3, for the packetcapture chart's tests (`helm template`, `helm lint`). Only when asked for
+# (HARBORMASTER_BUILD_HELM=1 or `--helm`), like Envoy Gateway; a cold build takes a few minutes. The flags are
+# those of Helm's Makefile: the version `helm version` reports, and the Kubernetes version `helm template`
+# assumes without a cluster (its client-go v0.37 is Kubernetes 1.37; left out, Helm says 1.20).
+if [ "${HARBORMASTER_BUILD_HELM:-}" = 1 ] || [[ " $* " == *" --helm "* ]]; then
+  helm_kube="-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37"
+  helm_kube="$helm_kube -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
+  build helm "-X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean $helm_kube" \
+    helm=helm.sh/helm/v3/cmd/helm
 fi
