@@ -34,8 +34,10 @@ for (const dir of (process.argv.length > 2 ? process.argv.slice(2) : [process.cw
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    // Optional peers (Renovate for dependabot2renovate) are found at run time, never bundled.
-    external: Object.keys(manifest.peerDependencies ?? {}),
+    // Optional peers (Renovate for dependabot2renovate) are found at run time, never bundled. Native add-ons
+    // that dependencies load optionally inside try/catch (ssh2's crypto binding) stay out too: their
+    // pure-JavaScript fallbacks run instead, so the bundle stays one file with nothing to compile.
+    external: [...Object.keys(manifest.peerDependencies ?? {}), '*.node'],
     // A CommonJS dependency that calls require() needs one inside an ES module.
     banner: {
       js: `${nodeCheck(name)}\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);`,
