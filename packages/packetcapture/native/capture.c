@@ -749,6 +749,31 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setProgram(handle, program): replaces the running filter. SO_ATTACH_FILTER on a bound socket swaps the
+   program atomically in the kernel: every packet is checked by either the old or the new one, none by none. */
+static napi_value js_set_program(napi_env env, napi_callback_info info) {
+  napi_value program_value;
+  struct capture *c = unwrap(env, info, &program_value);
+  if (!c) return NULL;
+  void *data = NULL;
+  size_t bytes = 0;
+  if (napi_get_buffer_info(env, program_value, &data, &bytes) != napi_ok || bytes == 0 || bytes % 8 != 0 ||
+      bytes / 8 > BPF_MAXINSNS) {
+    napi_throw_type_error(env, NULL, "setProgram(): invalid program");
+    return NULL;
+  }
+  if (c->fd < 0) {
+    napi_throw_error(env, "ECLOSED", "setProgram(): the capture has ended");
+    return NULL;
+  }
+  if (attach(c->fd, data, (uint32_t)(bytes / 8)) != 0) {
+    char text[256];
+    snprintf(text, sizeof text, "SO_ATTACH_FILTER: %s", strerror(errno));
+    napi_throw_error(env, "EFILTER", text);
+  }
+  return NULL;
+}
+
 /* stats(handle) -> { received, dropped, linkType } ; received and dropped as the kernel counts them. */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   struct capture *c = unwrap(env, info, NULL);
@@ -774,6 +799,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"setProgram", NULL, js_set_program, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { Capture, CaptureError, type CaptureSummary, DEFAULT_SNAPLEN, type Direction } from './capture.ts';
 import { compileInput, type FilterInput, FilterInputError } from './filter-input.ts';
+import { registerDaemons } from './k8s/cli-daemons.ts';
 import { fileSink, OutputError, type Sink, streamSink } from './sink.ts';
 import { textSink } from './text-sink.ts';
 
@@ -229,6 +230,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action(async (words: string[], flags: CaptureFlags) => {
       exit = await runCapture(words, flags, io);
     });
+  registerDaemons(program, io, (code) => {
+    exit = code;
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exit;
