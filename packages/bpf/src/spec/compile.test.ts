@@ -80,7 +80,7 @@ test('a list of addresses on a side matches any of them, as the same hosts ORed 
         [53, 5000],
       ] as const) {
         const data = ipv4UdpFrame(src, dst, sport, dport);
-        const ours = run(spec.program, { data }).value !== 0;
+        const ours: boolean = run(spec.program, { data }).value !== 0;
         assert.equal(
           ours,
           run(filter.program, { data }).value !== 0,
