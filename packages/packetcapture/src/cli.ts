@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { Capture, CaptureError, type CaptureSummary, DEFAULT_SNAPLEN, type Direction } from './capture.ts';
 import { compileInput, type FilterInput, FilterInputError } from './filter-input.ts';
 import { registerDaemons } from './k8s/cli-daemons.ts';
+import { registerUserCommands } from './k8s/cli-user.ts';
 import { fileSink, OutputError, type Sink, streamSink } from './sink.ts';
 import { textSink } from './text-sink.ts';
 
@@ -230,9 +231,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action(async (words: string[], flags: CaptureFlags) => {
       exit = await runCapture(words, flags, io);
     });
-  registerDaemons(program, io, (code) => {
+  const setExit = (code: number) => {
     exit = code;
-  });
+  };
+  registerDaemons(program, io, setExit);
+  registerUserCommands(program, io, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exit;

@@ -2,7 +2,11 @@
 // process per node, kwok Pods whose IPs live in real network namespaces, real IPv4/IPv6 traffic, and every
 // capture file read back with tshark.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { builtin, type KubeObject, ResourceClient } from '@harbormaster/kube';
+import { eventually } from '@harbormaster/kube-testenv';
 import { condition, type K8sEnv, startK8sEnv, type TestPod, tsharkFields } from './support/k8s-env.ts';
 import { namespacesUnavailable } from './support/netns.ts';
 
@@ -86,5 +90,334 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
       'icmpv6.type',
     ]);
     assert.deepEqual(packets, Array(4).fill([a.v6, b.v6, '128']));
+  });
+
+  const started = (name: string) =>
+    env.waitFor(
+      name,
+      'PacketCaptureStarted=True',
+      (pc) => condition(pc, 'PacketCaptureStarted')?.status === 'True',
+    );
+  const succeeded = async (name: string) => {
+    const pc = await env.done(name);
+    const complete = condition(pc, 'PacketCaptureComplete')!;
+    assert.equal(complete.reason, 'Succeed', complete.message);
+    return pc;
+  };
+
+  test('Pod to IP and IP to Pod: an address outside the cluster on either side', async () => {
+    const outside = env.net.add(['192.0.2.10', '2001:db8::10']);
+    await env.create('pod-to-ip', {
+      source: { pod: { name: 'client' } },
+      destination: { ip: '192.0.2.10' },
+      captureConfig: { firstN: { number: 3 } },
+      packet: { protocol: 'ICMP' },
+    });
+    await env.create('ip-to-pod', {
+      source: { ip: '192.0.2.10' },
+      destination: { pod: { name: 'server' } },
+      captureConfig: { firstN: { number: 3 } },
+      packet: { protocol: 'ICMP' },
+    });
+    await Promise.all([started('pod-to-ip'), started('ip-to-pod')]);
+    await Promise.all([
+      ping(a, b.v4, 3),
+      ping(a, '192.0.2.10', 5),
+      env.net.execAsync(outside.netns, ['ping', '-n', '-q', '-c', '5', '-i', '0.2', b.v4]),
+    ]);
+    const toIp = await succeeded('pod-to-ip');
+    const fromIp = await succeeded('ip-to-pod');
+    assert.equal(toIp.status?.assignment?.nodeName, 'kwok-node-0');
+    assert.equal(fromIp.status?.assignment?.nodeName, 'kwok-node-1', 'captured at the destination Pod');
+    assert.deepEqual(
+      tsharkFields(fileOf('pod-to-ip', 'kwok-node-0'), ['ip.src', 'ip.dst', 'icmp.type']),
+      Array(3).fill([a.v4, '192.0.2.10', '8']),
+    );
+    assert.deepEqual(
+      tsharkFields(fileOf('ip-to-pod', 'kwok-node-1'), ['ip.src', 'ip.dst', 'icmp.type']),
+      Array(3).fill(['192.0.2.10', b.v4, '8']),
+    );
+  });
+
+  test('Pod to CIDR: only addresses inside the network', async () => {
+    const outside = '192.0.2.10';
+    await env.create('pod-to-cidr', {
+      source: { pod: { name: 'client' } },
+      destination: { cidr: '10.244.1.0/24' },
+      captureConfig: { firstN: { number: 4 } },
+      packet: { protocol: 'ICMP' },
+    });
+    await started('pod-to-cidr');
+    await Promise.all([ping(a, outside, 4), ping(a, b.v4, 6)]);
+    await succeeded('pod-to-cidr');
+    const dst = tsharkFields(fileOf('pod-to-cidr', 'kwok-node-0'), ['ip.dst']).map(([d]) => d);
+    assert.deepEqual(dst, Array(4).fill(b.v4));
+  });
+
+  test('Pod to Service: its cluster IP, and with target Endpoints its ready endpoints', async () => {
+    const services = new ResourceClient<KubeObject & { spec: { clusterIP?: string } }>(
+      env.cluster.rest,
+      builtin.service,
+    );
+    const svc = await services.create({
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { selector: { app: 'server' }, ports: [{ port: 80 }] },
+    } as never);
+    const clusterIP = svc.spec.clusterIP!;
+    env.net.addAddress(b.ns, clusterIP);
+    await env.create('pod-to-service', {
+      source: { pod: { name: 'client' } },
+      destination: { service: { name: 'web' } },
+      captureConfig: { firstN: { number: 3 } },
+      packet: { protocol: 'ICMP' },
+    });
+    await env.create('pod-to-endpoints', {
+      source: { pod: { name: 'client' } },
+      destination: { service: { name: 'web', target: 'Endpoints' } },
+      captureConfig: { firstN: { number: 3 } },
+      packet: { protocol: 'ICMP' },
+    });
+    const [svcPc, epPc] = await Promise.all([started('pod-to-service'), started('pod-to-endpoints')]);
+    assert.deepEqual(svcPc.status?.assignment?.destinationAddresses, [clusterIP]);
+    assert.deepEqual(epPc.status?.assignment?.destinationAddresses, [b.v4]);
+    await Promise.all([ping(a, clusterIP, 5), ping(a, b.v4, 5)]);
+    await succeeded('pod-to-service');
+    await succeeded('pod-to-endpoints');
+    assert.deepEqual(
+      tsharkFields(fileOf('pod-to-service', 'kwok-node-0'), ['ip.dst']),
+      Array(3).fill([clusterIP]),
+    );
+    assert.deepEqual(
+      tsharkFields(fileOf('pod-to-endpoints', 'kwok-node-0'), ['ip.dst']),
+      Array(3).fill([b.v4]),
+    );
+  });
+
+  test('captured at the source and at the destination: the same packets', async () => {
+    const spec = {
+      source: { pod: { name: 'client' } },
+      destination: { pod: { name: 'server' } },
+      captureConfig: { firstN: { number: 5 } },
+      packet: { protocol: 'ICMP' },
+    };
+    await env.create('at-source', { ...spec, capturePoint: 'Source' });
+    await env.create('at-destination', { ...spec, capturePoint: 'Destination' });
+    await Promise.all([started('at-source'), started('at-destination')]);
+    await ping(a, b.v4, 6);
+    await succeeded('at-source');
+    await succeeded('at-destination');
+    const fields = ['ip.src', 'ip.dst', 'ip.id', 'icmp.seq', 'data.data'];
+    const atSource = tsharkFields(fileOf('at-source', 'kwok-node-0'), fields);
+    const atDestination = tsharkFields(fileOf('at-destination', 'kwok-node-1'), fields);
+    assert.equal(atSource.length, 5);
+    assert.deepEqual(atDestination, atSource);
+  });
+
+  test('direction Both: requests and replies; ICMP echo only; a tcpdump filter', async () => {
+    await env.create('both', {
+      source: { pod: { name: 'client' } },
+      destination: { pod: { name: 'server' } },
+      direction: 'Both',
+      captureConfig: { firstN: { number: 6 } },
+      packet: { protocol: 'ICMP' },
+    });
+    await env.create('echo-only', {
+      source: { pod: { name: 'client' } },
+      destination: { pod: { name: 'server' } },
+      direction: 'Both',
+      captureConfig: { firstN: { number: 3 } },
+      packet: { transportHeader: { icmp: { messages: [{ type: 'icmp-echo' }] } } },
+    });
+    await env.create('tcpdump-filter', {
+      source: { pod: { name: 'client' } },
+      destination: { pod: { name: 'server' } },
+      direction: 'Both',
+      captureConfig: { firstN: { number: 3 } },
+      filter: 'icmp[icmptype] = icmp-echoreply',
+    });
+    await Promise.all(['both', 'echo-only', 'tcpdump-filter'].map(started));
+    await ping(a, b.v4, 5);
+    await Promise.all(['both', 'echo-only', 'tcpdump-filter'].map(succeeded));
+    const fields = ['ip.src', 'ip.dst', 'icmp.type'];
+    assert.deepEqual(tsharkFields(fileOf('both', 'kwok-node-0'), fields), [
+      ...Array(3)
+        .fill([
+          [a.v4, b.v4, '8'],
+          [b.v4, a.v4, '0'],
+        ])
+        .flat(),
+    ]);
+    assert.deepEqual(
+      tsharkFields(fileOf('echo-only', 'kwok-node-0'), fields),
+      Array(3).fill([a.v4, b.v4, '8']),
+    );
+    assert.deepEqual(
+      tsharkFields(fileOf('tcpdump-filter', 'kwok-node-0'), fields),
+      Array(3).fill([b.v4, a.v4, '0']),
+    );
+  });
+
+  test('TCP SYN only: connections over IPv6, only the SYN of each', async () => {
+    const listener = spawn(
+      'ip',
+      ['netns', 'exec', b.ns.netns, 'socat', 'TCP6-LISTEN:8080,fork,reuseaddr', 'SYSTEM:echo hello'],
+      { stdio: 'ignore' },
+    );
+    try {
+      await env.create('syn-only', {
+        source: { pod: { name: 'client' } },
+        destination: { pod: { name: 'server' } },
+        direction: 'Both',
+        captureConfig: { firstN: { number: 3 } },
+        packet: {
+          ipFamily: 'IPv6',
+          transportHeader: { tcp: { dstPort: 8080, flags: [{ value: 0x02, mask: 0x12 }] } },
+        },
+      });
+      await started('syn-only');
+      for (let i = 0; i < 4; i++)
+        await env.net.execAsync(a.ns.netns, [
+          'socat',
+          '-u',
+          `TCP6:[${b.v6}]:8080,retry=20,interval=0.2`,
+          '-',
+        ]);
+      await succeeded('syn-only');
+      const packets = tsharkFields(fileOf('syn-only', 'kwok-node-0'), [
+        'ipv6.src',
+        'ipv6.dst',
+        'tcp.dstport',
+        'tcp.flags',
+      ]);
+      assert.deepEqual(packets, Array(3).fill([a.v6, b.v6, '8080', '0x0002']));
+    } finally {
+      listener.kill();
+    }
+  });
+
+  test('timeout with fewer packets than asked: the partial file is kept', async () => {
+    await env.create('timeout', {
+      source: { pod: { name: 'client' } },
+      destination: { pod: { name: 'server' } },
+      timeout: 4,
+      captureConfig: { firstN: { number: 100 } },
+      packet: { protocol: 'ICMP' },
+    });
+    await started('timeout');
+    await ping(a, b.v4, 2);
+    const pc = await env.done('timeout');
+    const complete = condition(pc, 'PacketCaptureComplete')!;
+    assert.equal(complete.reason, 'Timeout');
+    assert.equal(pc.status?.numberCaptured, 2);
+    assert.equal(tsharkFields(fileOf('timeout', 'kwok-node-0'), ['ip.src']).length, 2);
+  });
+
+  test('a Pod that does not exist: PacketCaptureStarted=False, PodNotFound', async () => {
+    await env.create('no-such-pod', {
+      source: { pod: { name: 'nope' } },
+      destination: { pod: { name: 'server' } },
+      captureConfig: { firstN: { number: 1 } },
+      capturePoint: 'Source',
+    });
+    const pc = await env.waitFor(
+      'no-such-pod',
+      'PodNotFound',
+      (p) => condition(p, 'PacketCaptureStarted')?.reason === 'PodNotFound',
+    );
+    assert.equal(condition(pc, 'PacketCaptureStarted')?.status, 'False');
+    assert.match(condition(pc, 'PacketCaptureStarted')?.message ?? '', /default\/nope/);
+  });
+
+  test('the Pod deleted mid-capture: Complete=False, PodDeleted, the partial file kept', async () => {
+    const victim = await env.createPod('victim', 'kwok-node-0');
+    await env.create('pod-deleted', {
+      source: { pod: { name: 'victim' } },
+      destination: { pod: { name: 'server' } },
+      captureConfig: { firstN: { number: 100 } },
+      packet: { protocol: 'ICMP' },
+    });
+    await started('pod-deleted');
+    await ping(victim, b.v4, 2);
+    // numberCaptured is kept current while the capture runs.
+    await env.waitFor('pod-deleted', 'numberCaptured 2', (pc) => pc.status?.numberCaptured === 2);
+    await new ResourceClient(env.cluster.rest, builtin.pod).delete('victim', 'default');
+    const pc = await env.done('pod-deleted');
+    const complete = condition(pc, 'PacketCaptureComplete')!;
+    assert.equal(complete.status, 'False');
+    assert.equal(complete.reason, 'PodDeleted');
+    assert.equal(tsharkFields(fileOf('pod-deleted', 'kwok-node-0'), ['ip.src']).length, 2);
+    env.net.delete(victim.ns);
+  });
+
+  test('the agent killed mid-capture: the next agent ends it Failed (AgentRestarted) and removes its file', async () => {
+    await env.create('agent-killed', {
+      source: { pod: { name: 'client' } },
+      destination: { pod: { name: 'server' } },
+      captureConfig: { firstN: { number: 100 } },
+      packet: { protocol: 'ICMP' },
+    });
+    await started('agent-killed');
+    await ping(a, b.v4, 2);
+    const agent = env.agents.get('kwok-node-0')!;
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    const leftover = readdirSync(env.dataDir('kwok-node-0')).filter((f) => f.includes('agent-killed'));
+    assert.equal(leftover.length, 1, 'the killed agent left its temporary file');
+    await env.startAgent('kwok-node-0');
+    const pc = await env.done('agent-killed');
+    const complete = condition(pc, 'PacketCaptureComplete')!;
+    assert.equal(complete.status, 'False');
+    assert.equal(complete.reason, 'AgentRestarted');
+    assert.deepEqual(
+      readdirSync(env.dataDir('kwok-node-0')).filter((f) => f.includes('agent-killed')),
+      [],
+    );
+  });
+
+  test('20 captures at once: 16 run, 4 wait, all complete', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `many-${i}`);
+    for (const name of names)
+      await env.create(name, {
+        source: { pod: { name: 'client' } },
+        destination: { pod: { name: 'server' } },
+        captureConfig: { firstN: { number: 2 } },
+        packet: { protocol: 'ICMP' },
+      });
+    const running = async () => {
+      const all = (await env.api.captures.list()).items.filter((pc) => pc.metadata.name.startsWith('many-'));
+      return all.filter(
+        (pc) =>
+          condition(pc, 'PacketCaptureStarted')?.status === 'True' && !condition(pc, 'PacketCaptureComplete'),
+      ).length;
+    };
+    await eventually(
+      '16 captures running',
+      async () => ((await running()) === 16 ? true : undefined),
+      60_000,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await running(), 16, 'no more than 16 run at once');
+    // Pings until the four that waited have run too.
+    const pinging = spawn('ip', ['netns', 'exec', a.ns.netns, 'ping', '-n', '-q', '-i', '0.2', b.v4], {
+      stdio: 'ignore',
+    });
+    try {
+      for (const name of names) await succeeded(name);
+    } finally {
+      pinging.kill();
+    }
+    for (const name of names)
+      assert.deepEqual(
+        tsharkFields(fileOf(name, 'kwok-node-0'), ['ip.src', 'icmp.type']),
+        Array(2).fill([a.v4, '8']),
+      );
+  });
+
+  test('deleting a capture removes its file', async () => {
+    assert.ok(existsSync(fileOf('pod-to-pod-v4', 'kwok-node-0')));
+    await env.api.captures.delete('pod-to-pod-v4');
+    await eventually('the file removed', async () =>
+      existsSync(fileOf('pod-to-pod-v4', 'kwok-node-0')) ? undefined : true,
+    );
   });
 });

@@ -71,7 +71,12 @@ function daemon(args: string[], env: NodeJS.ProcessEnv): Daemon {
 
 export async function startK8sEnv(): Promise<K8sEnv> {
   const work = mkdtempSync(join(tmpdir(), 'hm-pc-e2e-'));
-  const cluster = await startTestCluster({ nodes: NODES.length });
+  // kwokctl picks its components' ports before binding them; on a machine shared with other clusters one can
+  // be taken meanwhile ("address already in use"): one more attempt gets fresh ports.
+  const cluster = await startTestCluster({ nodes: NODES.length }).catch((e: Error) => {
+    if (!/address already in use/.test(e.message)) throw e;
+    return startTestCluster({ nodes: NODES.length });
+  });
   const net = createPodNetwork();
   const api = clients(cluster.rest);
   const podsClient = new ResourceClient<Pod>(cluster.rest, builtin.pod);
