@@ -2,8 +2,10 @@
 // process per node, kwok Pods whose IPs live in real network namespaces, real IPv4/IPv6 traffic, and every
 // capture file read back with tshark.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { builtin, type KubeObject, ResourceClient } from '@harbormaster/kube';
 import { eventually } from '@harbormaster/kube-testenv';
@@ -419,5 +421,165 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     await eventually('the file removed', async () =>
       existsSync(fileOf('pod-to-pod-v4', 'kwok-node-0')) ? undefined : true,
     );
+  });
+
+  const runCli = (args: string[], timeoutMs = 90_000) => {
+    const { command, args: argv, env: environment, cwd } = env.cli(args);
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        command,
+        argv,
+        { env: environment, cwd, timeout: timeoutMs, encoding: 'utf8' },
+        (e, stdout, stderr) =>
+          resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  };
+
+  test('CLI run with antctl flags: waits with progress, fetches the file into -o, deletes the capture', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hm-pc-cli-'));
+    try {
+      const running = runCli([
+        'run',
+        '-S',
+        'default/client',
+        '-D',
+        'server',
+        '-n',
+        '3',
+        '-f',
+        'icmp,icmp_type=8',
+        '--name',
+        'cli-run',
+        '-o',
+        out,
+      ]);
+      await started('cli-run');
+      await ping(a, b.v4, 4);
+      const { code, stderr } = await running;
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /cli-run: Running, \d\/3 packets/);
+      assert.match(stderr, /Succeed: 3 packets captured/);
+      assert.deepEqual(
+        tsharkFields(join(out, 'cli-run.pcapng'), ['ip.src', 'ip.dst', 'icmp.type']),
+        Array(3).fill([a.v4, b.v4, '8']),
+      );
+      await eventually('cli-run deleted', async () =>
+        (await env.api.captures.list()).items.some((pc) => pc.metadata.name === 'cli-run') ? undefined : true,
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('CLI run --follow | tshark -r -: packets stream as they are captured', async () => {
+    const {
+      command,
+      args,
+      env: environment,
+      cwd,
+    } = env.cli([
+      'run',
+      '-S',
+      'client',
+      '-D',
+      'server',
+      '-n',
+      '4',
+      '-f',
+      'icmp6',
+      '-d',
+      'Both',
+      '--name',
+      'cli-follow',
+      '--follow',
+    ]);
+    const quoted = [command, ...args].map((w) => `'${w}'`).join(' ');
+    const pipeline = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        'sh',
+        [
+          '-c',
+          `${quoted} | tshark -r - -T fields -e ipv6.src -e ipv6.dst -e icmpv6.type`,
+        ],
+        { env: environment, cwd, timeout: 90_000, encoding: 'utf8' },
+        (e, stdout, stderr) => resolve({ code: e ? 1 : 0, stdout, stderr }),
+      );
+    });
+    await started('cli-follow');
+    await ping(a, b.v6, 3);
+    const { code, stdout, stderr } = await pipeline;
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')),
+      [
+        [a.v6, b.v6, '128'],
+        [b.v6, a.v6, '129'],
+        [a.v6, b.v6, '128'],
+        [b.v6, a.v6, '129'],
+      ],
+    );
+  });
+
+  test('CLI list, get and describe (-o json|yaml), fetch, create -f with an Antrea manifest, bad input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-pc-cli-'));
+    try {
+      const list = await runCli(['list', '-o', 'json']);
+      assert.equal(list.code, 0, list.stderr);
+      const names = (JSON.parse(list.stdout) as { metadata: { name: string } }[]).map(
+        (pc) => pc.metadata.name,
+      );
+      assert.ok(names.includes('pod-to-pod-v6'));
+      const get = await runCli(['get', 'pod-to-pod-v6', '-o', 'yaml']);
+      assert.match(get.stdout, /numberCaptured: 4/);
+      const text = await runCli(['describe', 'pod-to-pod-v6']);
+      assert.match(text.stdout, /PacketCaptureComplete\s+True\s+Succeed/);
+      const file = join(dir, 'v6.pcapng');
+      const fetched = await runCli(['fetch', 'pod-to-pod-v6', '-w', file]);
+      assert.equal(fetched.code, 0, fetched.stderr);
+      assert.equal(tsharkFields(file, ['ipv6.src']).length, 4);
+      const manifest = join(dir, 'antrea.yaml');
+      writeFileSync(
+        manifest,
+        [
+          'apiVersion: crd.antrea.io/v1alpha1',
+          'kind: PacketCapture',
+          'metadata:',
+          '  name: from-antrea',
+          'spec:',
+          '  timeout: 5',
+          '  captureConfig:',
+          '    firstN:',
+          '      number: 1',
+          '  source:',
+          '    pod:',
+          '      namespace: default',
+          '      name: client',
+          '  destination:',
+          '    ip: 192.0.2.99',
+          '',
+        ].join('\n'),
+      );
+      const created = await runCli(['create', '-f', manifest]);
+      assert.equal(created.code, 0, created.stderr);
+      const pc = await env.done('from-antrea');
+      assert.equal(condition(pc, 'PacketCaptureComplete')?.reason, 'Timeout');
+      const bad = await runCli(['run', '-S', 'client', '-D', 'server', '-d', 'Sideways']);
+      assert.equal(bad.code, 1);
+      assert.match(
+        bad.stderr,
+        /invalid direction: Sideways, must be one of SourceToDestination, DestinationToSource, or Both/,
+      );
+      const badFlow = await runCli(['run', '-S', 'client', '-D', 'server', '-f', 'tcp,tcp_dst=99999']);
+      assert.match(badFlow.stderr, /tcp_dst=99999: expected a number from 0 to 65535/);
+      const missing = await runCli(['get', 'no-such-capture']);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /404|not found/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,14 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtin, installCrds, type KubeObject, ResourceClient, readCrdFiles } from '@harbormaster/kube';
+import {
+  builtin,
+  ignoreNotFound,
+  installCrds,
+  type KubeObject,
+  ResourceClient,
+  readCrdFiles,
+} from '@harbormaster/kube';
 import { eventually, startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
 import { clients, type Pod } from '../../src/k8s/resources.ts';
 import { API_VERSION, KIND, type PacketCapture, type PacketCaptureSpec } from '../../src/k8s/types.ts';
@@ -48,6 +55,8 @@ export interface K8sEnv {
     timeoutMs?: number,
   ): Promise<PacketCapture>;
   done(name: string, timeoutMs?: number): Promise<PacketCapture>;
+  /** The packetcapture command line (from source) against this cluster, as argv for spawn. */
+  cli(args: string[]): { command: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string };
   stop(): Promise<void>;
 }
 
@@ -142,8 +151,9 @@ export async function startK8sEnv(): Promise<K8sEnv> {
       return eventually(
         `${name}: ${what}`,
         async () => {
-          const pc = await api.captures.get(name);
-          return test(pc) ? pc : undefined;
+          // A capture the CLI creates may not exist yet.
+          const pc = await ignoreNotFound(api.captures.get(name));
+          return pc && test(pc) ? pc : undefined;
         },
         timeoutMs,
       );
@@ -155,6 +165,14 @@ export async function startK8sEnv(): Promise<K8sEnv> {
         (pc) => condition(pc, 'PacketCaptureComplete') !== undefined,
         timeoutMs,
       );
+    },
+    cli(args) {
+      return {
+        command: process.execPath,
+        args: ['--import', 'tsx', mainScript, ...args],
+        env,
+        cwd: packageDir,
+      };
     },
     async stop() {
       for (const d of [...agents.values(), self.controller]) {
