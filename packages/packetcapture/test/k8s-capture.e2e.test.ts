@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { builtin, type KubeObject, ResourceClient } from '@harbormaster/kube';
 import { eventually } from '@harbormaster/kube-testenv';
+import { FILE_SERVER_SECRET } from '../src/k8s/types.ts';
 import { condition, type K8sEnv, startK8sEnv, type TestPod, tsharkFields } from './support/k8s-env.ts';
 import { namespacesUnavailable } from './support/netns.ts';
+import { generateHostKey, startSftpServer } from './support/sftp-server.ts';
 
 const skip = namespacesUnavailable();
 
@@ -498,10 +500,7 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     const pipeline = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(
         'sh',
-        [
-          '-c',
-          `${quoted} | tshark -r - -T fields -e ipv6.src -e ipv6.dst -e icmpv6.type`,
-        ],
+        ['-c', `${quoted} | tshark -r - -T fields -e ipv6.src -e ipv6.dst -e icmpv6.type`],
         { env: environment, cwd, timeout: 90_000, encoding: 'utf8' },
         (e, stdout, stderr) => resolve({ code: e ? 1 : 0, stdout, stderr }),
       );
@@ -580,6 +579,82 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
       assert.match(missing.stderr, /404|not found/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('upload to a real OpenSSH server; a wrong host key, a wrong password and an unreachable server each say so', async () => {
+    const server = await startSftpServer();
+    const keys = mkdtempSync(join(tmpdir(), 'hm-pc-keys-'));
+    const secrets = new ResourceClient<KubeObject & { stringData?: Record<string, string> }>(
+      env.cluster.rest,
+      builtin.secret,
+    );
+    const setPassword = (password: string) =>
+      secrets.apply(
+        {
+          metadata: { name: FILE_SERVER_SECRET, namespace: 'kube-system' },
+          stringData: { username: server.username, password },
+        },
+        { fieldManager: 'e2e', force: true },
+      );
+    try {
+      await setPassword(server.password);
+      const capture = (name: string, fileServer: { url: string; hostPublicKey?: string }) =>
+        env.create(name, {
+          source: { pod: { name: 'client' } },
+          destination: { pod: { name: 'server' } },
+          captureConfig: { firstN: { number: 2 } },
+          packet: { ipFamily: 'IPv6', protocol: 'ICMPv6' },
+          fileServer,
+        });
+      const uploaded = (name: string) =>
+        env.waitFor(
+          name,
+          'PacketCaptureFileUploaded',
+          (pc) => condition(pc, 'PacketCaptureFileUploaded') !== undefined,
+        );
+      const hostPublicKey = server.hostPublicKey.toString('base64');
+      const created = Date.now();
+      await capture('upload-ok', { url: server.url, hostPublicKey });
+      await capture('upload-wrong-key', {
+        url: server.url,
+        hostPublicKey: generateHostKey(keys, 'other').publicKey.toString('base64'),
+      });
+      await capture('upload-unreachable', { url: 'sftp://127.0.0.1:1/uploads' });
+      await Promise.all(['upload-ok', 'upload-wrong-key', 'upload-unreachable'].map(started));
+      await ping(a, b.v6, 3);
+      const ok = await uploaded('upload-ok');
+      console.log(`upload-ok: create to completed upload ${Date.now() - created} ms`);
+      assert.equal(
+        condition(ok, 'PacketCaptureFileUploaded')?.status,
+        'True',
+        condition(ok, 'PacketCaptureFileUploaded')?.message,
+      );
+      assert.equal(ok.status?.filePath, `${server.url}/upload-ok.pcapng`);
+      assert.deepEqual(
+        tsharkFields(join(server.directory, 'upload-ok.pcapng'), ['ipv6.src', 'ipv6.dst']),
+        Array(2).fill([a.v6, b.v6]),
+      );
+      const wrongKey = condition(await uploaded('upload-wrong-key'), 'PacketCaptureFileUploaded')!;
+      assert.deepEqual([wrongKey.status, wrongKey.reason], ['False', 'HostKeyMismatch']);
+      const unreachable = condition(await uploaded('upload-unreachable'), 'PacketCaptureFileUploaded')!;
+      assert.deepEqual([unreachable.status, unreachable.reason], ['False', 'Unreachable']);
+      // The file stays on the node when the upload failed.
+      assert.equal(
+        (await env.api.captures.get('upload-unreachable')).status?.filePath,
+        `kwok-node-0:${fileOf('upload-unreachable', 'kwok-node-0')}`,
+      );
+
+      await setPassword('not the password');
+      await capture('upload-wrong-password', { url: server.url, hostPublicKey });
+      await started('upload-wrong-password');
+      await ping(a, b.v6, 3);
+      const wrongPassword = condition(await uploaded('upload-wrong-password'), 'PacketCaptureFileUploaded')!;
+      assert.deepEqual([wrongPassword.status, wrongPassword.reason], ['False', 'AuthenticationFailed']);
+    } finally {
+      await secrets.delete(FILE_SERVER_SECRET, 'kube-system').catch(() => {});
+      await server.stop();
+      rmSync(keys, { recursive: true, force: true });
     }
   });
 });
