@@ -657,4 +657,67 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
       rmSync(keys, { recursive: true, force: true });
     }
   });
+
+  test('a Service whose endpoints change mid-capture: the filter follows them without a restart', async () => {
+    const services = new ResourceClient<KubeObject>(env.cluster.rest, builtin.service);
+    await services.create({
+      metadata: { name: 'backends', namespace: 'default' },
+      spec: { selector: { app: 'backend' }, ports: [{ port: 80 }] },
+    } as never);
+    const first = await env.createPod('backend-1', 'kwok-node-1', { app: 'backend' });
+    await env.create('follow-endpoints', {
+      source: { pod: { name: 'client' } },
+      destination: { service: { name: 'backends', target: 'Endpoints' } },
+      captureConfig: { firstN: { number: 4 } },
+      packet: { protocol: 'ICMP' },
+    });
+    const before = await started('follow-endpoints');
+    assert.deepEqual(before.status?.assignment?.destinationAddresses, [first.v4]);
+    await ping(a, first.v4, 2);
+    await env.waitFor('follow-endpoints', 'numberCaptured 2', (pc) => pc.status?.numberCaptured === 2);
+    const second = await env.createPod('backend-2', 'kwok-node-1', { app: 'backend' });
+    const moved = await env.waitFor(
+      'follow-endpoints',
+      'revision 2',
+      (pc) => pc.status?.assignment?.revision === 2,
+    );
+    assert.deepEqual(moved.status?.assignment?.destinationAddresses, [first.v4, second.v4].sort());
+    // The agent swaps the program in place; give it the moment the informer takes.
+    await eventually('the agent to swap the filter', async () =>
+      env.agents.get('kwok-node-0')!.log.some((l) => l.includes('filter swapped')) ? true : undefined,
+    );
+    await ping(a, b.v4, 2); // not a backend
+    await ping(a, second.v4, 2);
+    const pc = await succeeded('follow-endpoints');
+    assert.equal(pc.status?.startTime, before.status?.startTime, 'the same capture, not a restart');
+    assert.deepEqual(
+      tsharkFields(fileOf('follow-endpoints', 'kwok-node-0'), ['ip.dst']).map(([d]) => d),
+      [first.v4, first.v4, second.v4, second.v4],
+    );
+    env.net.delete(first.ns);
+    env.net.delete(second.ns);
+  });
+
+  // Last: it deletes every finished capture.
+  test('the controller deletes finished captures after the retention time, and the agents their files', async () => {
+    const before = (await env.api.captures.list()).items.filter((pc) =>
+      condition(pc, 'PacketCaptureComplete'),
+    );
+    assert.ok(before.length > 20);
+    assert.ok(existsSync(fileOf('pod-to-pod-v6', 'kwok-node-0')));
+    await env.restartController(['--retention', '2s']);
+    await eventually(
+      'finished captures deleted',
+      async () =>
+        (await env.api.captures.list()).items.some((pc) => condition(pc, 'PacketCaptureComplete'))
+          ? undefined
+          : true,
+      60_000,
+    );
+    await eventually('their files removed', async () =>
+      readdirSync(env.dataDir('kwok-node-0')).length + readdirSync(env.dataDir('kwok-node-1')).length === 0
+        ? true
+        : undefined,
+    );
+  });
 });

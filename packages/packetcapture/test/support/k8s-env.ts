@@ -46,6 +46,8 @@ export interface K8sEnv {
   controller: Daemon;
   dataDir(node: string): string;
   startAgent(node: string): Promise<Daemon>;
+  /** Stops the running controller (it releases its lease) and starts one with these extra flags. */
+  restartController(flags: string[]): Promise<void>;
   createPod(name: string, node: string, labels?: Record<string, string>): Promise<TestPod>;
   create(name: string, spec: PacketCaptureSpec): Promise<PacketCapture>;
   waitFor(
@@ -112,6 +114,14 @@ export async function startK8sEnv(): Promise<K8sEnv> {
         60_000,
       );
       return d;
+    },
+    async restartController(flags) {
+      self.controller.child.kill('SIGTERM');
+      await self.controller.exited;
+      self.controller = daemon(
+        ['controller', '--namespace', 'kube-system', '--identity', 'e2e-2', ...flags],
+        env,
+      );
     },
     async createPod(name, node, labels = {}) {
       await podsClient.create({
