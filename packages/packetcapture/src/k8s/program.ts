@@ -54,7 +54,7 @@ export function captureProgram(spec: PacketCaptureSpec, assignment: Assignment):
     snaplen,
   });
   if (!compiled.program)
-    throw new ProgramError(compiled.problems.map((p) => `spec: ${mapPath(p.path)}: ${p.message}`).join('; '));
+    throw new ProgramError(compiled.problems.map((p) => `${mapPath(p.path)}: ${p.message}`).join('; '));
   const parts = [describeSpec(spec, assignment)];
   let program = compiled.program;
   if (spec.filter !== undefined && spec.filter.trim() !== '') {
