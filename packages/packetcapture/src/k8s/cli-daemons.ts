@@ -1,6 +1,5 @@
 // `packetcapture agent` and `packetcapture controller`: the two long-running processes, thin over Agent and
 // the controller; both stop cleanly on SIGTERM/SIGINT.
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { KubeRest, loadKubeConfig, shutdownSignal } from '@harbormaster/kube';
 import type { Command } from 'commander';
@@ -34,7 +33,6 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
     .action(async (flags) => {
       const signal = shutdownSignal();
       const rest = new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }));
-      await mkdir(flags.dataDir, { recursive: true, mode: 0o700 });
       const log = jsonLog(io);
       const agent = new Agent({
         rest,

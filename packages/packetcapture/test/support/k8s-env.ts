@@ -15,8 +15,8 @@ import {
 } from '@harbormaster/kube';
 import { eventually, startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
 import { clients, type Pod } from '../../src/k8s/resources.ts';
+import { createPodNetwork, type PodNamespace, type PodNetwork } from '../../src/k8s/testbed/pod-network.ts';
 import { API_VERSION, KIND, type PacketCapture, type PacketCaptureSpec } from '../../src/k8s/types.ts';
-import { createPodNetwork, type PodNamespace, type PodNetwork } from './pod-network.ts';
 
 const packageDir = join(import.meta.dirname, '..', '..');
 const mainScript = join(import.meta.dirname, 'main.ts');
@@ -198,6 +198,13 @@ export async function startK8sEnv(): Promise<K8sEnv> {
     },
   };
   try {
+    // Pods are refused until the controller-manager has made the namespace's default ServiceAccount.
+    const accounts = new ResourceClient<KubeObject>(cluster.rest, builtin.serviceAccount);
+    await eventually(
+      'the default ServiceAccount',
+      () => ignoreNotFound(accounts.get('default', 'default')),
+      60_000,
+    );
     await installCrds(
       cluster.rest,
       await readCrdFiles([join(packageDir, 'config', 'crd', 'packetcapture.yaml')]),

@@ -3,7 +3,7 @@
 // without a CNI (netns.ts), with the engine and the program of program.ts. It keeps numberCaptured current,
 // ends each capture with a condition a user can read, uploads the file when a file server is given, serves
 // the file (also while it grows, for --follow) over HTTP, and cleans up after deletions and restarts.
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   builtin,
@@ -86,6 +86,8 @@ export class Agent {
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    // Capture files hold other workloads' traffic: only the agent's user may read them.
+    await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
     const informers = [this.captures.run(signal), this.pods.run(signal)];
     await Promise.all([this.captures.waitForSync(), this.pods.waitForSync()]);
     await this.recover();

@@ -1,4 +1,4 @@
-// Test-only: the network of kwok Pods made real. A "node" namespace routes between Pod namespaces (so the
+// Test bed (e2e tests and the demo): the network of kwok Pods made real. A "node" namespace routes between Pod namespaces (so the
 // host's own routes and forwarding settings are never touched); each Pod is a namespace whose `eth0` (one
 // end of a veth pair, the other end in the router) holds the Pod's IPs as /32 and /128, with a default route
 // to the router, which routes each Pod address to its veth. Everything is removed by remove().
