@@ -348,17 +348,32 @@ static int stopping(struct capture *c) {
   return s;
 }
 
+static int aborting(struct capture *c) {
+  pthread_mutex_lock(&c->lock);
+  int a = c->aborted;
+  pthread_mutex_unlock(&c->lock);
+  return a;
+}
+
 static void *reader(void *arg) {
   struct capture *c = arg;
   /* Named, so tools (and the tests) can tell this thread from Node's own pools. */
   pthread_setname_np(pthread_self(), "pcap-reader");
-  int reason = END_NONE, error = 0;
+  int reason = END_NONE, error = 0, drained = 0;
   struct pollfd fds[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = c->wake_fd, .events = POLLIN}};
   while (reason == END_NONE) {
     struct tpacket_block_desc *block = block_at(c, c->next_block);
     if (!block_ready(block)) {
-      /* On a stop, what the kernel has retired is still written; then the capture ends. */
+      /* On a stop, what the kernel has retired is still written; then the capture ends. The block being
+       * filled is retired by the kernel's timer within the block timeout once it holds a packet: wait for
+       * that once, so a stop keeps every packet that arrived before it (not when Node is tearing down). */
       if (stopping(c)) {
+        if (!drained && !aborting(c)) {
+          drained = 1;
+          struct pollfd sock = {.fd = c->fd, .events = POLLIN};
+          poll(&sock, 1, (int)c->opt.block_timeout_ms * 2 + 10);
+          continue;
+        }
         reason = END_STOPPED;
         break;
       }

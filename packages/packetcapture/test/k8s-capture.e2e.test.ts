@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { builtin, type KubeObject, ResourceClient } from '@harbormaster/kube';
 import { eventually } from '@harbormaster/kube-testenv';
+import { openCaptureFile } from '../src/k8s/client.ts';
 import { FILE_SERVER_SECRET } from '../src/k8s/types.ts';
+import { readCaptureFile } from '../src/read.ts';
 import { condition, type K8sEnv, startK8sEnv, type TestPod, tsharkFields } from './support/k8s-env.ts';
 import { namespacesUnavailable } from './support/netns.ts';
 import { generateHostKey, startSftpServer } from './support/sftp-server.ts';
@@ -521,6 +523,42 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
         [b.v6, a.v6, '129'],
       ],
     );
+  });
+
+  test('follow streams packets while the capture is still running, and ends when it is deleted', async () => {
+    await env.create('live', {
+      source: { pod: { name: 'client' } },
+      destination: { pod: { name: 'server' } },
+      captureConfig: { firstN: { number: 100 } },
+      packet: { protocol: 'ICMP' },
+    });
+    const pc = await started('live');
+    const stream = await openCaptureFile(env.cluster.rest, pc, {
+      agentNamespace: 'kube-system',
+      follow: true,
+    });
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise((resolve) => stream.once('end', resolve));
+    // Whole pcapng blocks of the packets so far: type 6 (enhanced packet block), length at offset 4.
+    const packetsSoFar = () => {
+      const bytes = Buffer.concat(chunks);
+      let count = 0;
+      for (let at = 0; at + 8 <= bytes.length; ) {
+        const length = bytes.readUInt32LE(at + 4);
+        if (length < 12 || at + length > bytes.length) break;
+        if (bytes.readUInt32LE(at) === 6) count++;
+        at += length;
+      }
+      return count;
+    };
+    await ping(a, b.v4, 3);
+    await eventually('3 packets on the stream', async () => (packetsSoFar() === 3 ? true : undefined));
+    const now = await env.api.captures.get('live');
+    assert.equal(condition(now, 'PacketCaptureComplete'), undefined, 'the capture is still running');
+    await env.api.captures.delete('live');
+    await ended;
+    assert.equal(readCaptureFile(Buffer.concat(chunks)).packets.length, 3);
   });
 
   test('CLI list, get and describe (-o json|yaml), fetch, create -f with an Antrea manifest, bad input', async () => {
