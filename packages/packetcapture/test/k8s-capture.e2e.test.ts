@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { builtin, type KubeObject, ResourceClient } from '@harbormaster/kube';
 import { eventually } from '@harbormaster/kube-testenv';
 import { openCaptureFile } from '../src/k8s/client.ts';
-import { FILE_SERVER_SECRET } from '../src/k8s/types.ts';
+import { FETCH_TOKEN_ANNOTATION, FILE_SERVER_SECRET } from '../src/k8s/types.ts';
 import { readCaptureFile } from '../src/read.ts';
 import { condition, type K8sEnv, startK8sEnv, type TestPod, tsharkFields } from './support/k8s-env.ts';
 import { namespacesUnavailable } from './support/netns.ts';
@@ -559,6 +559,29 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     await env.api.captures.delete('live');
     await ended;
     assert.equal(readCaptureFile(Buffer.concat(chunks)).packets.length, 3);
+  });
+
+  test("the agent's file endpoint answers only the token published on the PacketCapture", async () => {
+    const leases = new ResourceClient<KubeObject>(env.cluster.rest, builtin.lease);
+    const base = (await leases.get('packetcapture-agent-kwok-node-0', 'kube-system')).metadata.annotations?.[
+      'packetcapture.harbormaster.dev/url'
+    ];
+    const url = `${base}/captures/pod-to-pod-v6`;
+    const token = (await env.api.captures.get('pod-to-pod-v6')).metadata.annotations?.[
+      FETCH_TOKEN_ANNOTATION
+    ];
+    assert.ok(token);
+    assert.equal((await fetch(url)).status, 401);
+    assert.equal((await fetch(url, { headers: { authorization: 'Bearer not-the-token' } })).status, 403);
+    const other = (await env.api.captures.get('at-source')).metadata.annotations?.[FETCH_TOKEN_ANNOTATION];
+    assert.equal(
+      (await fetch(url, { headers: { authorization: `Bearer ${other}` } })).status,
+      403,
+      "another capture's token",
+    );
+    const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(ok.status, 200);
+    assert.equal(readCaptureFile(Buffer.from(await ok.arrayBuffer())).packets.length, 4);
   });
 
   test('CLI list, get and describe (-o json|yaml), fetch, create -f with an Antrea manifest, bad input', async () => {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import type { Readable } from 'node:stream';
 import { builtin, type KubeObject, type KubeRest, ResourceClient } from '@harbormaster/kube';
 import { AGENT_URL_ANNOTATION, agentLeaseName } from './agent/file-server.ts';
-import type { PacketCapture } from './types.ts';
+import { FETCH_TOKEN_ANNOTATION, type PacketCapture } from './types.ts';
 
 export class FetchError extends Error {}
 
@@ -22,12 +22,17 @@ export async function openCaptureFile(
     throw new FetchError(
       `no agent for node ${node} has published its address (Lease ${options.agentNamespace}/${agentLeaseName(node)})`,
     );
+  const token = pc.metadata.annotations?.[FETCH_TOKEN_ANNOTATION];
+  if (!token)
+    throw new FetchError(
+      `${pc.metadata.name}: the agent has not published its fetch token yet (not started?)`,
+    );
   const url = new URL(
     `/captures/${encodeURIComponent(pc.metadata.name)}${options.follow ? '?follow=1' : ''}`,
     base,
   );
   return new Promise((resolve, reject) => {
-    const req = request(url, (res) => {
+    const req = request(url, { headers: { authorization: `Bearer ${token}` } }, (res) => {
       if (res.statusCode === 200) return resolve(res);
       let body = '';
       res.setEncoding('utf8').on('data', (s: string) => {

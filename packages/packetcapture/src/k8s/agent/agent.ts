@@ -3,6 +3,7 @@
 // without a CNI (netns.ts), with the engine and the program of program.ts. It keeps numberCaptured current,
 // ends each capture with a condition a user can read, uploads the file when a file server is given, serves
 // the file (also while it grows, for --follow) over HTTP, and cleans up after deletions and restarts.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -18,7 +19,12 @@ import { fileSink, type Sink } from '../../sink.ts';
 import { findPodNetwork } from '../netns.ts';
 import { type CaptureProgram, captureProgram, ProgramError } from '../program.ts';
 import { clients, isFinished, type Pod, podAddresses } from '../resources.ts';
-import { FILE_SERVER_SECRET, MAX_CONCURRENT_CAPTURES, type PacketCapture } from '../types.ts';
+import {
+  FETCH_TOKEN_ANNOTATION,
+  FILE_SERVER_SECRET,
+  MAX_CONCURRENT_CAPTURES,
+  type PacketCapture,
+} from '../types.ts';
 import { UploadError, uploadCapture } from '../upload.ts';
 import { AGENT_FIELD_MANAGER, type AgentStatus, withCondition } from './status.ts';
 
@@ -40,6 +46,8 @@ type Secret = KubeObject & { data?: Record<string, string> };
 interface Run {
   name: string;
   uid: string;
+  /** What a client must present to read the file (published on the PacketCapture, see file-server.ts). */
+  token?: string;
   state: 'queued' | 'starting' | 'running' | 'ended';
   status: AgentStatus;
   path: string;
@@ -79,6 +87,16 @@ export class Agent {
   /** The run of a capture this process knows, for the file server. */
   run(name: string): Run | undefined {
     return this.runs.get(name);
+  }
+
+  /**
+   * The fetch token of a capture: of the run this process started, or the one an earlier agent process
+   * published on the PacketCapture (for the files of finished captures it kept).
+   */
+  tokenOf(name: string): string | undefined {
+    return (
+      this.runs.get(name)?.token ?? this.captures.get(name)?.metadata.annotations?.[FETCH_TOKEN_ANNOTATION]
+    );
   }
 
   fileOf(name: string): string {
@@ -234,6 +252,16 @@ export class Agent {
       throw e;
     }
     try {
+      // Who may read the PacketCapture may read its file: the token is published on it, for the CLI.
+      run.token = randomBytes(24).toString('base64url');
+      await this.api.captures.apply(
+        {
+          apiVersion: pc.apiVersion,
+          kind: pc.kind,
+          metadata: { name: run.name, annotations: { [FETCH_TOKEN_ANNOTATION]: run.token } },
+        } as unknown as PacketCapture,
+        { fieldManager: AGENT_FIELD_MANAGER, force: true },
+      );
       run.sink = await fileSink(run.path);
       run.capture = await Capture.start(
         {

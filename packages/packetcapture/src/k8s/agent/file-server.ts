@@ -2,7 +2,9 @@
 // finished capture; with `?follow=1` on a running one it streams the file as the capture writes it (the
 // temporary file, read through a descriptor that stays valid across the final rename) and ends with the
 // statistics block once the capture ends. The agent publishes where it listens in a Lease
-// `packetcapture-agent-<node>` (annotation packetcapture.harbormaster.dev/url) in its namespace.
+// `packetcapture-agent-<node>` (annotation packetcapture.harbormaster.dev/url) in its namespace. A client
+// proves it may read the PacketCapture with the token the agent published on it.
+import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -59,6 +61,15 @@ async function follow(agent: Agent, name: string, res: ServerResponse): Promise<
   }
 }
 
+function sameSecret(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Every request carries `Authorization: Bearer <token>`, the token the agent published on the PacketCapture
+ * (FETCH_TOKEN_ANNOTATION): 401 without one, 403 with another.
+ */
 export function serveFiles(agent: Agent): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
@@ -68,6 +79,16 @@ export function serveFiles(agent: Agent): Server {
       return;
     }
     const name = match[1]!;
+    const expected = agent.tokenOf(name);
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!given) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('a bearer token is required\n');
+      return;
+    }
+    if (!expected || !sameSecret(given, expected)) {
+      res.writeHead(403).end(`the token does not match capture ${name}\n`);
+      return;
+    }
     if (url.searchParams.get('follow')) {
       void follow(agent, name, res).catch(() => res.destroy());
       return;
