@@ -369,6 +369,8 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     await agent.exited;
     const leftover = readdirSync(env.dataDir('kwok-node-0')).filter((f) => f.includes('agent-killed'));
     assert.equal(leftover.length, 1, 'the killed agent left its temporary file');
+    const foreign = join(env.dataDir('kwok-node-0'), 'notes.txt');
+    writeFileSync(foreign, 'not a capture');
     await env.startAgent('kwok-node-0');
     const pc = await env.done('agent-killed');
     const complete = condition(pc, 'PacketCaptureComplete')!;
@@ -377,6 +379,12 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     assert.deepEqual(
       readdirSync(env.dataDir('kwok-node-0')).filter((f) => f.includes('agent-killed')),
       [],
+    );
+    assert.ok(existsSync(foreign), 'a file the agent did not write is left alone');
+    rmSync(foreign);
+    assert.ok(
+      existsSync(fileOf('pod-to-pod-v4', 'kwok-node-0')),
+      'files of finished captures stay for fetch',
     );
   });
 

@@ -161,8 +161,10 @@ export class Agent {
         this.log({ msg: 'capture cut by an agent restart', name: pc.metadata.name });
       } else if (isFinished(pc)) keep.add(`${pc.metadata.name}.pcapng`);
     }
+    // Only what an agent writes there: `<name>.pcapng` and the engine's `.<name>.pcapng.<pid>.tmp`.
+    const ours = /^(\.[a-z0-9.-]+\.pcapng\.\d+\.tmp|[a-z0-9.-]+\.pcapng)$/;
     for (const file of await readdir(this.options.dataDir).catch(() => [] as string[]))
-      if (!keep.has(file)) await rm(join(this.options.dataDir, file), { force: true });
+      if (ours.test(file) && !keep.has(file)) await rm(join(this.options.dataDir, file), { force: true });
   }
 
   private observe(pc: PacketCapture): void {
