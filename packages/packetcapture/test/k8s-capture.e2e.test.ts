@@ -12,7 +12,14 @@ import { eventually } from '@harbormaster/kube-testenv';
 import { openCaptureFile } from '../src/k8s/client.ts';
 import { FETCH_TOKEN_ANNOTATION, FILE_SERVER_SECRET } from '../src/k8s/types.ts';
 import { readCaptureFile } from '../src/read.ts';
-import { condition, type K8sEnv, startK8sEnv, type TestPod, tsharkFields } from './support/k8s-env.ts';
+import {
+  condition,
+  type K8sEnv,
+  probePort,
+  startK8sEnv,
+  type TestPod,
+  tsharkFields,
+} from './support/k8s-env.ts';
 import { namespacesUnavailable } from './support/netns.ts';
 import { generateHostKey, startSftpServer } from './support/sftp-server.ts';
 
@@ -590,6 +597,22 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(ok.status, 200);
     assert.equal(readCaptureFile(Buffer.from(await ok.arrayBuffer())).packets.length, 4);
+  });
+
+  test('metrics and probes: the agent counts its captures by outcome, the controller its reconciles', async () => {
+    const agentPort = probePort(env.agents.get('kwok-node-0')!);
+    const controllerPort = probePort(env.controller);
+    assert.ok(agentPort && controllerPort);
+    assert.equal((await fetch(`http://127.0.0.1:${agentPort}/readyz`)).status, 200);
+    const agentMetrics = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
+    assert.match(agentMetrics, /packetcapture_agent_captures_ended_total\{reason="Succeed"\} \d+/);
+    assert.match(agentMetrics, /packetcapture_agent_captures_running 0/);
+    assert.match(agentMetrics, /packetcapture_agent_captures_queued 0/);
+    const controllerMetrics = await (await fetch(`http://127.0.0.1:${controllerPort}/metrics`)).text();
+    assert.match(
+      controllerMetrics,
+      /controller_reconcile_total\{controller="packetcapture",result="success"\} [1-9]/,
+    );
   });
 
   test('CLI list, get and describe (-o json|yaml), fetch, create -f with an Antrea manifest, bad input', async () => {

@@ -1,7 +1,13 @@
 // `packetcapture agent` and `packetcapture controller`: the two long-running processes, thin over Agent and
 // the controller; both stop cleanly on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
-import { KubeRest, loadKubeConfig, shutdownSignal } from '@harbormaster/kube';
+import {
+  createMetrics,
+  KubeRest,
+  loadKubeConfig,
+  shutdownSignal,
+  startProbeServer,
+} from '@harbormaster/kube';
 import type { Command } from 'commander';
 import { Agent } from './agent/agent.ts';
 import { startFileServer } from './agent/file-server.ts';
@@ -13,6 +19,35 @@ interface Out {
 
 const jsonLog = (io: Out) => (entry: Record<string, unknown>) =>
   io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+
+function hostPort(flag: string, text: string): { host: string; port: number } {
+  const at = text.lastIndexOf(':');
+  const port = Number(text.slice(at + 1));
+  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${flag}: "${text}" is not host:port`);
+  return { host: text.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** /metrics, /healthz and /readyz when --probe-address is given; logs where. */
+async function probes(
+  address: string | undefined,
+  registry: ReturnType<typeof createMetrics>['registry'],
+  ready: () => boolean,
+  log: (entry: Record<string, unknown>) => void,
+) {
+  if (!address) return undefined;
+  const server = await startProbeServer({
+    ...hostPort('--probe-address', address),
+    registry,
+    readyChecks: {
+      caches: () => {
+        if (!ready()) throw new Error('caches have not synced yet');
+      },
+    },
+  });
+  log({ msg: 'probes listening', port: server.port });
+  return server;
+}
 
 function durationMs(text: string): number {
   const m = /^(\d+)(ms|s|m|h)$/.exec(text);
@@ -29,31 +64,35 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
     .option('--data-dir <dir>', 'where capture files are kept', '/var/run/packetcapture')
     .option('--listen <host:port>', 'where the file server listens (fetch and --follow)', '0.0.0.0:9471')
     .option('--advertise <address>', 'the address the CLI reaches this agent at (default: the listen host)')
+    .option('--probe-address <host:port>', 'serve /metrics, /healthz and /readyz here')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .action(async (flags) => {
       const signal = shutdownSignal();
       const rest = new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }));
       const log = jsonLog(io);
+      const { registry } = createMetrics();
       const agent = new Agent({
         rest,
         nodeName: flags.nodeName,
         namespace: flags.namespace,
         dataDir: flags.dataDir,
         log,
+        registry,
       });
-      const at = flags.listen.lastIndexOf(':');
-      const host = flags.listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+      const probe = await probes(flags.probeAddress, registry, () => agent.ready(), log);
+      const { host, port } = hostPort('--listen', flags.listen);
       const { server, url } = await startFileServer(agent, {
         rest,
         namespace: flags.namespace,
         nodeName: flags.nodeName,
         host,
-        port: Number(flags.listen.slice(at + 1)),
+        port,
         advertise: flags.advertise ?? host,
       });
       log({ msg: 'agent started', node: flags.nodeName, files: url });
       await agent.start(signal);
       server.close();
+      await probe?.close();
       setExit(0);
     });
   program
@@ -64,11 +103,15 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
     .option('--namespace <ns>', 'namespace of the leader-election Lease', 'kube-system')
     .option('--retention <duration>', 'delete finished captures this long after completion', '1h')
     .option('--identity <id>', 'leader-election identity', `${hostname()}-${process.pid}`)
+    .option('--probe-address <host:port>', 'serve /metrics, /healthz and /readyz here')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .action(async (flags) => {
       const signal = shutdownSignal();
       const rest = new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }));
       const log = jsonLog(io);
+      const metrics = createMetrics();
+      // Ready when the process runs: a standby that does not lead is ready to take over.
+      const probe = await probes(flags.probeAddress, metrics.registry, () => true, log);
       log({ msg: 'controller started', identity: flags.identity });
       await runLeaderElected(
         {
@@ -77,9 +120,11 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
           identity: flags.identity,
           retentionMs: durationMs(flags.retention),
           log,
+          metrics: metrics.controller,
         },
         signal,
       );
+      await probe?.close();
       setExit(0);
     });
 }

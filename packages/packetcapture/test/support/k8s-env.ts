@@ -62,6 +62,15 @@ export interface K8sEnv {
   stop(): Promise<void>;
 }
 
+/** The port a daemon's probe server listens on, from its log. */
+export function probePort(d: Daemon): number | undefined {
+  for (const line of d.log) {
+    const m = /"msg":"probes listening","port":(\d+)/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
 export const condition = (pc: PacketCapture, type: string) =>
   pc.status?.conditions?.find((c) => c.type === type);
 
@@ -104,7 +113,17 @@ export async function startK8sEnv(): Promise<K8sEnv> {
     dataDir: (node) => join(work, node),
     async startAgent(node) {
       const d = daemon(
-        ['agent', '--node-name', node, '--data-dir', join(work, node), '--listen', '127.0.0.1:0'],
+        [
+          'agent',
+          '--node-name',
+          node,
+          '--data-dir',
+          join(work, node),
+          '--listen',
+          '127.0.0.1:0',
+          '--probe-address',
+          '127.0.0.1:0',
+        ],
         env,
       );
       agents.set(node, d);
@@ -212,7 +231,10 @@ export async function startK8sEnv(): Promise<K8sEnv> {
         fieldManager: 'e2e',
       },
     );
-    self.controller = daemon(['controller', '--namespace', 'kube-system', '--identity', 'e2e'], env);
+    self.controller = daemon(
+      ['controller', '--namespace', 'kube-system', '--identity', 'e2e', '--probe-address', '127.0.0.1:0'],
+      env,
+    );
     for (const node of NODES) await self.startAgent(node);
   } catch (e) {
     await self.stop();

@@ -14,6 +14,7 @@ import {
   type KubeRest,
   ResourceClient,
 } from '@harbormaster/kube';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { Capture, type CaptureSummary } from '../../capture.ts';
 import { fileSink, type Sink } from '../../sink.ts';
 import { findPodNetwork } from '../netns.ts';
@@ -39,6 +40,8 @@ export interface AgentOptions {
   /** How often a running capture's numberCaptured is written when it changed. */
   progressIntervalMs?: number;
   log?: (entry: Record<string, unknown>) => void;
+  /** Where the agent's gauges and counters are registered (the probe server's /metrics). */
+  registry?: Registry;
 }
 
 type Secret = KubeObject & { data?: Record<string, string> };
@@ -74,14 +77,44 @@ export class Agent {
   private running = 0;
   private readonly log: (entry: Record<string, unknown>) => void;
   private readonly maxConcurrent: number;
+  private readonly ended: Counter<'reason'>;
 
   constructor(private readonly options: AgentOptions) {
+    const registers = options.registry ? [options.registry] : [];
+    const agent = this;
+    new Gauge({
+      name: 'packetcapture_agent_captures_running',
+      help: `Captures running on this node (at most ${MAX_CONCURRENT_CAPTURES}).`,
+      registers,
+      collect() {
+        this.set(agent.running);
+      },
+    });
+    new Gauge({
+      name: 'packetcapture_agent_captures_queued',
+      help: 'Captures waiting for one of the running ones to end.',
+      registers,
+      collect() {
+        this.set(agent.queue.length);
+      },
+    });
+    this.ended = new Counter({
+      name: 'packetcapture_agent_captures_ended_total',
+      help: 'Captures ended on this node, by the reason of their PacketCaptureComplete condition.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.api = clients(options.rest);
     this.secrets = new ResourceClient<Secret>(options.rest, builtin.secret);
     this.captures = new Informer(this.api.captures, { resyncMs: 60_000 });
     this.pods = new Informer(this.api.pods, { fieldSelector: `spec.nodeName=${options.nodeName}` });
     this.log = options.log ?? (() => {});
     this.maxConcurrent = options.maxConcurrent ?? MAX_CONCURRENT_CAPTURES;
+  }
+
+  /** Ready once both caches are filled (the probe server's /readyz). */
+  ready(): boolean {
+    return this.captures.hasSynced() && this.pods.hasSynced();
   }
 
   /** The run of a capture this process knows, for the file server. */
@@ -226,6 +259,7 @@ export class Agent {
       run.status = withCondition(run.status, 'PacketCaptureStarted', 'False', reason, message);
       run.status = { ...run.status, completionTime: new Date().toISOString() };
       run.status = withCondition(run.status, 'PacketCaptureComplete', 'False', 'Failed', message);
+      this.ended.inc({ reason: 'Failed' });
       await this.report(run);
       this.end(run);
     };
@@ -327,6 +361,7 @@ export class Agent {
     );
     if (kept) run.status.filePath = `${this.options.nodeName}:${run.path}`;
     this.log({ msg: 'capture ended', name: run.name, reason, captured: summary.captured });
+    this.ended.inc({ reason });
     // The state is final before the upload, so a follower's stream ends with the file.
     run.state = 'ended';
     run.markEnded();

@@ -4,6 +4,7 @@
 // while a capture runs (each change of addresses bumps the revision), reports what it cannot resolve as a
 // PacketCaptureStarted=False condition a user can act on, and deletes finished captures after a retention time.
 import {
+  type ControllerMetrics,
   Informer,
   type KubeRest,
   LeaderElector,
@@ -26,6 +27,7 @@ export interface ControllerOptions {
   identity: string;
   log?: (entry: Record<string, unknown>) => void;
   leaseDurationMs?: number;
+  metrics?: ControllerMetrics;
 }
 
 const sameList = (a?: string[], b?: string[]) => (a ?? []).join(',') === (b ?? []).join(',');
@@ -138,7 +140,17 @@ export async function runPacketCaptureController(
   const informers = [captures, pods, services, slices];
   const running = informers.map((i) => i.run(signal));
   await Promise.all(informers.map((i) => i.waitForSync()));
-  await runController({ name: 'packetcapture', queue, reconcile, workers: 4, log }, signal);
+  await runController(
+    {
+      name: 'packetcapture',
+      queue,
+      reconcile,
+      workers: 4,
+      log,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    },
+    signal,
+  );
   await Promise.allSettled(running);
 }
 
