@@ -418,6 +418,12 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     );
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(await running(), 16, 'no more than 16 run at once');
+    const waiting = (await env.api.captures.list()).items.filter(
+      (pc) =>
+        pc.metadata.name.startsWith('many-') && condition(pc, 'PacketCaptureStarted')?.reason === 'Queued',
+    );
+    assert.equal(waiting.length, 4, 'the other four say they are queued');
+    assert.equal(condition(waiting[0]!, 'PacketCaptureStarted')?.status, 'False');
     // Pings until the four that waited have run too.
     const pinging = spawn('ip', ['netns', 'exec', a.ns.netns, 'ping', '-n', '-q', '-i', '0.2', b.v4], {
       stdio: 'ignore',

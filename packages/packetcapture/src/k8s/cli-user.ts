@@ -255,7 +255,11 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
         const pc = await waitUntil(
           rest,
           name,
-          (p) => !!conditionOf(p, 'PacketCaptureStarted') || !!conditionOf(p, 'PacketCaptureComplete'),
+          // Started, or ended, or refused; a capture queued behind 16 others is waited for.
+          (p) =>
+            !!conditionOf(p, 'PacketCaptureComplete') ||
+            (!!conditionOf(p, 'PacketCaptureStarted') &&
+              conditionOf(p, 'PacketCaptureStarted')?.reason !== 'Queued'),
         );
         const started = conditionOf(pc, 'PacketCaptureStarted');
         if (started?.status !== 'True')

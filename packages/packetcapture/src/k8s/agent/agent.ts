@@ -228,6 +228,17 @@ export class Agent {
       this.runs.set(name, created);
       this.queue.push(created);
       this.pump();
+      if (created.state === 'queued') {
+        // Say why it does not start yet; PacketCaptureStarted=True replaces this when it does.
+        created.status = withCondition(
+          created.status,
+          'PacketCaptureStarted',
+          'False',
+          'Queued',
+          `${this.maxConcurrent} captures are running on node ${this.options.nodeName}; this one starts when one of them ends`,
+        );
+        void this.report(created);
+      }
       return;
     }
     const revision = pc.status?.assignment?.revision ?? 0;
