@@ -77,6 +77,16 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     assert.equal(complete.reason, 'Succeed');
     assert.equal(pc.status?.numberCaptured, 5);
     assert.equal(pc.status?.filePath, `kwok-node-0:${fileOf('pod-to-pod-v4', 'kwok-node-0')}`);
+    const events = new ResourceClient<KubeObject & { reason?: string; regarding?: { name?: string } }>(
+      env.cluster.rest,
+      builtin.event,
+    );
+    await eventually('Started and Succeed events', async () => {
+      const reasons = (await events.list('default')).items
+        .filter((e) => e.regarding?.name === 'pod-to-pod-v4')
+        .map((e) => e.reason);
+      return reasons.includes('Started') && reasons.includes('Succeed') ? true : undefined;
+    });
     const packets = tsharkFields(fileOf('pod-to-pod-v4', 'kwok-node-0'), ['ip.src', 'ip.dst', 'icmp.type']);
     assert.deepEqual(packets, Array(5).fill([a.v4, b.v4, '8']));
     console.log(`pod-to-pod-v4: create to completion ${Date.now() - started} ms`);
@@ -339,6 +349,17 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     );
     assert.equal(condition(pc, 'PacketCaptureStarted')?.status, 'False');
     assert.match(condition(pc, 'PacketCaptureStarted')?.message ?? '', /default\/nope/);
+    // And a Warning Event on it, as `kubectl events --for` shows.
+    const events = new ResourceClient<
+      KubeObject & { reason?: string; type?: string; regarding?: { name?: string } }
+    >(env.cluster.rest, builtin.event);
+    await eventually('a PodNotFound event', async () =>
+      (await events.list('default')).items.some(
+        (e) => e.regarding?.name === 'no-such-pod' && e.reason === 'PodNotFound' && e.type === 'Warning',
+      )
+        ? true
+        : undefined,
+    );
   });
 
   test('the Pod deleted mid-capture: Complete=False, PodDeleted, the partial file kept', async () => {

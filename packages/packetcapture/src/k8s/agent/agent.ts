@@ -8,6 +8,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   builtin,
+  EventRecorder,
   Informer,
   isNotFound,
   type KubeObject,
@@ -19,7 +20,7 @@ import { Capture, type CaptureSummary } from '../../capture.ts';
 import { fileSink, type Sink } from '../../sink.ts';
 import { findPodNetwork } from '../netns.ts';
 import { type CaptureProgram, captureProgram, ProgramError } from '../program.ts';
-import { clients, isFinished, type Pod, podAddresses } from '../resources.ts';
+import { clients, isFinished, type Pod, packetCaptureType, podAddresses } from '../resources.ts';
 import {
   FETCH_TOKEN_ANNOTATION,
   FILE_SERVER_SECRET,
@@ -78,6 +79,7 @@ export class Agent {
   private readonly log: (entry: Record<string, unknown>) => void;
   private readonly maxConcurrent: number;
   private readonly ended: Counter<'reason'>;
+  private readonly events: EventRecorder;
 
   constructor(private readonly options: AgentOptions) {
     const registers = options.registry ? [options.registry] : [];
@@ -105,6 +107,7 @@ export class Agent {
       registers,
     });
     this.api = clients(options.rest);
+    this.events = new EventRecorder(options.rest, 'packetcapture.harbormaster.dev/agent', options.nodeName);
     this.secrets = new ResourceClient<Secret>(options.rest, builtin.secret);
     this.captures = new Informer(this.api.captures, { resyncMs: 60_000 });
     this.pods = new Informer(this.api.pods, { fieldSelector: `spec.nodeName=${options.nodeName}` });
@@ -342,6 +345,12 @@ export class Agent {
       numberCaptured: 0,
     };
     this.log({ msg: 'capture started', name: run.name, interface: network.interface, netns: network.netns });
+    void this.events.record(pc, packetCaptureType, {
+      type: 'Normal',
+      reason: 'Started',
+      action: 'Capture',
+      note: `capturing on ${network.interface} of Pod ${assignment.pod.namespace}/${assignment.pod.name} on ${this.options.nodeName}`,
+    });
     await this.report(run);
     run.progress = setInterval(() => {
       const captured = run.capture?.stats().captured ?? 0;
@@ -373,6 +382,12 @@ export class Agent {
     if (kept) run.status.filePath = `${this.options.nodeName}:${run.path}`;
     this.log({ msg: 'capture ended', name: run.name, reason, captured: summary.captured });
     this.ended.inc({ reason });
+    void this.events.record(pc, packetCaptureType, {
+      type: status === 'True' ? 'Normal' : 'Warning',
+      reason,
+      action: 'Capture',
+      note: message,
+    });
     // The state is final before the upload, so a follower's stream ends with the file.
     run.state = 'ended';
     run.markEnded();

@@ -5,6 +5,7 @@
 // PacketCaptureStarted=False condition a user can act on, and deletes finished captures after a retention time.
 import {
   type ControllerMetrics,
+  EventRecorder,
   Informer,
   type KubeRest,
   LeaderElector,
@@ -12,7 +13,14 @@ import {
   runController,
   WorkQueue,
 } from '@harbormaster/kube';
-import { clients, type EndpointSlice, isFinished, type Pod, type Service } from '../resources.ts';
+import {
+  clients,
+  type EndpointSlice,
+  isFinished,
+  type Pod,
+  packetCaptureType,
+  type Service,
+} from '../resources.ts';
 import type { Assignment, PacketCapture, PacketCaptureCondition } from '../types.ts';
 import { type ClusterView, resolve } from './resolve.ts';
 
@@ -44,6 +52,11 @@ export async function runPacketCaptureController(
   const services = new Informer(api.services);
   const slices = new Informer(api.endpointSlices);
   const queue = new WorkQueue();
+  const events = new EventRecorder(
+    options.rest,
+    'packetcapture.harbormaster.dev/controller',
+    options.identity,
+  );
   const enqueue = (pc: PacketCapture) => queue.add(objectKey(pc));
   captures.addHandlers({ onAdd: enqueue, onUpdate: (_, pc) => enqueue(pc) });
   // Any change of a Pod, Service or EndpointSlice may move an address: re-check every capture still running.
@@ -127,6 +140,13 @@ export async function runPacketCaptureController(
       } as PacketCapture,
       { fieldManager: CONTROLLER_FIELD_MANAGER, force: true },
     );
+    if (condition)
+      void events.record(pc, packetCaptureType, {
+        type: 'Warning',
+        reason: condition.reason ?? 'Unresolved',
+        action: 'Assign',
+        note: condition.message ?? '',
+      });
     log({
       msg: condition ? 'cannot assign' : 'assigned',
       name: key,
