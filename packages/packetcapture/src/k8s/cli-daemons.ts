@@ -2,9 +2,12 @@
 // the controller; both stop cleanly on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
 import {
+  builtin,
   createMetrics,
+  type KubeObject,
   KubeRest,
   loadKubeConfig,
+  ResourceClient,
   shutdownSignal,
   startProbeServer,
 } from '@harbormaster/kube';
@@ -49,6 +52,21 @@ async function probes(
   return server;
 }
 
+/**
+ * Where the CLI reaches the agent when --advertise is not given: the listen host, or for a wildcard
+ * (0.0.0.0, ::) the node's InternalIP from its Node object (the address a DaemonSet Pod with hostNetwork has).
+ */
+async function advertisedAddress(rest: KubeRest, nodeName: string, host: string): Promise<string> {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return host;
+  const nodes = new ResourceClient<
+    KubeObject & { status?: { addresses?: { type: string; address: string }[] } }
+  >(rest, builtin.node);
+  const node = await nodes.get(nodeName);
+  const internal = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  if (!internal) throw new Error(`node ${nodeName} has no InternalIP: give --advertise`);
+  return internal;
+}
+
 function durationMs(text: string): number {
   const m = /^(\d+)(ms|s|m|h)$/.exec(text);
   if (!m) throw new Error(`"${text}" is not a duration such as 90s, 30m or 1h`);
@@ -63,7 +81,10 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
     .option('--namespace <ns>', 'namespace of the file-server Secret and the agent Lease', 'kube-system')
     .option('--data-dir <dir>', 'where capture files are kept', '/var/run/packetcapture')
     .option('--listen <host:port>', 'where the file server listens (fetch and --follow)', '0.0.0.0:9471')
-    .option('--advertise <address>', 'the address the CLI reaches this agent at (default: the listen host)')
+    .option(
+      '--advertise <address>',
+      "the address the CLI reaches this agent at (default: the listen host, or the node's InternalIP)",
+    )
     .option('--probe-address <host:port>', 'serve /metrics, /healthz and /readyz here')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .action(async (flags) => {
@@ -87,7 +108,7 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
         nodeName: flags.nodeName,
         host,
         port,
-        advertise: flags.advertise ?? host,
+        advertise: flags.advertise ?? (await advertisedAddress(rest, flags.nodeName, host)),
       });
       log({ msg: 'agent started', node: flags.nodeName, files: url });
       await agent.start(signal);

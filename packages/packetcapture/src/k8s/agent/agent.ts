@@ -159,7 +159,8 @@ export class Agent {
       }
     });
     await Promise.allSettled(informers);
-    await Promise.allSettled([...this.runs.values()].map((r) => r.ended));
+    // The last status write of each capture too (it follows the end), so a stopped agent leaves them final.
+    await Promise.allSettled([...this.runs.values()].map((r) => r.ended.then(() => r.writes)));
   }
 
   private mine(pc: PacketCapture): boolean {
