@@ -817,6 +817,42 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     env.net.delete(second.ns);
   });
 
+  test('leader election: a standby controller waits, and takes over when the leader stops', async () => {
+    const leases = new ResourceClient<KubeObject & { spec: { holderIdentity?: string } }>(
+      env.cluster.rest,
+      builtin.lease,
+    );
+    const holder = async () =>
+      (await leases.get('packetcapture-controller', 'kube-system')).spec.holderIdentity;
+    const standby = env.startController('e2e-standby');
+    try {
+      await eventually('the standby to start', async () =>
+        standby.log.some((l) => l.includes('controller started')) ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(await holder(), 'e2e', 'the first controller still leads');
+      env.controller.child.kill('SIGTERM');
+      await env.controller.exited;
+      env.controller = standby;
+      await eventually(
+        'the standby to lead',
+        async () => ((await holder()) === 'e2e-standby' ? true : undefined),
+        30_000,
+      );
+      await env.create('after-failover', {
+        source: { pod: { name: 'client' } },
+        destination: { pod: { name: 'server' } },
+        captureConfig: { firstN: { number: 1 } },
+        packet: { protocol: 'ICMP' },
+      });
+      await started('after-failover');
+      await ping(a, b.v4, 2);
+      await succeeded('after-failover');
+    } finally {
+      if (env.controller !== standby) standby.child.kill('SIGTERM');
+    }
+  });
+
   // Last: it deletes every finished capture.
   test('the controller deletes finished captures after the retention time, and the agents their files', async () => {
     const before = (await env.api.captures.list()).items.filter((pc) =>

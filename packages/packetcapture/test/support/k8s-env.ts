@@ -46,6 +46,8 @@ export interface K8sEnv {
   controller: Daemon;
   dataDir(node: string): string;
   startAgent(node: string): Promise<Daemon>;
+  /** Starts another controller process (a standby while the first one leads). */
+  startController(identity: string, flags?: string[]): Daemon;
   /** Stops the running controller (it releases its lease) and starts one with these extra flags. */
   restartController(flags: string[]): Promise<void>;
   createPod(name: string, node: string, labels?: Record<string, string>): Promise<TestPod>;
@@ -133,6 +135,9 @@ export async function startK8sEnv(): Promise<K8sEnv> {
         60_000,
       );
       return d;
+    },
+    startController(identity, flags = []) {
+      return daemon(['controller', '--namespace', 'kube-system', '--identity', identity, ...flags], env);
     },
     async restartController(flags) {
       self.controller.child.kill('SIGTERM');
