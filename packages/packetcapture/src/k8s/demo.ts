@@ -17,22 +17,31 @@ import { eventually, startTestCluster } from '@harbormaster/kube-testenv';
 import { Agent } from './agent/agent.ts';
 import { runPacketCaptureController } from './controller/controller.ts';
 import { clients, type Pod } from './resources.ts';
-import { createPodNetwork } from './testbed/pod-network.ts';
-import { startSftpServer } from './testbed/sftp-server.ts';
+import { createPodNetwork, type PodNetwork } from './testbed/pod-network.ts';
+import { type SftpServer, startSftpServer } from './testbed/sftp-server.ts';
 import { API_VERSION, FILE_SERVER_SECRET, KIND, type PacketCapture } from './types.ts';
 
 const crdFile = join(import.meta.dirname, '..', '..', 'config', 'crd', 'packetcapture.yaml');
 
 export async function demoKubernetesCapture(log: (line: string) => void): Promise<string> {
-  const work = mkdtempSync(join(tmpdir(), 'packetcapture-k8s-demo-'));
   const stop = new AbortController();
   const cluster = await startTestCluster({ nodes: 2 });
-  const net = createPodNetwork();
-  const server = await startSftpServer().catch(async (e) => {
+  let net: PodNetwork;
+  let server: SftpServer;
+  try {
+    net = createPodNetwork();
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+  try {
+    server = await startSftpServer();
+  } catch (e) {
     net.remove();
     await cluster.stop();
     throw e;
-  });
+  }
+  const work = mkdtempSync(join(tmpdir(), 'packetcapture-k8s-demo-'));
   const running: Promise<unknown>[] = [];
   try {
     log(`control plane with kwok nodes kwok-node-0 and kwok-node-1; SFTP server ${server.url}`);

@@ -92,14 +92,21 @@ function daemon(args: string[], env: NodeJS.ProcessEnv): Daemon {
 }
 
 export async function startK8sEnv(): Promise<K8sEnv> {
-  const work = mkdtempSync(join(tmpdir(), 'hm-pc-e2e-'));
   // kwokctl picks its components' ports before binding them; on a machine shared with other clusters one can
   // be taken meanwhile ("address already in use"): one more attempt gets fresh ports.
   const cluster = await startTestCluster({ nodes: NODES.length }).catch((e: Error) => {
     if (!/address already in use/.test(e.message)) throw e;
     return startTestCluster({ nodes: NODES.length });
   });
-  const net = createPodNetwork();
+  // Nothing of ours exists before the cluster does; what follows is undone by stop() or here.
+  let net: PodNetwork;
+  try {
+    net = createPodNetwork();
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'hm-pc-e2e-'));
   const api = clients(cluster.rest);
   const podsClient = new ResourceClient<Pod>(cluster.rest, builtin.pod);
   const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
