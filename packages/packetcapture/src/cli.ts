@@ -189,7 +189,9 @@ async function runCapture(words: string[], flags: CaptureFlags, io: Io): Promise
 /** The `packetcapture` command line; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   let exit = 0;
-  const program = new Command('packetcapture')
+  // Run as the kubectl plugin, help and errors say how the user called it.
+  const asPlugin = /kubectl-packetcapture(\.js)?$/.test(process.argv[1] ?? '');
+  const program = new Command(asPlugin ? 'kubectl packetcapture' : 'packetcapture')
     .description('Packet capture with filters compiled by @harbormaster/bpf, into pcapng or pcap')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stderr.write(s), writeErr: (s) => io.stderr.write(s) });

@@ -375,6 +375,8 @@ test('the bundle with the Kubernetes commands (and ssh2 in it) starts from both 
   for (const launcher of [bin, join(import.meta.dirname, '..', 'bin', 'kubectl-packetcapture.js')]) {
     const r = spawnSync(process.execPath, [launcher, '--help'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
+    const usage = launcher === bin ? /^Usage: packetcapture / : /^Usage: kubectl packetcapture /;
+    assert.match(r.stderr + r.stdout, usage);
     for (const command of [
       'capture',
       'agent',
