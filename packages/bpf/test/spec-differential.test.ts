@@ -137,12 +137,13 @@ function allCombinations(): CaptureSpecInput[] {
         }),
       ),
     ];
-    const hosts = v4
-      ? [undefined, '10.0.0.1', '127.0.0.0/8']
-      : [undefined, 'fd00:10:244::1', 'fd00:10:244::/64'];
-    const peers = v4
-      ? [undefined, '127.0.0.2', '10.0.0.0/30']
-      : [undefined, 'fd00:10:244::2', 'fd00:10::/32'];
+    // A list is any of its addresses (a Service's endpoints): compared with the same hosts ORed.
+    const hosts: (string | string[] | undefined)[] = v4
+      ? [undefined, '10.0.0.1', '127.0.0.0/8', ['10.0.0.1', '127.0.0.1']]
+      : [undefined, 'fd00:10:244::1', 'fd00:10:244::/64', ['fd00:10:244::1', 'fd00:10:244::3']];
+    const peers: (string | string[] | undefined)[] = v4
+      ? [undefined, '127.0.0.2', '10.0.0.0/30', ['127.0.0.2', '10.0.0.0/30']]
+      : [undefined, 'fd00:10:244::2', 'fd00:10::/32', ['fd00:10:244::2', 'fd00:10::/32']];
     for (const packet of transports)
       for (const src of hosts)
         for (const dst of peers)

@@ -348,17 +348,32 @@ static int stopping(struct capture *c) {
   return s;
 }
 
+static int aborting(struct capture *c) {
+  pthread_mutex_lock(&c->lock);
+  int a = c->aborted;
+  pthread_mutex_unlock(&c->lock);
+  return a;
+}
+
 static void *reader(void *arg) {
   struct capture *c = arg;
   /* Named, so tools (and the tests) can tell this thread from Node's own pools. */
   pthread_setname_np(pthread_self(), "pcap-reader");
-  int reason = END_NONE, error = 0;
+  int reason = END_NONE, error = 0, drained = 0;
   struct pollfd fds[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = c->wake_fd, .events = POLLIN}};
   while (reason == END_NONE) {
     struct tpacket_block_desc *block = block_at(c, c->next_block);
     if (!block_ready(block)) {
-      /* On a stop, what the kernel has retired is still written; then the capture ends. */
+      /* On a stop, what the kernel has retired is still written; then the capture ends. The block being
+       * filled is retired by the kernel's timer within the block timeout once it holds a packet: wait for
+       * that once, so a stop keeps every packet that arrived before it (not when Node is tearing down). */
       if (stopping(c)) {
+        if (!drained && !aborting(c)) {
+          drained = 1;
+          struct pollfd sock = {.fd = c->fd, .events = POLLIN};
+          poll(&sock, 1, (int)c->opt.block_timeout_ms * 2 + 10);
+          continue;
+        }
         reason = END_STOPPED;
         break;
       }
@@ -749,6 +764,31 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setProgram(handle, program): replaces the running filter. SO_ATTACH_FILTER on a bound socket swaps the
+   program atomically in the kernel: every packet is checked by either the old or the new one, none by none. */
+static napi_value js_set_program(napi_env env, napi_callback_info info) {
+  napi_value program_value;
+  struct capture *c = unwrap(env, info, &program_value);
+  if (!c) return NULL;
+  void *data = NULL;
+  size_t bytes = 0;
+  if (napi_get_buffer_info(env, program_value, &data, &bytes) != napi_ok || bytes == 0 || bytes % 8 != 0 ||
+      bytes / 8 > BPF_MAXINSNS) {
+    napi_throw_type_error(env, NULL, "setProgram(): invalid program");
+    return NULL;
+  }
+  if (c->fd < 0) {
+    napi_throw_error(env, "ECLOSED", "setProgram(): the capture has ended");
+    return NULL;
+  }
+  if (attach(c->fd, data, (uint32_t)(bytes / 8)) != 0) {
+    char text[256];
+    snprintf(text, sizeof text, "SO_ATTACH_FILTER: %s", strerror(errno));
+    napi_throw_error(env, "EFILTER", text);
+  }
+  return NULL;
+}
+
 /* stats(handle) -> { received, dropped, linkType } ; received and dropped as the kernel counts them. */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   struct capture *c = unwrap(env, info, NULL);
@@ -774,6 +814,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"setProgram", NULL, js_set_program, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

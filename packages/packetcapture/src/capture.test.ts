@@ -145,6 +145,40 @@ describe('capture engine on a veth pair', { skip }, () => {
     });
   });
 
+  test('setProgram swaps the filter of a running capture: before, packets of the old one; after, of the new', async () => {
+    const file = join(dir, 'swap.pcapng');
+    const capture = await Capture.start(
+      { interface: 'vb', netns: pair.b, program: program('icmp'), ring: { blockTimeoutMs: 10 } },
+      await fileSink(file),
+    );
+    pair.exec(pair.a, ['ping', '-c', '2', '-i', '0.05', pair.v4.b]);
+    pair.exec(pair.a, ['ping', '-6', '-c', '2', '-i', '0.05', pair.v6.b]);
+    capture.setProgram(program('icmp6 and ip6[40] = 128'));
+    pair.exec(pair.a, ['ping', '-c', '2', '-i', '0.05', pair.v4.b]);
+    pair.exec(pair.a, ['ping', '-6', '-c', '3', '-i', '0.05', pair.v6.b]);
+    assert.throws(
+      () =>
+        capture.setProgram([
+          { code: 0x06, jt: 0, jf: 0, k: 0 },
+          { code: 0x06, jt: 0, jf: 0, k: 1 },
+          { code: 0x15, jt: 9, jf: 0, k: 0 },
+        ]),
+      CaptureError,
+    );
+    // At once: a stop still waits for the kernel to retire the block holding the last request.
+    capture.stop('stopped');
+    await capture.done;
+    assert.throws(() => capture.setProgram(program('icmp')), /has ended/);
+    const packets = readCaptureFile(readFileSync(file)).packets.map((p) => p.data);
+    const ethertypes = packets.map((d) => (d[12]! << 8) | d[13]!);
+    // 2 echo requests and 2 replies over IPv4, then only the 3 ICMPv6 echo requests.
+    assert.deepEqual(ethertypes, [0x0800, 0x0800, 0x0800, 0x0800, 0x86dd, 0x86dd, 0x86dd]);
+    assert.deepEqual(
+      packets.slice(4).map((d) => d[54]),
+      [128, 128, 128],
+    );
+  });
+
   test('stops at the file size with a complete file no larger than the limit', async () => {
     const file = join(dir, 'size.pcap');
     const capture = await Capture.start(

@@ -233,6 +233,18 @@ export class Capture {
     loadNative().stop(this.handle);
   }
 
+  /**
+   * Replaces the filter of the running capture (a PacketCapture whose Service endpoints moved): the kernel
+   * swaps the program atomically, so every packet is checked by the old or the new one. Throws CaptureError
+   * if the program breaks the kernel's rules or the capture has ended.
+   */
+  setProgram(program: readonly RawInstruction[]): void {
+    const problems = validate(program);
+    if (problems.length > 0) throw new CaptureError(`program: ${problems[0]!.message}`, 'EINVAL', 'program');
+    if (this.finished) throw new CaptureError('the capture has ended', 'ECLOSED', 'program');
+    loadNative().setProgram(this.handle, encodeProgram(program));
+  }
+
   /** Live counters: what the kernel passed and dropped so far, what was written. */
   stats(): { captured: number; receivedByFilter: number; droppedByKernel: number } {
     // After the end the native side keeps the final totals (the socket is closed, nothing is read again).

@@ -5,6 +5,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
 import { Capture, CaptureError, type CaptureSummary, DEFAULT_SNAPLEN, type Direction } from './capture.ts';
 import { compileInput, type FilterInput, FilterInputError } from './filter-input.ts';
+import { registerDaemons } from './k8s/cli-daemons.ts';
+import { registerUserCommands } from './k8s/cli-user.ts';
 import { addWebhookCommand } from './k8s/cli-webhook.ts';
 import { fileSink, OutputError, type Sink, streamSink } from './sink.ts';
 import { textSink } from './text-sink.ts';
@@ -188,7 +190,9 @@ async function runCapture(words: string[], flags: CaptureFlags, io: Io): Promise
 /** The `packetcapture` command line; returns the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   let exit = 0;
-  const program = new Command('packetcapture')
+  // Run as the kubectl plugin, help and errors say how the user called it.
+  const asPlugin = /kubectl-packetcapture(\.js)?$/.test(process.argv[1] ?? '');
+  const program = new Command(asPlugin ? 'kubectl packetcapture' : 'packetcapture')
     .description('Packet capture with filters compiled by @harbormaster/bpf, into pcapng or pcap')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stderr.write(s), writeErr: (s) => io.stderr.write(s) });
@@ -230,7 +234,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .action(async (words: string[], flags: CaptureFlags) => {
       exit = await runCapture(words, flags, io);
     });
-  addWebhookCommand(program, io, (code) => (exit = code));
+  const setExit = (code: number) => {
+    exit = code;
+  };
+  registerDaemons(program, io, setExit);
+  registerUserCommands(program, io, setExit);
+  addWebhookCommand(program, io, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exit;

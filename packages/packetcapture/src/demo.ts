@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileFilter, compileSpec } from '@harbormaster/bpf';
 import { Capture, type CaptureSummary } from './capture.ts';
+import { demoKubernetesCapture } from './k8s/demo.ts';
 import { fileSink } from './sink.ts';
 
 const sh = (args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -18,7 +19,15 @@ const inNs = (ns: string, args: string[], input?: string) =>
     child.stdin?.end(input ?? '');
   });
 
+/** The engine between two namespaces, then a PacketCapture on a real control plane (src/k8s/demo.ts). */
 export async function demoCapture(log: (line: string) => void): Promise<string> {
+  const engine = await demoEngine(log);
+  log('--- PacketCapture on Kubernetes');
+  const kubernetes = await demoKubernetesCapture(log);
+  return `${engine}; ${kubernetes}`;
+}
+
+export async function demoEngine(log: (line: string) => void): Promise<string> {
   if (process.getuid?.() !== 0)
     throw new Error('the capture demo needs root (network namespaces, packet sockets)');
   const tag = randomBytes(3).toString('hex');

@@ -61,6 +61,8 @@ export interface NativeAddon {
   stop(handle: NativeHandle): void;
   close(handle: NativeHandle): void;
   stats(handle: NativeHandle): NativeStats;
+  /** Swaps the kernel filter of a running capture (atomic in the kernel). */
+  setProgram(handle: NativeHandle, program: Buffer): void;
 }
 
 function upToDate(): boolean {

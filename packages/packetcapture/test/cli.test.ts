@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -369,4 +369,35 @@ describe('packetcapture capture', { skip: namespacesUnavailable(), timeout: 120_
       /^\d\d:\d\d:\d\d\.\d{9} IP 10\.77\.0\.1 > 10\.77\.0\.2: ICMP, length 98\n\d\d:\d\d:\d\d\.\d{9} IP 10\.77\.0\.2 > 10\.77\.0\.1: ICMP, length 98\n$/,
     );
   });
+});
+
+test('the bundle with the Kubernetes commands (and ssh2 in it) starts from both bins', () => {
+  for (const launcher of [bin, join(import.meta.dirname, '..', 'bin', 'kubectl-packetcapture.js')]) {
+    const r = spawnSync(process.execPath, [launcher, '--help'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const usage = launcher === bin ? /^Usage: packetcapture / : /^Usage: kubectl packetcapture /;
+    assert.match(r.stderr + r.stdout, usage);
+    for (const command of [
+      'capture',
+      'agent',
+      'controller',
+      'run',
+      'create',
+      'list',
+      'get',
+      'describe',
+      'delete',
+      'fetch',
+    ])
+      assert.match(r.stderr + r.stdout, new RegExp(`\\n  ${command} `), command);
+  }
+  const bad = spawnSync(process.execPath, [bin, 'run', '-S', 'a', '-D', 'b', '-d', 'Up'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(bad.status, 1);
+  assert.match(
+    bad.stderr,
+    /invalid direction: Up, must be one of SourceToDestination, DestinationToSource, or Both/,
+  );
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { compileFilter } from '../filter/compile.ts';
 import { run } from '../vm.ts';
 import { compileSpec } from './compile.ts';
 
@@ -56,4 +57,43 @@ test('Both matches either direction and nothing else', () => {
   assert.notEqual(run(program!, udp(2, 1, 53, 5000)).value, 0);
   assert.equal(run(program!, udp(2, 1, 5000, 53)).value, 0);
   assert.equal(run(program!, udp(1, 2, 53, 5000)).value, 0);
+});
+
+test('a list of addresses on a side matches any of them, as the same hosts ORed in a tcpdump expression', () => {
+  const spec = compileSpec({
+    source: { ip: ['10.0.0.1', '10.0.0.4/30'] },
+    destination: { ip: ['10.0.0.2', '10.0.0.3'] },
+    direction: 'Both',
+    packet: { transportHeader: { udp: { dstPort: 53 } } },
+  });
+  const filter = compileFilter(
+    // tcpdump's and/or have equal precedence: each direction in its own parentheses.
+    '((src host 10.0.0.1 or src net 10.0.0.4/30) and (dst host 10.0.0.2 or dst host 10.0.0.3) and udp dst port 53)' +
+      ' or ((src host 10.0.0.2 or src host 10.0.0.3) and (dst host 10.0.0.1 or dst net 10.0.0.4/30) and udp src port 53)',
+  );
+  assert.ok(spec.program && 'program' in filter);
+  let matched = 0;
+  for (let src = 0; src < 10; src++)
+    for (let dst = 0; dst < 10; dst++)
+      for (const [sport, dport] of [
+        [5000, 53],
+        [53, 5000],
+      ] as const) {
+        const data = ipv4UdpFrame(src, dst, sport, dport);
+        const ours: boolean = run(spec.program, { data }).value !== 0;
+        assert.equal(
+          ours,
+          run(filter.program, { data }).value !== 0,
+          `10.0.0.${src} → 10.0.0.${dst} ${sport}→${dport}`,
+        );
+        if (ours) matched++;
+      }
+  assert.equal(matched, 2 * 5 * 2);
+});
+
+test('a list with a /0 matches every address; a bad entry names its index', () => {
+  const { program } = compileSpec({ source: { ip: ['10.0.0.1', '0.0.0.0/0'] } });
+  assert.notEqual(run(program!, { data: ipv4UdpFrame(9, 9, 1, 1) }).value, 0);
+  assert.deepEqual(paths({ source: { ip: ['10.0.0.1', 'fd00::1'] } }), ['source.ip[1]']);
+  assert.deepEqual(paths({ source: { ip: [] } }), ['source.ip']);
 });

@@ -30,12 +30,12 @@ export function layout(n: Normalized, link: number): Block {
     n.srcPort !== undefined || n.dstPort !== undefined || n.flags.length > 0 || n.icmp.length > 0;
   const upper = n.family === 4 ? ipv4Upper(link) : n.walk ? walkedUpper(link) : fixedUpper(link);
 
-  const addresses = (src?: Network, dst?: Network): Block[] => {
+  const addresses = (src?: Network[], dst?: Network[]): Block[] => {
     const [srcOff, dstOff] = n.family === 4 ? [12, 16] : [8, 24];
     // Next to protochain libpcap does not optimise, so it loads every address word, even one masked to zero;
     // on a frame cut inside the address that load fails, and ours must too.
     const all = n.walk;
-    return [...(src ? host(src, link + srcOff, all) : []), ...(dst ? host(dst, link + dstOff, all) : [])];
+    return [...(src ? hosts(src, link + srcOff, all) : []), ...(dst ? hosts(dst, link + dstOff, all) : [])];
   };
   const ports = (src?: Range, dst?: Range): Block[] => [
     ...(src ? [port(upper, 0, src)] : []),
@@ -53,7 +53,7 @@ export function layout(n: Normalized, link: number): Block {
       ),
     ];
   };
-  const direction = (src?: Network, dst?: Network, sp?: Range, dp?: Range): Block[] => {
+  const direction = (src?: Network[], dst?: Network[], sp?: Range, dp?: Range): Block[] => {
     const addr = addresses(src, dst);
     const pts = ports(sp, dp);
     return [...addr, ...(pts.length ? [...upper.guard(), ...pts] : [])];
@@ -95,6 +95,15 @@ export function layout(n: Normalized, link: number): Block {
   }
   if (rest.length) parts.push(...(portsGuarded && !n.both ? [] : upper.guard()), ...rest);
   return andAll(parts);
+}
+
+/** One network: its word tests; several: any of them (each network's tests ANDed, the networks ORed). */
+function hosts(nets: Network[], off: number, everyWord: boolean): Block[] {
+  const each = nets.map((net) => host(net, off, everyWord));
+  if (each.length === 1) return each[0]!;
+  // A network that tests nothing (a /0) matches every address, and so does the list.
+  if (each.some((tests) => tests.length === 0)) return [];
+  return [orAll(each.map(andAll))];
 }
 
 /**

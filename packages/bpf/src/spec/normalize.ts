@@ -16,8 +16,9 @@ export interface Range {
 export interface Normalized {
   family: 4 | 6;
   protocol?: number;
-  src?: Network;
-  dst?: Network;
+  /** Any of these networks matches; a side that matches every address is left out. */
+  src?: Network[];
+  dst?: Network[];
   srcPort?: Range;
   dstPort?: Range;
   flags: { value: number; mask: number }[];
@@ -96,15 +97,20 @@ export function normalize(spec: CaptureSpec): { normalized?: Normalized; problem
   if (protocol === 58 && family === 4)
     problems.push({ path: 'packet.protocol', message: 'ICMPv6 needs ipFamily IPv6' });
 
-  const endpoint = (side: 'source' | 'destination'): Network | undefined => {
-    const ip = spec[side]?.ip;
-    if (ip === undefined) return undefined;
-    const net = parseNetwork(ip);
-    if (typeof net === 'string') problems.push({ path: `${side}.ip`, message: net });
-    else if (net.family !== family)
-      problems.push({ path: `${side}.ip`, message: `${ip} is not an ${spec.packet.ipFamily} address` });
-    else return net;
-    return undefined;
+  const endpoint = (side: 'source' | 'destination'): Network[] | undefined => {
+    const given = spec[side]?.ip;
+    if (given === undefined) return undefined;
+    const list = typeof given === 'string' ? [given] : given;
+    const nets: Network[] = [];
+    list.forEach((ip, i) => {
+      const path = typeof given === 'string' ? `${side}.ip` : `${side}.ip[${i}]`;
+      const net = parseNetwork(ip);
+      if (typeof net === 'string') problems.push({ path, message: net });
+      else if (net.family !== family)
+        problems.push({ path, message: `${ip} is not an ${spec.packet.ipFamily} address` });
+      else nets.push(net);
+    });
+    return nets.length < list.length ? undefined : nets;
   };
   let src = endpoint('source');
   let dst = endpoint('destination');

@@ -23,8 +23,11 @@ const IcmpMessage = z
   })
   .strict();
 
-/** An endpoint after Pods and Services were resolved: an IP address or a CIDR. */
-const Endpoint = z.object({ ip: z.string() }).strict();
+/**
+ * An endpoint after Pods and Services were resolved: an IP address or a CIDR, or a list of them (a Service's
+ * endpoints), any of which matches.
+ */
+const Endpoint = z.object({ ip: z.union([z.string(), z.array(z.string()).min(1)]) }).strict();
 
 /**
  * What to capture: Antrea's PacketCapture `packet`, `source`/`destination` (as IPs) and `direction`, plus

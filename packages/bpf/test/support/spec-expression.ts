@@ -15,19 +15,23 @@ export function specExpression(input: CaptureSpecInput): string {
     else if (n.family === 6 && hasUpper) parts.push(`ip6[6] = ${n.protocol}`);
     else parts.push(`${ip} proto ${n.protocol}`);
   }
-  const net = (dir: string, text: string | undefined) => {
-    if (!text) return [];
-    const parsed = parseNetwork(text);
-    if (typeof parsed === 'string') throw new Error(parsed);
-    const full = parsed.prefix === parsed.bytes.length * 8;
-    return [`${ip} ${dir} ${full ? 'host' : 'net'} ${text}`];
+  const net = (dir: string, texts: string[] | undefined) => {
+    if (!texts) return [];
+    const each = texts.map((text) => {
+      const parsed = parseNetwork(text);
+      if (typeof parsed === 'string') throw new Error(parsed);
+      const full = parsed.prefix === parsed.bytes.length * 8;
+      return `${ip} ${dir} ${full ? 'host' : 'net'} ${text}`;
+    });
+    // A list of networks: any of them (and/or have equal precedence in tcpdump, hence the parentheses).
+    return each.length === 1 ? each : [`(${each.join(' or ')})`];
   };
   const l4 = n.protocol === 6 ? 'tcp' : n.protocol === 17 ? 'udp' : 'sctp';
   const port = (dir: string, r: { lo: number; hi: number } | undefined) =>
     r ? [r.lo === r.hi ? `${l4} ${dir} port ${r.lo}` : `${l4} ${dir} portrange ${r.lo}-${r.hi}`] : [];
   // normalize() already swapped for DestinationToSource, so rebuild from the normalized view.
-  const srcText = n.src && textOf(n.src);
-  const dstText = n.dst && textOf(n.dst);
+  const srcText = n.src?.map(textOf);
+  const dstText = n.dst?.map(textOf);
   const forward = [
     ...net('src', srcText),
     ...net('dst', dstText),

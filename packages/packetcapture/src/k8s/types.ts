@@ -136,3 +136,9 @@ export const FILE_SERVER_SECRET = 'packetcapture-fileserver-auth';
 export const MAX_CONCURRENT_CAPTURES = 16;
 /** Antrea's snap length, used when captureConfig.snapLength is not given. */
 export const DEFAULT_SNAP_LENGTH = 65536;
+
+/**
+ * Set by the agent on a PacketCapture when it starts it: the bearer token its file endpoint asks for, so
+ * whoever may read the PacketCapture (RBAC get/list) may fetch or follow its file, and nobody else.
+ */
+export const FETCH_TOKEN_ANNOTATION = 'packetcapture.harbormaster.dev/fetch-token';

@@ -1,0 +1,393 @@
+// The user commands: `run` (antctl packetcapture's flags: create, wait with progress, fetch into -o DIR,
+// delete; or --follow to stream the pcapng to stdout as it is captured), `create -f FILE`, `list`, `get`,
+// `describe`, `delete` and `fetch`. Results print as text or, with -o json|yaml, as data.
+import { createWriteStream } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { isNotFound, type KubeObject, KubeRest, loadKubeConfig, sleep } from '@harbormaster/kube';
+import { type Command, Option } from 'commander';
+import { parseAllDocuments, stringify } from 'yaml';
+import { FetchError, openCaptureFile } from './client.ts';
+import { FlowError, parseFlow } from './flow.ts';
+import { clients } from './resources.ts';
+import {
+  API_VERSION,
+  type CaptureDirection,
+  type Endpoint,
+  KIND,
+  type PacketCapture,
+  type PacketCaptureSpec,
+} from './types.ts';
+
+interface Io {
+  stdout: Writable;
+  stderr: { write(s: string): unknown };
+}
+
+export class UserError extends Error {}
+
+const ANTREA_API_VERSION = 'crd.antrea.io/v1alpha1';
+const DIRECTIONS: CaptureDirection[] = ['SourceToDestination', 'DestinationToSource', 'Both'];
+
+function restFrom(flags: { kubeconfig?: string; context?: string }): KubeRest {
+  return new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }));
+}
+
+/** antctl's endpoint forms: `ns/pod`, `pod` (namespace default) or an IP. */
+export function endpointOf(text: string): Endpoint {
+  if (/^[0-9.]+$/.test(text) || text.includes(':')) return { ip: text };
+  const [first, second, extra] = text.split('/');
+  if (extra !== undefined || !first || second === '')
+    throw new UserError(`invalid endpoint "${text}": expected <namespace>/<pod>, <pod> or an IP`);
+  return {
+    pod: second === undefined ? { namespace: 'default', name: first } : { namespace: first, name: second },
+  };
+}
+
+const conditionOf = (pc: PacketCapture, type: string) => pc.status?.conditions?.find((c) => c.type === type);
+
+function stateOf(pc: PacketCapture): string {
+  const complete = conditionOf(pc, 'PacketCaptureComplete');
+  if (complete) return complete.reason ?? (complete.status === 'True' ? 'Complete' : 'Failed');
+  const started = conditionOf(pc, 'PacketCaptureStarted');
+  if (started) return started.status === 'True' ? 'Running' : (started.reason ?? 'NotStarted');
+  return pc.status?.assignment ? 'Assigned' : 'Pending';
+}
+
+const endpointText = (e?: Endpoint) =>
+  !e
+    ? '-'
+    : e.pod
+      ? `${e.pod.namespace ?? 'default'}/${e.pod.name}`
+      : e.service
+        ? `svc/${e.service.namespace ?? 'default'}/${e.service.name}`
+        : (e.ip ?? e.cidr ?? '-');
+
+function render(format: string, data: unknown, text: () => string): string {
+  if (format === 'json') return `${JSON.stringify(data, null, 2)}\n`;
+  if (format === 'yaml') return stringify(data);
+  return text();
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+function describe(pc: PacketCapture): string {
+  const s = pc.spec;
+  const lines = [
+    `Name:          ${pc.metadata.name}`,
+    `Source:        ${endpointText(s.source)}`,
+    `Destination:   ${endpointText(s.destination)}`,
+    `Direction:     ${s.direction ?? 'SourceToDestination'}`,
+    `Packets:       first ${s.captureConfig?.firstN?.number ?? '-'}, timeout ${s.timeout ?? 60}s`,
+    ...(s.packet ? [`Packet:        ${JSON.stringify(s.packet)}`] : []),
+    ...(s.filter ? [`Filter:        ${s.filter}`] : []),
+    `State:         ${stateOf(pc)}`,
+    `Captured:      ${pc.status?.numberCaptured ?? 0}`,
+    ...(pc.status?.assignment
+      ? [
+          `Node:          ${pc.status.assignment.nodeName} (Pod ${pc.status.assignment.pod.namespace}/${pc.status.assignment.pod.name})`,
+          `Addresses:     ${(pc.status.assignment.sourceAddresses ?? ['any']).join(',')} -> ${(pc.status.assignment.destinationAddresses ?? ['any']).join(',')} (revision ${pc.status.assignment.revision})`,
+        ]
+      : []),
+    ...(pc.status?.filePath ? [`File:          ${pc.status.filePath}`] : []),
+    'Conditions:',
+    ...(pc.status?.conditions ?? []).map(
+      (c) => `  ${c.type.padEnd(26)} ${c.status.padEnd(6)} ${(c.reason ?? '').padEnd(16)} ${c.message ?? ''}`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** Reads PacketCaptures from YAML or JSON; Antrea's apiVersion is accepted and mapped to ours. */
+export function manifestsOf(text: string, file: string): PacketCapture[] {
+  const docs = parseAllDocuments(text);
+  const out: PacketCapture[] = [];
+  docs.forEach((doc, i) => {
+    if (doc.errors.length) throw new UserError(`${file}: document ${i + 1}: ${doc.errors[0]!.message}`);
+    const o = doc.toJS() as PacketCapture | null;
+    if (o === null) return;
+    if (o.kind !== KIND || (o.apiVersion !== API_VERSION && o.apiVersion !== ANTREA_API_VERSION))
+      throw new UserError(
+        `${file}: document ${i + 1}: expected kind ${KIND} and apiVersion ${API_VERSION} (or ${ANTREA_API_VERSION})`,
+      );
+    if (!o.metadata?.name) throw new UserError(`${file}: document ${i + 1}: metadata.name is required`);
+    out.push({ ...o, apiVersion: API_VERSION });
+  });
+  return out;
+}
+
+/** Waits until the capture completes, printing its progress on stderr. */
+async function waitForCompletion(rest: KubeRest, name: string, io: Io): Promise<PacketCapture> {
+  const { captures } = clients(rest);
+  let last = '';
+  for (;;) {
+    const pc = await captures.get(name);
+    const line = `${name}: ${stateOf(pc)}, ${pc.status?.numberCaptured ?? 0}/${pc.spec.captureConfig?.firstN?.number ?? '?'} packets`;
+    if (line !== last) io.stderr.write(`${line}\n`);
+    last = line;
+    if (conditionOf(pc, 'PacketCaptureComplete')) return pc;
+    const started = conditionOf(pc, 'PacketCaptureStarted');
+    if (started?.status === 'False' && !pc.status?.assignment)
+      throw new UserError(`${name}: ${started.reason}: ${started.message}`);
+    await sleep(500);
+  }
+}
+
+async function fetchTo(
+  rest: KubeRest,
+  pc: PacketCapture,
+  agentNamespace: string,
+  target: string,
+  io: Io,
+  follow = false,
+) {
+  const body = await openCaptureFile(rest, pc, { agentNamespace, follow });
+  if (target === '-') {
+    await pipeline(body, io.stdout, { end: false });
+    return;
+  }
+  const temporary = `${target}.${process.pid}.tmp`;
+  try {
+    await pipeline(body, createWriteStream(temporary));
+    await rename(temporary, target);
+  } catch (e) {
+    await rm(temporary, { force: true });
+    throw e;
+  }
+}
+
+const common = (c: Command) =>
+  c
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--agent-namespace <ns>', 'namespace of the agents (their Leases)', 'kube-system');
+
+export function registerUserCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  const guarded =
+    <A extends unknown[]>(fn: (...args: A) => Promise<void>) =>
+    async (...args: A) => {
+      try {
+        await fn(...args);
+      } catch (e) {
+        if (e instanceof UserError || e instanceof FlowError || e instanceof FetchError || isNotFound(e)) {
+          io.stderr.write(`packetcapture: ${(e as Error).message}\n`);
+          setExit(1);
+          return;
+        }
+        throw e;
+      }
+    };
+
+  common(
+    program
+      .command('run')
+      .description('capture between two endpoints (antctl packetcapture flags): create, wait, fetch, delete')
+      .requiredOption('-S, --source <ns/pod|pod|ip>', 'source endpoint')
+      .requiredOption('-D, --destination <ns/pod|pod|ip>', 'destination endpoint')
+      .option('-n, --number <n>', 'capture the first N packets', '1')
+      .option(
+        '-f, --flow <flow>',
+        'packet headers: tcp,tcp_src=..,tcp_dst=..,tcp_flags=..; udp,...; icmp,icmp_type=..',
+      )
+      .addOption(
+        new Option('-p, --capture-point <point>', 'where to capture').choices(['Source', 'Destination']),
+      )
+      .option(
+        '-d, --direction <direction>',
+        'SourceToDestination, DestinationToSource or Both',
+        'SourceToDestination',
+      )
+      .option('-t, --timeout <seconds>', 'stop after this long (1-300)', '60')
+      .option('--filter <expression>', 'also a tcpdump expression')
+      .option('--name <name>', 'name of the PacketCapture (default: generated)')
+      .option('--nowait', 'create it and return')
+      .option('--follow', 'stream the pcapng to stdout as packets are captured')
+      .option('-o, --output <dir>', 'where to put <name>.pcapng', '.'),
+  ).action(
+    guarded(async (flags) => {
+      if (!DIRECTIONS.includes(flags.direction))
+        throw new UserError(
+          `invalid direction: ${flags.direction}, must be one of SourceToDestination, DestinationToSource, or Both`,
+        );
+      const number = Number(flags.number);
+      if (!Number.isInteger(number) || number < 1)
+        throw new UserError(`invalid number: ${flags.number}, must be a positive integer`);
+      const timeout = Number(flags.timeout);
+      if (!Number.isInteger(timeout) || timeout < 1 || timeout > 300)
+        throw new UserError(`invalid timeout: ${flags.timeout}, must be 1 to 300 seconds`);
+      const source = endpointOf(flags.source);
+      const destination = endpointOf(flags.destination);
+      if (!source.pod && !destination.pod) throw new UserError('one of source and destination must be a Pod');
+      const spec: PacketCaptureSpec = {
+        source,
+        destination,
+        direction: flags.direction,
+        timeout,
+        captureConfig: { firstN: { number } },
+        ...(flags.capturePoint ? { capturePoint: flags.capturePoint } : {}),
+        ...(flags.flow ? { packet: parseFlow(flags.flow) } : {}),
+        ...(flags.filter ? { filter: flags.filter } : {}),
+      };
+      const name: string = flags.name ?? `pcap-${Date.now().toString(36)}`;
+      const rest = restFrom(flags);
+      const { captures } = clients(rest);
+      await captures.create({
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name },
+        spec,
+      } as PacketCapture & KubeObject);
+      io.stderr.write(`packetcapture ${name} created\n`);
+      if (flags.nowait) return;
+      if (flags.follow) {
+        const pc = await waitUntil(
+          rest,
+          name,
+          // Started, or ended, or refused; a capture queued behind 16 others is waited for.
+          (p) =>
+            !!conditionOf(p, 'PacketCaptureComplete') ||
+            (!!conditionOf(p, 'PacketCaptureStarted') &&
+              conditionOf(p, 'PacketCaptureStarted')?.reason !== 'Queued'),
+        );
+        const started = conditionOf(pc, 'PacketCaptureStarted');
+        if (started?.status !== 'True')
+          throw new UserError(`${name}: ${started?.reason}: ${started?.message}`);
+        await fetchTo(rest, pc, flags.agentNamespace, '-', io, true);
+        const done = await waitForCompletion(rest, name, io);
+        await captures.delete(name);
+        setExit(conditionOf(done, 'PacketCaptureComplete')?.status === 'True' ? 0 : 1);
+        return;
+      }
+      const pc = await waitForCompletion(rest, name, io);
+      const complete = conditionOf(pc, 'PacketCaptureComplete')!;
+      if (pc.status?.filePath?.startsWith('sftp://')) io.stderr.write(`uploaded to ${pc.status.filePath}\n`);
+      else if (pc.status?.filePath) {
+        const target = join(flags.output, `${name}.pcapng`);
+        await fetchTo(rest, pc, flags.agentNamespace, target, io);
+        io.stderr.write(`${complete.reason}: ${complete.message}\nwritten to ${target}\n`);
+      }
+      await captures.delete(name);
+      setExit(complete.status === 'True' ? 0 : 1);
+    }),
+  );
+
+  common(
+    program
+      .command('create')
+      .description('create PacketCaptures from a YAML or JSON file (Antrea manifests too)')
+      .requiredOption('-f, --filename <file>', 'the manifest'),
+  ).action(
+    guarded(async (flags) => {
+      const text = await readFile(flags.filename, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new UserError(`${flags.filename}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+      });
+      const { captures } = clients(restFrom(flags));
+      for (const pc of manifestsOf(text, flags.filename)) {
+        await captures.create(pc as PacketCapture & KubeObject);
+        io.stdout.write(`packetcapture ${pc.metadata.name} created\n`);
+      }
+    }),
+  );
+
+  const outputOption = () =>
+    new Option('-o, --output <format>', 'output format').choices(['text', 'json', 'yaml']).default('text');
+  common(program.command('list').description('list PacketCaptures').addOption(outputOption())).action(
+    guarded(async (flags) => {
+      const items = (await clients(restFrom(flags)).captures.list()).items;
+      io.stdout.write(
+        render(flags.output, items, () =>
+          table([
+            ['NAME', 'SOURCE', 'DESTINATION', 'STATE', 'CAPTURED', 'NODE'],
+            ...items.map((pc) => [
+              pc.metadata.name,
+              endpointText(pc.spec.source),
+              endpointText(pc.spec.destination),
+              stateOf(pc),
+              String(pc.status?.numberCaptured ?? 0),
+              pc.status?.assignment?.nodeName ?? '-',
+            ]),
+          ]),
+        ),
+      );
+    }),
+  );
+  for (const [command, what] of [
+    ['get', 'show a PacketCapture'],
+    ['describe', 'describe a PacketCapture with its conditions'],
+  ] as const)
+    common(program.command(command).description(what).argument('<name>').addOption(outputOption())).action(
+      guarded(async (name: string, flags) => {
+        const pc = await clients(restFrom(flags)).captures.get(name);
+        io.stdout.write(
+          render(flags.output, pc, () =>
+            command === 'describe'
+              ? describe(pc)
+              : table([
+                  ['NAME', 'STATE', 'CAPTURED', 'FILE'],
+                  [
+                    pc.metadata.name,
+                    stateOf(pc),
+                    String(pc.status?.numberCaptured ?? 0),
+                    pc.status?.filePath ?? '-',
+                  ],
+                ]),
+          ),
+        );
+      }),
+    );
+  common(
+    program
+      .command('delete')
+      .description('delete PacketCaptures (stops them, removes their files)')
+      .argument('<names...>'),
+  ).action(
+    guarded(async (names: string[], flags) => {
+      const { captures } = clients(restFrom(flags));
+      for (const name of names) {
+        await captures.delete(name);
+        io.stdout.write(`packetcapture ${name} deleted\n`);
+      }
+    }),
+  );
+  common(
+    program
+      .command('fetch')
+      .description("copy a capture's pcapng from its node (or stream it while it runs, with --follow)")
+      .argument('<name>')
+      .option('-w, --write <file>', 'where to write it; - for stdout (default: <name>.pcapng)')
+      .option('--follow', 'stream it as packets are captured, until the capture ends'),
+  ).action(
+    guarded(async (name: string, flags) => {
+      const rest = restFrom(flags);
+      const pc = await clients(rest).captures.get(name);
+      if (pc.status?.filePath?.startsWith('sftp://') && !flags.follow)
+        throw new UserError(`${name}: the file was uploaded to ${pc.status.filePath}`);
+      await fetchTo(rest, pc, flags.agentNamespace, flags.write ?? `${name}.pcapng`, io, !!flags.follow);
+    }),
+  );
+}
+
+async function waitUntil(
+  rest: KubeRest,
+  name: string,
+  test: (pc: PacketCapture) => boolean,
+): Promise<PacketCapture> {
+  const { captures } = clients(rest);
+  for (;;) {
+    const pc = await captures.get(name);
+    if (test(pc)) return pc;
+    await sleep(200);
+  }
+}
