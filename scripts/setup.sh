@@ -37,9 +37,10 @@ for manifest in packages/*/package.json; do
   if grep -q '"bin"' "$manifest"; then node scripts/build-cli.mjs "$(dirname "$manifest")"; fi
 done
 
-# With Envoy Gateway v1.8.0 and v1.9.1 (cached after the first build): the proxy-rollouts upgrade tests and
-# the demo run the real EG, and skip its scenarios where it is missing.
-bash scripts/build-go-tools.sh --envoy-gateway
+# With Envoy Gateway v1.8.0 and v1.9.1 and Helm (cached after the first build): the proxy-rollouts upgrade
+# tests and the demo run the real EG, and the charts' tests render and install with the real Helm; each skips,
+# saying why, where its tool is missing.
+bash scripts/build-go-tools.sh --envoy-gateway --helm
 
 # Each package may own further set-up (a pinned tool of its own, say) in packages/<name>/scripts/setup.sh.
 for package_setup in packages/*/scripts/setup.sh; do
