@@ -272,13 +272,24 @@ async function restartProcess(clusterDir: string, component: string, pid: number
   const cwd = readlinkSync(`/proc/${pid}/cwd`);
   process.kill(pid, 'SIGKILL');
   const deadline = Date.now() + 5000;
-  while (isRunning(pid) && Date.now() < deadline) await sleep(20);
+  // A killed multi-threaded process shows as a zombie once its first thread is gone, while the others may
+  // still be exiting and holding its listening sockets: the new process would fail to bind. Wait for all.
+  while ((isRunning(pid) || liveThreads(pid) > 1) && Date.now() < deadline) await sleep(20);
   const log = openSync(join(clusterDir, 'logs', `${component}.log`), 'a');
   const [command = '', ...args] = argv;
   const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   child.unref();
   writeFileSync(join(clusterDir, 'pids', `${component}.pid`), `${child.pid}`);
+}
+
+/** Threads of a process still in /proc (a reaped process has none; a zombie whose threads all exited, one). */
+function liveThreads(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** Compacts etcd through its JSON gateway (etcd listens on loopback without TLS in kwokctl's binary runtime). */
