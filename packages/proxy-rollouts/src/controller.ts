@@ -40,6 +40,7 @@ import {
   proxyAnalysisTemplateType,
   proxyRolloutType,
 } from './api.ts';
+import { type Gateway, gatewayType } from './fleet/api.ts';
 import { type MeasureContext, type PodSets, Providers } from './providers.ts';
 import { type Action, type Observed, reconcile, templateKey } from './reconcile.ts';
 import { previewServiceName } from './revision.ts';
@@ -140,6 +141,7 @@ export async function startController(
   const daemonSets = new ResourceClient<KubeObject>(rest, builtin.daemonSet);
   const pods = new ResourceClient<Pod>(rest, builtin.pod, PodStatusOnly);
   const services = new ResourceClient<Service>(rest, builtin.service);
+  const gatewayClient = new ResourceClient<Gateway>(rest, gatewayType);
 
   const providers = new Providers(options.fetch);
   const envoyGateway = options.envoyGatewayMetrics
@@ -428,10 +430,21 @@ export async function startController(
     const { namespace = '', name = '' } = cached.metadata;
     const rollout = await ignoreNotFound(rollouts.get(name, namespace, abort));
     if (!rollout) return undefined;
+    const wanted = targetLabels(rollout);
+    const { targetRef } = rollout.spec;
+    // A Gateway with no Deployment of its own may belong to a class that merges Gateways: read its class
+    // (only then) so the condition can name the GatewayClass to target instead.
+    const gatewayClass =
+      targetRef.kind === 'Gateway' &&
+      !informers.deployments.list().some((d) => matchesLabels(d.metadata.labels, wanted))
+        ? (await ignoreNotFound(gatewayClient.get(targetRef.name, targetRef.namespace ?? namespace, abort)))
+            ?.spec?.gatewayClassName
+        : undefined;
     const target = resolveTarget(
       rollout,
       informers.deployments.list(),
-      informers.daemonSets.list().some((d) => matchesLabels(d.metadata.labels, targetLabels(rollout))),
+      informers.daemonSets.list().some((d) => matchesLabels(d.metadata.labels, wanted)),
+      gatewayClass,
     );
     const deployment = 'deployment' in target ? target.deployment : undefined;
     const allReplicaSets = [...informers.egReplicaSets.list(), ...informers.canaryReplicaSets.list()];

@@ -38,7 +38,12 @@ export type ObservedWorkload = {
 
 /** Why the target cannot be acted on; each reason names what the user should check. */
 export type TargetProblem = {
-  reason: 'TargetNotFound' | 'NotManagedByEnvoyGateway' | 'DaemonSetNotSupported' | 'AmbiguousTarget';
+  reason:
+    | 'TargetNotFound'
+    | 'NotManagedByEnvoyGateway'
+    | 'DaemonSetNotSupported'
+    | 'AmbiguousTarget'
+    | 'MergedGateways';
   message: string;
 };
 

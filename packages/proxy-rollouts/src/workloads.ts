@@ -91,11 +91,28 @@ export function resolveTarget(
   rollout: ProxyRollout,
   deployments: Deployment[],
   daemonSetExists: boolean,
+  /** For a Gateway target with no Deployment of its own: its GatewayClass, when the Gateway was read. */
+  gatewayClass?: string,
 ): { deployment: Deployment } | { problem: TargetProblem } {
   const want = targetLabels(rollout);
   const { kind, name } = rollout.spec.targetRef;
   const target = `${kind} ${kind === 'Gateway' ? `${want[egOwnerLabels.gatewayNamespace]}/` : ''}${name}`;
   const found = deployments.filter((d) => matchesLabels(d.metadata.labels, want));
+  if (found.length === 0 && gatewayClass !== undefined) {
+    // With mergeGateways EG renders one Deployment per GatewayClass, labelled with the class only.
+    const merged = deployments.find(
+      (d) =>
+        d.metadata.labels?.[egOwnerLabels.gatewayClass] === gatewayClass &&
+        !d.metadata.labels?.[egOwnerLabels.gatewayName],
+    );
+    if (merged)
+      return {
+        problem: {
+          reason: 'MergedGateways',
+          message: `${target} belongs to GatewayClass ${gatewayClass}, whose EnvoyProxy merges Gateways (mergeGateways: true): EG runs one proxy Deployment (${merged.metadata.namespace}/${merged.metadata.name}) for every Gateway of the class. Target it with targetRef {kind: GatewayClass, name: ${gatewayClass}} instead`,
+        },
+      };
+  }
   if (found.length === 0) {
     if (daemonSetExists)
       return {

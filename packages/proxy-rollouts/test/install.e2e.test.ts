@@ -307,6 +307,17 @@ describe('install: chart, plain manifests, least-privilege RBAC and examples', {
         },
         60_000,
       );
+      // A Gateway target without a Deployment of its own: its Gateway is read (a class that merges Gateways
+      // would be named in the condition).
+      await rollouts.create({
+        metadata: { name: 'nowhere', namespace: 'default' },
+        spec: {
+          targetRef: { kind: 'Gateway', name: 'nowhere' },
+          strategy: { canary: { steps: [{ setReplicas: { count: 1 } }] } },
+        },
+      } as unknown as ProxyRollout & Loose);
+      await phase('nowhere', 'Degraded');
+      await rollouts.delete('nowhere', 'default');
       // An unknown manual action, twice: a Warning event, then its series, and the annotation cleared.
       for (let i = 0; i < 2; i++) {
         await rollouts.patch('eg', 'default', 'merge', {
