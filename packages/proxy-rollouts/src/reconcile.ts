@@ -653,10 +653,11 @@ class Reconcile {
       r.phase === 'Running' ? { ...r, phase: 'Successful', message: 'stopped at promotion' } : r,
     );
     this.enter('Promoting');
+    const live = blueGreenOf(this.spec) ? 'making the new pods live, then ' : '';
     this.event(
       'Normal',
       'Promoting',
-      `${why}; unpausing Deployment ${workload.name} to roll revision ${this.status.pendingRevision?.hash}`,
+      `${why}; ${live}unpausing Deployment ${workload.name} to roll revision ${this.status.pendingRevision?.hash}`,
     );
     this.promoting(workload);
   }
@@ -814,7 +815,7 @@ class Reconcile {
 
   private announce(from: Phase | undefined, to: Phase) {
     const notes: Partial<Record<Phase, string>> = {
-      Progressing: `canary of revision ${this.status.pendingRevision?.hash} started`,
+      Progressing: `${blueGreenOf(this.spec) ? 'blue/green preview' : 'canary'} of revision ${this.status.pendingRevision?.hash} started`,
       Aborted: `canary removed; the stable fleet runs ${this.status.stableRevision?.hash}`,
       Succeeded: `the fleet runs revision ${this.status.stableRevision?.hash} and is held again`,
     };
