@@ -548,6 +548,17 @@ describe('blue/green: whole rollouts', () => {
     assert.ok(world.history.every((h) => !h.actions.some((a) => a.type === 'setPaused' && !a.paused)));
   });
 
+  it('a new ReplicaSet that disappears while going live aborts; the Deployment is never unpaused for it', () => {
+    const world = worldIn('Promoting(going live)');
+    world.canaries = [];
+    world.podUids.clear();
+    step(world, 'gone');
+    assert.equal(world.status.phase, 'Aborted');
+    assert.equal(world.status.conditions?.find((c) => c.type === 'Degraded')?.reason, 'PreviewGone');
+    assert.ok(world.workload.paused);
+    assert.equal(world.previewService, undefined);
+  });
+
   it('a failing pre-promotion analysis aborts before anything went live', () => {
     const world = worldIn('Progressing(analysis)');
     world.analysis = 'fail';

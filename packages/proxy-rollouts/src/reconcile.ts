@@ -7,6 +7,7 @@ import {
   type BlueGreenStrategy,
   blueGreenOf,
   canaryOf,
+  defaultGateLabel,
   type ManualAction,
   type Metric,
   type Phase,
@@ -537,9 +538,9 @@ class Reconcile {
           .join(', ')}}`
       : '(no Service found)';
     if (!selector || !(blueGreen.gateLabel in selector))
-      return `spec.strategy.blueGreen.gateLabel ${blueGreen.gateLabel} is not a key of the selector of EG's Service ${workload.namespace}/${workload.name} ${shown}: leaving it off the new pods would not keep them out of the Service; use one of its keys (default ${'app.kubernetes.io/managed-by'})`;
+      return `spec.strategy.blueGreen.gateLabel ${blueGreen.gateLabel} is not a key of the selector of EG's Service ${workload.namespace}/${workload.name} ${shown}: leaving it off the new pods would not keep them out of the Service; use one of its keys (default ${defaultGateLabel})`;
     if (proxyIdentityLabels.includes(blueGreen.gateLabel))
-      return `spec.strategy.blueGreen.gateLabel ${blueGreen.gateLabel} is one of the labels the controller finds proxy pods by (${proxyIdentityLabels.join(', ')}); use another key of EG's Service selector ${shown}, such as app.kubernetes.io/managed-by`;
+      return `spec.strategy.blueGreen.gateLabel ${blueGreen.gateLabel} is one of the labels the controller finds proxy pods by (${proxyIdentityLabels.join(', ')}); use another key of EG's Service selector ${shown}, such as ${defaultGateLabel}`;
     return undefined;
   }
 
@@ -816,7 +817,7 @@ class Reconcile {
   private announce(from: Phase | undefined, to: Phase) {
     const notes: Partial<Record<Phase, string>> = {
       Progressing: `${blueGreenOf(this.spec) ? 'blue/green preview' : 'canary'} of revision ${this.status.pendingRevision?.hash} started`,
-      Aborted: `canary removed; the stable fleet runs ${this.status.stableRevision?.hash}`,
+      Aborted: `${blueGreenOf(this.spec) ? 'new ReplicaSet and preview' : 'canary'} removed; the stable fleet runs ${this.status.stableRevision?.hash}`,
       Succeeded: `the fleet runs revision ${this.status.stableRevision?.hash} and is held again`,
     };
     const note = to === 'Progressing' && from === 'Paused' ? undefined : notes[to];
