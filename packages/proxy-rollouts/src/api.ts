@@ -51,6 +51,30 @@ export const CanaryStep = z.union([
 ]);
 export type CanaryStep = z.infer<typeof CanaryStep>;
 
+export const CanaryStrategy = z.object({
+  steps: z.array(CanaryStep).min(1),
+  backgroundAnalysis: AnalysisStep.extend({
+    startingStep: z.number().int().min(0).default(0),
+  }).optional(),
+});
+export type CanaryStrategy = z.infer<typeof CanaryStrategy>;
+
+/** The label left off a blue/green revision's pods until it goes live (one of EG's Service selector keys). */
+export const defaultGateLabel = 'app.kubernetes.io/managed-by';
+
+/**
+ * Blue/green (design §5.2 step 4): the new revision at full size, not live (the gate label left off its
+ * pods), a preview Service in front of it, promoted by relabelling its pods in place.
+ */
+export const BlueGreenStrategy = z.object({
+  previewService: z.boolean().default(true),
+  gateLabel: z.string().min(1).default(defaultGateLabel),
+  /** Promote this long after every preview pod is Ready and prePromotionAnalysis passed; unset: wait for promote. */
+  autoPromotionSeconds: z.number().int().min(0).optional(),
+  prePromotionAnalysis: AnalysisStep.optional(),
+});
+export type BlueGreenStrategy = z.infer<typeof BlueGreenStrategy>;
+
 export const ProxyRolloutSpec = z.object({
   targetRef: z.object({
     kind: z.enum(['Gateway', 'GatewayClass']),
@@ -63,16 +87,26 @@ export const ProxyRolloutSpec = z.object({
   paused: z.boolean().default(false),
   progressDeadlineSeconds: z.number().int().min(10).default(600),
   onDelete: z.enum(['LeavePaused', 'Resume']).default('LeavePaused'),
-  strategy: z.object({
-    canary: z.object({
-      steps: z.array(CanaryStep).min(1),
-      backgroundAnalysis: AnalysisStep.extend({
-        startingStep: z.number().int().min(0).default(0),
-      }).optional(),
-    }),
-  }),
+  strategy: z.union([z.object({ canary: CanaryStrategy }), z.object({ blueGreen: BlueGreenStrategy })]),
 });
 export type ProxyRolloutSpec = z.infer<typeof ProxyRolloutSpec>;
+
+/** The canary steps of a spec; a blue/green rollout has none. */
+export const canaryOf = (spec: ProxyRolloutSpec): CanaryStrategy | undefined =>
+  'canary' in spec.strategy ? spec.strategy.canary : undefined;
+export const blueGreenOf = (spec: ProxyRolloutSpec): BlueGreenStrategy | undefined =>
+  'blueGreen' in spec.strategy ? spec.strategy.blueGreen : undefined;
+
+/** Every analysis a spec refers to (steps, background, pre-promotion), for template look-ups. */
+export function analysisRefs(spec: ProxyRolloutSpec): AnalysisStep[] {
+  const canary = canaryOf(spec);
+  const blueGreen = blueGreenOf(spec);
+  return [
+    ...(canary?.steps.flatMap((s) => ('analysis' in s ? [s.analysis] : [])) ?? []),
+    ...(canary?.backgroundAnalysis ? [canary.backgroundAnalysis] : []),
+    ...(blueGreen?.prePromotionAnalysis ? [blueGreen.prePromotionAnalysis] : []),
+  ];
+}
 
 export const phases = [
   'Idle',
@@ -149,6 +183,10 @@ export const ProxyRolloutStatus = z.object({
   stepStartedAt: z.string().optional(),
   canaryReplicas: z.number().int().optional(),
   canaryReadyReplicas: z.number().int().optional(),
+  /** Blue/green: the preview Service, whether the new revision's pods are live, since when they are ready. */
+  blueGreen: z
+    .object({ previewService: z.string().optional(), live: z.boolean(), readyAt: z.string().optional() })
+    .optional(),
   analysisRuns: z.array(AnalysisRun).optional(),
   conditions: z.array(ConditionSchema).optional(),
 });

@@ -94,6 +94,45 @@ describe('proxy-rollouts command line', () => {
     assert.match(stdout, /Ready=False AwaitingApproval: set spec\.approvedRevision/);
   });
 
+  it('status and get show a blue/green rollout’s preview Service and whether it is live, also with -o json|yaml', async () => {
+    await rollouts.create({
+      metadata: { name: 'bg', namespace: 'default' },
+      spec: {
+        targetRef: { kind: 'Gateway', name: 'eg' },
+        hold: true,
+        autoStart: false,
+        paused: false,
+        progressDeadlineSeconds: 600,
+        onDelete: 'LeavePaused',
+        strategy: { blueGreen: { previewService: true, gateLabel: 'app.kubernetes.io/managed-by' } },
+      },
+    } as ProxyRollout & Loose);
+    const status = (live: boolean) => ({
+      phase: live ? 'Promoting' : 'Paused',
+      currentStep: 0,
+      canaryReplicas: 2,
+      canaryReadyReplicas: 2,
+      blueGreen: { previewService: 'envoy-default-eg-1-preview', live, readyAt: '2026-06-01T12:00:00Z' },
+    });
+    await rollouts.patch('bg', 'default', 'merge', { status: status(false) }, 'status');
+    const text = await run('status', 'bg');
+    assert.equal(text.code, 0);
+    assert.match(
+      text.stdout,
+      /BlueGreen: not live; 2\/2 new pods available; preview Service envoy-default-eg-1-preview; ready since 2026-06-01T12:00:00Z/,
+    );
+    assert.doesNotMatch(text.stdout, /Step:/);
+    assert.match((await run('get', 'bg')).stdout, /\nbg\s+Gateway\/eg\s+Paused\s+preview\s+2\/2/);
+    await rollouts.patch('bg', 'default', 'merge', { status: status(true) }, 'status');
+    assert.match((await run('status', 'bg')).stdout, /BlueGreen: live;/);
+    assert.match((await run('get', 'bg')).stdout, /\nbg\s+Gateway\/eg\s+Promoting\s+live\s+2\/2/);
+    const json = JSON.parse((await run('status', 'bg', '-o', 'json')).stdout);
+    assert.deepEqual(json.status.blueGreen, status(true).blueGreen);
+    const yaml = parse((await run('status', 'bg', '-o', 'yaml')).stdout);
+    assert.equal(yaml.status.blueGreen.live, true);
+    await rollouts.delete('bg', 'default');
+  });
+
   it('approve sets approvedRevision to the pending hash; promote and pause write what the controller reads', async () => {
     assert.equal((await run('approve', 'eg')).code, 0);
     assert.equal((await rollouts.get('eg', 'default')).spec.approvedRevision, 'bbbbbbbbbb');

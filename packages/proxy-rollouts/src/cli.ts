@@ -8,7 +8,7 @@ import {
 } from '@harbormaster/kube';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { actionAnnotation, type ManualAction, ProxyRollout, proxyRolloutType } from './api.ts';
+import { actionAnnotation, canaryOf, type ManualAction, ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
 import { installOurCrds } from './crds.ts';
 import { addFleetCommands } from './fleet/cli.ts';
@@ -61,11 +61,19 @@ function row(r: ProxyRollout): string[] {
     r.metadata.name,
     `${r.spec.targetRef.kind}/${r.spec.targetRef.name}`,
     s.phase ?? '-',
-    s.currentStep === undefined ? '-' : `${s.currentStep}/${r.spec.strategy.canary.steps.length}`,
+    stepColumn(r),
     s.canaryReplicas === undefined ? '-' : `${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas}`,
     s.stableRevision?.hash ?? '-',
     s.pendingRevision?.hash ?? '-',
   ];
+}
+
+/** The Step column: `i/n` for a canary, `preview` or `live` for blue/green. */
+function stepColumn(r: ProxyRollout): string {
+  const s = r.status ?? {};
+  if (s.blueGreen) return s.blueGreen.live ? 'live' : 'preview';
+  const steps = canaryOf(r.spec)?.steps.length;
+  return s.currentStep === undefined || steps === undefined ? '-' : `${s.currentStep}/${steps}`;
 }
 
 export function table(rows: string[][]): string {
@@ -91,9 +99,15 @@ export function describeRollout(r: ProxyRollout): string {
     lines.push(
       `Pending:  ${s.pendingRevision.hash}  envoy ${s.pendingRevision.envoyImage ?? '-'}  shutdown-manager ${s.pendingRevision.shutdownManagerImage ?? '-'}`,
     );
-  if (s.currentStep !== undefined) {
+  const canary = canaryOf(r.spec);
+  if (s.currentStep !== undefined && canary) {
     lines.push(
-      `Step:     ${s.currentStep} of ${r.spec.strategy.canary.steps.length}; canary ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} available`,
+      `Step:     ${s.currentStep} of ${canary.steps.length}; canary ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} available`,
+    );
+  }
+  if (s.blueGreen) {
+    lines.push(
+      `BlueGreen: ${s.blueGreen.live ? 'live' : 'not live'}; ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} new pods available; preview Service ${s.blueGreen.previewService ?? '(none)'}${s.blueGreen.readyAt ? `; ready since ${s.blueGreen.readyAt}` : ''}`,
     );
   }
   for (const run of s.analysisRuns ?? []) {

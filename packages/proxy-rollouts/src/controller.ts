@@ -26,6 +26,8 @@ import { dueMeasurements, type Measurement } from './analysis.ts';
 import {
   AnalysisTemplate,
   actionAnnotation,
+  analysisRefs,
+  blueGreenOf,
   clusterProxyAnalysisTemplateType,
   fieldManager,
   finalizer,
@@ -38,8 +40,10 @@ import {
   proxyAnalysisTemplateType,
   proxyRolloutType,
 } from './api.ts';
+import { type Gateway, gatewayType } from './fleet/api.ts';
 import { type MeasureContext, type PodSets, Providers } from './providers.ts';
 import { type Action, type Observed, reconcile, templateKey } from './reconcile.ts';
+import { previewServiceName } from './revision.ts';
 import {
   canaryReplicaSet,
   type Deployment,
@@ -49,8 +53,10 @@ import {
   type Pod,
   PodStatusOnly,
   podReady,
+  previewService,
   type ReplicaSet,
   resolveTarget,
+  type Service,
   targetLabels,
 } from './workloads.ts';
 import { EnvoyGatewayMetrics, type XdsNack } from './xds-nacks.ts';
@@ -134,6 +140,8 @@ export async function startController(
   const replicaSets = new ResourceClient<ReplicaSet>(rest, builtin.replicaSet);
   const daemonSets = new ResourceClient<KubeObject>(rest, builtin.daemonSet);
   const pods = new ResourceClient<Pod>(rest, builtin.pod, PodStatusOnly);
+  const services = new ResourceClient<Service>(rest, builtin.service);
+  const gatewayClient = new ResourceClient<Gateway>(rest, gatewayType);
 
   const providers = new Providers(options.fetch);
   const envoyGateway = options.envoyGatewayMetrics
@@ -318,7 +326,13 @@ export async function startController(
       }
       case 'createCanary': {
         if (!deployment) return;
-        const canary = canaryReplicaSet(rollout, deployment, action.revision, action.replicas);
+        const canary = canaryReplicaSet(
+          rollout,
+          deployment,
+          action.revision,
+          action.replicas,
+          action.withoutLabel,
+        );
         try {
           const created = await replicaSets.create(canary);
           createdCanaries.set(created.metadata.uid ?? '', { object: created, at: Date.now() });
@@ -341,6 +355,41 @@ export async function startController(
       case 'deleteCanary':
         await ignoreNotFound(
           replicaSets.delete(action.name, deployment?.metadata.namespace ?? canaryNamespace(action.name)),
+        );
+        return;
+      case 'setCanaryLive': {
+        // Blue/green going live: the gate label (with EG's value) on the ReplicaSet's template first, so a
+        // pod created from now on is live too, then on each pod in place; labels never restart a pod.
+        if (!deployment) return;
+        const value = deployment.spec.template.metadata?.labels?.[action.label];
+        if (value === undefined) throw new TerminalError(`EG's pod template has no label ${action.label}`);
+        const namespace = deployment.metadata.namespace;
+        const labelsPatch = { metadata: { labels: { [action.label]: value } } };
+        await replicaSets.patch(action.name, namespace, 'merge', { spec: { template: labelsPatch } });
+        const uid = rollout.metadata.uid;
+        for (const pod of informersNow().pods.list())
+          if (
+            pod.metadata.namespace === namespace &&
+            pod.metadata.labels?.[ourLabels.rollout] === uid &&
+            pod.metadata.labels?.[action.label] !== value &&
+            !pod.metadata.deletionTimestamp
+          )
+            await ignoreNotFound(pods.patch(pod.metadata.name ?? '', namespace, 'merge', labelsPatch));
+        return;
+      }
+      case 'createPreviewService': {
+        if (!deployment) return;
+        const egService = await services.get(deployment.metadata.name ?? '', deployment.metadata.namespace);
+        try {
+          await services.create(previewService(rollout, deployment, egService, action.name));
+        } catch (error) {
+          if (!isAlreadyExists(error)) throw error;
+        }
+        return;
+      }
+      case 'deletePreviewService':
+        await ignoreNotFound(
+          services.delete(action.name, deployment?.metadata.namespace ?? rollout.status?.workload?.namespace),
         );
         return;
     }
@@ -381,20 +430,27 @@ export async function startController(
     const { namespace = '', name = '' } = cached.metadata;
     const rollout = await ignoreNotFound(rollouts.get(name, namespace, abort));
     if (!rollout) return undefined;
+    const wanted = targetLabels(rollout);
+    const { targetRef } = rollout.spec;
+    // A Gateway with no Deployment of its own may belong to a class that merges Gateways: read its class
+    // (only then) so the condition can name the GatewayClass to target instead.
+    const gatewayClass =
+      targetRef.kind === 'Gateway' &&
+      !informers.deployments.list().some((d) => matchesLabels(d.metadata.labels, wanted))
+        ? (await ignoreNotFound(gatewayClient.get(targetRef.name, targetRef.namespace ?? namespace, abort)))
+            ?.spec?.gatewayClassName
+        : undefined;
     const target = resolveTarget(
       rollout,
       informers.deployments.list(),
-      informers.daemonSets.list().some((d) => matchesLabels(d.metadata.labels, targetLabels(rollout))),
+      informers.daemonSets.list().some((d) => matchesLabels(d.metadata.labels, wanted)),
+      gatewayClass,
     );
     const deployment = 'deployment' in target ? target.deployment : undefined;
     const allReplicaSets = [...informers.egReplicaSets.list(), ...informers.canaryReplicaSets.list()];
     const status = rollout.status ?? {};
     const templateEntries: Observed['templates'] = {};
-    const steps = rollout.spec.strategy.canary;
-    for (const ref of [
-      ...steps.steps.flatMap((s) => ('analysis' in s ? [s.analysis] : [])),
-      ...(steps.backgroundAnalysis ? [steps.backgroundAnalysis] : []),
-    ]) {
+    for (const ref of analysisRefs(rollout.spec)) {
       const found = metricsOf(namespace, templateKey(ref));
       if (found) templateEntries[templateKey(ref)] = found;
     }
@@ -444,23 +500,35 @@ export async function startController(
       measurements.push(measurement);
     }
     const annotation = rollout.metadata.annotations?.[actionAnnotation];
+    const blueGreen = blueGreenOf(rollout.spec);
+    const workload = deployment ? observeWorkload(deployment, allReplicaSets) : undefined;
+    let preview: string | undefined;
+    if (blueGreen && deployment && workload) {
+      // Blue/green reads EG's Service (its selector decides whether the gate label keeps pods out) and its
+      // own preview Service, both by name; a canary rollout never needs either.
+      const ns = deployment.metadata.namespace;
+      const egService = await ignoreNotFound(services.get(deployment.metadata.name ?? '', ns, abort));
+      if (egService) workload.serviceSelector = egService.spec.selector ?? {};
+      const previewName = previewServiceName(deployment.metadata.name ?? '');
+      if (await ignoreNotFound(services.get(previewName, ns, abort))) preview = previewName;
+    }
     const observed: Observed = {
       now: at,
       generation: rollout.metadata.generation ?? 0,
       deleting: Boolean(rollout.metadata.deletionTimestamp),
       hasFinalizer: rollout.metadata.finalizers?.includes(finalizer) ?? false,
       action: manualActions.includes(annotation as ManualAction) ? (annotation as ManualAction) : undefined,
-      target: deployment
-        ? { workload: observeWorkload(deployment, allReplicaSets) }
-        : { problem: (target as { problem: never }).problem },
+      target: workload ? { workload } : { problem: (target as { problem: never }).problem },
       canaries: observeCanaries(
         rollout,
         knownCanaries(),
         informersNow().pods.list(),
         await canaryNacks(rollout, key),
+        blueGreen?.gateLabel,
       ),
       templates: templateEntries,
       measurements,
+      ...(preview && { previewService: preview }),
     };
     const decision = reconcile(observed, rollout.spec, status);
     // The envoyStats baselines go into the status with the measurements they belong to.

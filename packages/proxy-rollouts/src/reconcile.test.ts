@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { newRevision, type PhaseSetup, worldIn } from '../test/support/phases.ts';
 import { defaultSpec, healthMetric, revision, World } from '../test/support/world.ts';
-import { ProxyRolloutStatus } from './api.ts';
+import { canaryOf, ProxyRolloutStatus } from './api.ts';
 import { type Action, reconcile } from './reconcile.ts';
 import { canaryName } from './revision.ts';
 
@@ -271,7 +271,7 @@ function assertInvariants(world: World, actions: Action[], context: string) {
     );
   }
   if (phase === 'Aborted') assert.equal(world.status.abortedRevision, world.workload.revision.hash, context);
-  const steps = world.spec.strategy.canary.steps.length;
+  const steps = canaryOf(world.spec)?.steps.length ?? 0;
   assert.ok(
     (world.status.currentStep ?? 0) <= steps,
     `${context}: step ${world.status.currentStep} of ${steps}`,

@@ -1,17 +1,22 @@
 import { type Condition, type ConditionUpdate, setCondition } from '@harbormaster/kube';
 import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from './analysis.ts';
-import type {
-  AnalysisRun,
-  AnalysisStep,
-  ManualAction,
-  Metric,
-  Phase,
-  ProxyRolloutSpec,
-  ProxyRolloutStatus,
-  Revision,
+import {
+  type AnalysisRun,
+  type AnalysisStep,
+  analysisRefs,
+  type BlueGreenStrategy,
+  blueGreenOf,
+  canaryOf,
+  defaultGateLabel,
+  type ManualAction,
+  type Metric,
+  type Phase,
+  type ProxyRolloutSpec,
+  type ProxyRolloutStatus,
+  type Revision,
 } from './api.ts';
 import { parseDuration } from './duration.ts';
-import { canaryName } from './revision.ts';
+import { canaryName, previewServiceName } from './revision.ts';
 import type { XdsNack } from './xds-nacks.ts';
 
 /** EG's proxy Deployment as the controller sees it. */
@@ -28,11 +33,18 @@ export type ObservedWorkload = {
   active?: Revision;
   /** The Deployment controller has caught up and every replica runs the Deployment's template. */
   rolledOut: boolean;
+  /** EG's Service selector (read for blue/green: the gate label must be one of its keys); undefined: no Service. */
+  serviceSelector?: Record<string, string>;
 };
 
 /** Why the target cannot be acted on; each reason names what the user should check. */
 export type TargetProblem = {
-  reason: 'TargetNotFound' | 'NotManagedByEnvoyGateway' | 'DaemonSetNotSupported' | 'AmbiguousTarget';
+  reason:
+    | 'TargetNotFound'
+    | 'NotManagedByEnvoyGateway'
+    | 'DaemonSetNotSupported'
+    | 'AmbiguousTarget'
+    | 'MergedGateways';
   message: string;
 };
 
@@ -46,6 +58,8 @@ export type ObservedCanary = {
   restarts: number;
   /** xDS updates the canary pods rejected, from EG's `xds_nack_total` (absent when EG is not scraped). */
   xdsNacks?: XdsNack[];
+  /** Blue/green: the ReplicaSet's template and every one of its pods carry the gate label (they are live). */
+  live?: boolean;
 };
 
 /** Everything a reconcile reads, gathered by the adapter; the reconcile itself does no I/O. */
@@ -61,6 +75,8 @@ export type Observed = {
   templates: Record<string, { metrics: Metric[] } | { problem: string }>;
   /** Measurements the adapter took this round (see `dueMeasurements`). */
   measurements: Measurement[];
+  /** Blue/green: the name of the preview Service when it exists. */
+  previewService?: string;
 };
 
 export type Action =
@@ -68,7 +84,17 @@ export type Action =
   | { type: 'removeFinalizer' }
   | { type: 'clearAction' }
   | { type: 'setPaused'; paused: boolean }
-  | { type: 'createCanary'; name: string; revision: string; replicas: number }
+  | {
+      type: 'createCanary';
+      name: string;
+      revision: string;
+      replicas: number;
+      /** Blue/green: the label left off the pod template so the pods are not live. */
+      withoutLabel?: string;
+    }
+  | { type: 'setCanaryLive'; name: string; label: string }
+  | { type: 'createPreviewService'; name: string }
+  | { type: 'deletePreviewService'; name: string }
   | { type: 'scaleCanary'; name: string; replicas: number }
   | { type: 'deleteCanary'; name: string }
   | { type: 'event'; eventType: 'Normal' | 'Warning'; reason: string; note: string };
@@ -80,6 +106,7 @@ export const templateKey = (step: AnalysisStep): string =>
   `${step.templateRef.kind ?? 'ProxyAnalysisTemplate'}/${step.templateRef.name}`;
 
 export const backgroundRun = 'background';
+export const prePromotionRun = 'pre-promotion';
 export const stepRun = (step: number) => `step-${step}`;
 
 /** Steps a single reconcile may complete in a row (a step that is done at once lets the next one start). */
@@ -141,8 +168,7 @@ class Reconcile {
   // ---- deletion -------------------------------------------------------------------------------------------
 
   private finalize() {
-    for (const canary of this.observed.canaries)
-      this.actions.push({ type: 'deleteCanary', name: canary.name });
+    this.deleteCanaries();
     const workload = 'workload' in this.observed.target ? this.observed.target.workload : undefined;
     if (workload?.paused && this.spec.onDelete === 'Resume') {
       this.actions.push({ type: 'setPaused', paused: false });
@@ -276,6 +302,8 @@ class Reconcile {
     }
     const problem = this.templateProblem();
     if (problem) return this.degraded('AnalysisTemplateNotFound', problem);
+    const gateProblem = this.gateLabelProblem(workload);
+    if (gateProblem) return this.degraded('GateLabelNotInSelector', gateProblem);
     const approved = spec.autoStart || spec.approvedRevision === revision.hash;
     if (!approved) {
       this.enter('Pending');
@@ -301,6 +329,7 @@ class Reconcile {
     status.stepStartedAt = iso(this.now);
     status.analysisRuns = [];
     status.canaryReplicas = 0;
+    status.blueGreen = undefined;
     this.enter('Progressing');
     this.progressing(workload);
   }
@@ -318,12 +347,15 @@ class Reconcile {
     for (const other of live) {
       if (other.name !== name) this.actions.push({ type: 'deleteCanary', name: other.name });
     }
+    const blueGreen = blueGreenOf(spec);
     if (!canary)
       this.actions.push({
         type: 'createCanary',
         name,
         revision: pending.hash,
-        replicas: status.canaryReplicas ?? 0,
+        // Blue/green runs the new revision at the stable's size from the start, with its gate label off.
+        replicas: blueGreen ? workload.replicas : (status.canaryReplicas ?? 0),
+        ...(blueGreen && { withoutLabel: blueGreen.gateLabel }),
       });
     status.canaryReadyReplicas = canary?.availableReplicas ?? 0;
 
@@ -352,17 +384,19 @@ class Reconcile {
     if (observed.action === 'promote')
       return this.beginPromotion(workload, 'promoted by the user (promote action)');
     if (observed.action === 'retry') {
-      // Retry the current step: its analysis run (if any) starts over.
-      status.analysisRuns = status.analysisRuns?.filter((r) => r.name !== stepRun(status.currentStep ?? 0));
+      // Retry the current step (for blue/green, the pre-promotion analysis): its analysis run starts over.
+      const retried = blueGreenOf(spec) ? prePromotionRun : stepRun(status.currentStep ?? 0);
+      status.analysisRuns = status.analysisRuns?.filter((r) => r.name !== retried);
       status.stepStartedAt = iso(this.now);
     }
+    if (blueGreen) return this.preview(workload, blueGreen, name, canary);
     if (observed.action === 'skip-step') this.nextStep();
+    const steps = canaryOf(spec)?.steps ?? [];
 
     for (let round = 0; round < maxStepsPerReconcile; round++) {
       const index = status.currentStep ?? 0;
-      const step = spec.strategy.canary.steps[index];
-      if (!step)
-        return this.beginPromotion(workload, `all ${spec.strategy.canary.steps.length} steps passed`);
+      const step = steps[index];
+      if (!step) return this.beginPromotion(workload, `all ${steps.length} steps passed`);
       this.startBackgroundAnalysis(index);
       if (spec.paused)
         return this.pause(
@@ -422,6 +456,92 @@ class Reconcile {
         );
       return this.progressingConditions(`analysis ${run.name} running`);
     }
+  }
+
+  /**
+   * Blue/green before promotion (design §5.2 step 4): the new revision at the stable's size, not live, behind
+   * the preview Service; once every pod is available and prePromotionAnalysis passed, it waits for promote
+   * (or autoPromotionSeconds).
+   */
+  private preview(
+    workload: ObservedWorkload,
+    blueGreen: BlueGreenStrategy,
+    name: string,
+    canary: ObservedCanary | undefined,
+  ) {
+    const { status, spec, observed } = this;
+    const preview = blueGreen.previewService ? previewServiceName(workload.name) : undefined;
+    if (preview && observed.previewService !== preview)
+      this.actions.push({ type: 'createPreviewService', name: preview });
+    status.blueGreen = { ...status.blueGreen, live: false, previewService: preview };
+    const want = workload.replicas;
+    if (status.canaryReplicas !== want) {
+      status.canaryReplicas = want;
+      if (canary && canary.replicas !== want)
+        this.actions.push({ type: 'scaleCanary', name, replicas: want });
+      else this.replaceCreateReplicas(name, want);
+    }
+    if (spec.paused)
+      return this.pause(
+        'PausedByUser',
+        'spec.paused is true; set it to false (kubectl proxyrollout resume) to continue',
+      );
+    const ready = canary && canary.replicas === want && canary.availableReplicas >= want;
+    if (!ready) {
+      delete status.blueGreen.readyAt;
+      const deadline =
+        Date.parse(status.stepStartedAt ?? iso(this.now)) + spec.progressDeadlineSeconds * 1000;
+      if (this.now >= deadline)
+        return this.abort(
+          'ProgressDeadlineExceeded',
+          `${canary?.availableReplicas ?? 0} of ${want} preview pods available after ${spec.progressDeadlineSeconds}s: check the preview pods' events (image pull, scheduling, readiness)`,
+        );
+      this.requeueAt = Math.min(this.requeueAt ?? deadline, deadline);
+      return this.progressingConditions(
+        `waiting for ${want} preview pods to be available (${canary?.availableReplicas ?? 0} now)`,
+      );
+    }
+    if (blueGreen.prePromotionAnalysis) {
+      const run = this.ensureRun(prePromotionRun, blueGreen.prePromotionAnalysis, 0);
+      if (run.phase === 'Inconclusive')
+        return this.pause(
+          'AnalysisInconclusive',
+          `analysis ${run.name}: ${run.message}; retry, promote or abort`,
+        );
+      if (run.phase !== 'Successful')
+        return this.progressingConditions(`analysis ${run.name} running against the preview`);
+    }
+    status.blueGreen.readyAt ??= iso(this.now);
+    const where = preview ? ` behind Service ${preview}` : '';
+    if (blueGreen.autoPromotionSeconds === undefined)
+      return this.pause(
+        'AwaitingPromotion',
+        `revision ${status.pendingRevision?.hash} runs ${want} pods${where}, not live; promote it (kubectl proxyrollout promote) or abort`,
+      );
+    const at = Date.parse(status.blueGreen.readyAt) + blueGreen.autoPromotionSeconds * 1000;
+    if (this.now >= at)
+      return this.beginPromotion(workload, `autoPromotionSeconds (${blueGreen.autoPromotionSeconds}) passed`);
+    this.requeueAt = Math.min(this.requeueAt ?? at, at);
+    return this.progressingConditions(
+      `revision ${status.pendingRevision?.hash} runs ${want} pods${where}, not live; promoting at ${iso(at)}`,
+    );
+  }
+
+  /** Blue/green: the gate label must be one of EG's Service selector keys, or leaving it off changes nothing. */
+  private gateLabelProblem(workload: ObservedWorkload): string | undefined {
+    const blueGreen = blueGreenOf(this.spec);
+    if (!blueGreen) return undefined;
+    const selector = workload.serviceSelector;
+    const shown = selector
+      ? `{${Object.entries(selector)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')}}`
+      : '(no Service found)';
+    if (!selector || !(blueGreen.gateLabel in selector))
+      return `spec.strategy.blueGreen.gateLabel ${blueGreen.gateLabel} is not a key of the selector of EG's Service ${workload.namespace}/${workload.name} ${shown}: leaving it off the new pods would not keep them out of the Service; use one of its keys (default ${defaultGateLabel})`;
+    if (proxyIdentityLabels.includes(blueGreen.gateLabel))
+      return `spec.strategy.blueGreen.gateLabel ${blueGreen.gateLabel} is one of the labels the controller finds proxy pods by (${proxyIdentityLabels.join(', ')}); use another key of EG's Service selector ${shown}, such as ${defaultGateLabel}`;
+    return undefined;
   }
 
   /** The create action of this round (queued before the step knew its size) gets the step's size. */
@@ -492,7 +612,7 @@ class Reconcile {
   }
 
   private startBackgroundAnalysis(index: number) {
-    const background = this.spec.strategy.canary.backgroundAnalysis;
+    const background = canaryOf(this.spec)?.backgroundAnalysis;
     if (background && index >= background.startingStep) this.ensureRun(backgroundRun, background, index);
   }
 
@@ -519,12 +639,7 @@ class Reconcile {
   }
 
   private templateProblem(): string | undefined {
-    const canary = this.spec.strategy.canary;
-    const refs = [
-      ...canary.steps.flatMap((s) => ('analysis' in s ? [s.analysis] : [])),
-      ...(canary.backgroundAnalysis ? [canary.backgroundAnalysis] : []),
-    ];
-    for (const ref of refs) {
+    for (const ref of analysisRefs(this.spec)) {
       const found = this.observed.templates[templateKey(ref)];
       if (!found) return `${templateKey(ref)} was not found; create it or fix the templateRef`;
       if ('problem' in found) return `${templateKey(ref)}: ${found.problem}`;
@@ -539,10 +654,11 @@ class Reconcile {
       r.phase === 'Running' ? { ...r, phase: 'Successful', message: 'stopped at promotion' } : r,
     );
     this.enter('Promoting');
+    const live = blueGreenOf(this.spec) ? 'making the new pods live, then ' : '';
     this.event(
       'Normal',
       'Promoting',
-      `${why}; unpausing Deployment ${workload.name} to roll revision ${this.status.pendingRevision?.hash}`,
+      `${why}; ${live}unpausing Deployment ${workload.name} to roll revision ${this.status.pendingRevision?.hash}`,
     );
     this.promoting(workload);
   }
@@ -554,6 +670,7 @@ class Reconcile {
     this.enter('Promoting');
     const doneRolling = workload.active?.hash === pending.hash && workload.rolledOut;
     if (!doneRolling) {
+      if (!this.goneLive(workload)) return;
       this.setPaused(workload, false);
       this.conditions({
         held: ['False', 'Promoting', `Deployment ${workload.name} is unpaused and rolls to ${pending.hash}`],
@@ -578,10 +695,47 @@ class Reconcile {
     this.settled(workload);
   }
 
+  /**
+   * Blue/green promotion, first half: the preview pods go live by getting the gate label, on the ReplicaSet's
+   * template and on each pod in place (no pod restarts). Only once they all carry it may EG's Deployment be
+   * unpaused. True when that is so (or for a canary, which is live from the start).
+   */
+  private goneLive(workload: ObservedWorkload): boolean {
+    const blueGreen = blueGreenOf(this.spec);
+    const { status } = this;
+    if (!blueGreen || status.blueGreen?.live) return true;
+    const name = canaryName(workload.name, status.pendingRevision?.hash ?? '');
+    const canary = this.observed.canaries.find((c) => c.name === name);
+    if (!canary) {
+      this.abort(
+        'PreviewGone',
+        `ReplicaSet ${workload.namespace}/${name} of the new revision disappeared before it went live; retry to start again`,
+      );
+      return false;
+    }
+    status.blueGreen = { ...status.blueGreen, live: Boolean(canary.live) };
+    if (canary.live) return true;
+    this.actions.push({ type: 'setCanaryLive', name, label: blueGreen.gateLabel });
+    this.conditions({
+      held: ['True', 'Held', `Deployment ${workload.name} stays paused until the new revision is live`],
+      ready: [
+        'False',
+        'Promoting',
+        `labelling the pods of ${name} with ${blueGreen.gateLabel} to make them live`,
+      ],
+      progressing: ['True', 'GoingLive', `waiting for every pod of ${name} to carry ${blueGreen.gateLabel}`],
+      degraded: ['False', 'AsExpected', 'nothing is wrong'],
+    });
+    this.requeueAt = this.now + pollMs;
+    return false;
+  }
+
   private abort(reason: string, message: string) {
     const { status } = this;
     // Nothing this round may grow the canary any more.
-    const growing = this.actions.filter((a) => a.type === 'createCanary' || a.type === 'scaleCanary');
+    const growing = this.actions.filter(
+      (a) => a.type === 'createCanary' || a.type === 'scaleCanary' || a.type === 'createPreviewService',
+    );
     for (const action of growing) this.actions.splice(this.actions.indexOf(action), 1);
     status.abortedRevision = status.pendingRevision?.hash;
     status.message = message;
@@ -646,9 +800,13 @@ class Reconcile {
     if (workload.paused !== paused) this.actions.push({ type: 'setPaused', paused });
   }
 
+  /** Deletes every canary (or blue/green ReplicaSet) of this rollout, and the preview Service. */
   private deleteCanaries() {
     for (const canary of this.observed.canaries)
       this.actions.push({ type: 'deleteCanary', name: canary.name });
+    if (this.observed.previewService)
+      this.actions.push({ type: 'deletePreviewService', name: this.observed.previewService });
+    if (this.status.blueGreen) this.status.blueGreen = undefined;
   }
 
   private enter(phase: Phase) {
@@ -658,8 +816,8 @@ class Reconcile {
 
   private announce(from: Phase | undefined, to: Phase) {
     const notes: Partial<Record<Phase, string>> = {
-      Progressing: `canary of revision ${this.status.pendingRevision?.hash} started`,
-      Aborted: `canary removed; the stable fleet runs ${this.status.stableRevision?.hash}`,
+      Progressing: `${blueGreenOf(this.spec) ? 'blue/green preview' : 'canary'} of revision ${this.status.pendingRevision?.hash} started`,
+      Aborted: `${blueGreenOf(this.spec) ? 'new ReplicaSet and preview' : 'canary'} removed; the stable fleet runs ${this.status.stableRevision?.hash}`,
       Succeeded: `the fleet runs revision ${this.status.stableRevision?.hash} and is held again`,
     };
     const note = to === 'Progressing' && from === 'Paused' ? undefined : notes[to];
@@ -690,6 +848,9 @@ class Reconcile {
 }
 
 type Triple = [Condition['status'], string, string];
+
+/** Labels the controller's informers select proxy pods by; leaving one off would hide the preview pods. */
+const proxyIdentityLabels = ['app.kubernetes.io/name', 'app.kubernetes.io/component'];
 
 const isInFlight = (phase: Phase | undefined): boolean =>
   phase === 'Progressing' || phase === 'Paused' || phase === 'Promoting';

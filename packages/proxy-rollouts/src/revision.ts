@@ -40,6 +40,10 @@ export function revisionOf(template: PodTemplate): Revision {
 export const canaryName = (deploymentName: string, hash: string): string =>
   `${deploymentName.slice(0, 50)}-c-${hash.slice(0, 5)}`;
 
+/** The blue/green preview Service's name: predictable from EG's Deployment (and Service) name. */
+export const previewServiceName = (deploymentName: string): string =>
+  `${deploymentName.slice(0, 55)}-preview`;
+
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {

@@ -91,11 +91,28 @@ export function resolveTarget(
   rollout: ProxyRollout,
   deployments: Deployment[],
   daemonSetExists: boolean,
+  /** For a Gateway target with no Deployment of its own: its GatewayClass, when the Gateway was read. */
+  gatewayClass?: string,
 ): { deployment: Deployment } | { problem: TargetProblem } {
   const want = targetLabels(rollout);
   const { kind, name } = rollout.spec.targetRef;
   const target = `${kind} ${kind === 'Gateway' ? `${want[egOwnerLabels.gatewayNamespace]}/` : ''}${name}`;
   const found = deployments.filter((d) => matchesLabels(d.metadata.labels, want));
+  if (found.length === 0 && gatewayClass !== undefined) {
+    // With mergeGateways EG renders one Deployment per GatewayClass, labelled with the class only.
+    const merged = deployments.find(
+      (d) =>
+        d.metadata.labels?.[egOwnerLabels.gatewayClass] === gatewayClass &&
+        !d.metadata.labels?.[egOwnerLabels.gatewayName],
+    );
+    if (merged)
+      return {
+        problem: {
+          reason: 'MergedGateways',
+          message: `${target} belongs to GatewayClass ${gatewayClass}, whose EnvoyProxy merges Gateways (mergeGateways: true): EG runs one proxy Deployment (${merged.metadata.namespace}/${merged.metadata.name}) for every Gateway of the class. Target it with targetRef {kind: GatewayClass, name: ${gatewayClass}} instead`,
+        },
+      };
+  }
   if (found.length === 0) {
     if (daemonSetExists)
       return {
@@ -189,6 +206,8 @@ export function observeCanaries(
   pods: Pod[],
   /** EG's NACK counters, when read this round: the canary pods' own series become `xdsNacks`. */
   nacks?: readonly XdsNack[],
+  /** Blue/green: the label whose presence on the template and every pod makes the revision live. */
+  gateLabel?: string,
 ): ObservedCanary[] {
   const uid = rollout.metadata.uid as string;
   return replicaSets
@@ -214,8 +233,22 @@ export function observeCanaries(
         ...(nacks && {
           xdsNacks: nacks.filter((n) => own.some((pod) => pod.metadata.name === n.pod)),
         }),
+        ...(gateLabel && { live: isLive(rs, own, gateLabel) }),
       };
     });
+}
+
+/**
+ * A blue/green ReplicaSet is live when its template and every one of its pods carry the gate label. Pods
+ * the pod informer has not seen yet would be missed, so as many pods as the ReplicaSet wants must be seen.
+ */
+function isLive(rs: ReplicaSet, pods: Pod[], gateLabel: string): boolean {
+  const alive = pods.filter((pod) => !pod.metadata.deletionTimestamp);
+  return (
+    rs.spec.template.metadata?.labels?.[gateLabel] !== undefined &&
+    alive.length >= (rs.spec.replicas ?? 0) &&
+    alive.every((pod) => pod.metadata.labels?.[gateLabel] !== undefined)
+  );
 }
 
 /**
@@ -231,6 +264,8 @@ export function canaryReplicaSet(
   deployment: Deployment,
   revision: string,
   replicas: number,
+  /** Blue/green: a label of EG's Service selector left off the pods, so they are not live. */
+  withoutLabel?: string,
 ): ReplicaSet {
   const uid = rollout.metadata.uid as string;
   const ours = { [ourLabels.rollout]: uid, [ourLabels.revision]: revision };
@@ -241,6 +276,7 @@ export function canaryReplicaSet(
     [ourLabels.role]: 'canary',
   };
   delete podLabels[podTemplateHashLabel];
+  if (withoutLabel) delete podLabels[withoutLabel];
   template.metadata = { ...template.metadata, labels: podLabels };
   const owner: OwnerReference = {
     apiVersion: 'apps/v1',
@@ -269,3 +305,66 @@ export const podReady = (pod: Pod): boolean =>
   !pod.metadata.deletionTimestamp &&
   Boolean(pod.status?.podIP) &&
   (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+export type Service = KubeObject & {
+  spec: {
+    type?: string;
+    selector?: Record<string, string>;
+    ports?: {
+      name?: string;
+      port: number;
+      targetPort?: number | string;
+      protocol?: string;
+      appProtocol?: string;
+    }[];
+  };
+};
+
+/**
+ * The blue/green preview Service: ClusterIP, selecting this rollout's new-revision pods (live or not) on
+ * the ports of EG's Service. It carries only our labels, so EG's DeleteAllExcept never selects it, and is
+ * owned by EG's Deployment (not as controller), so it goes away with it.
+ */
+export function previewService(
+  rollout: ProxyRollout,
+  deployment: Deployment,
+  egService: Service,
+  name: string,
+): Service {
+  const uid = rollout.metadata.uid as string;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: deployment.metadata.namespace,
+      labels: { [ourLabels.rollout]: uid, [ourLabels.role]: 'preview' },
+      annotations: {
+        'rollouts.harbormaster.dev/rollout': `${rollout.metadata.namespace}/${rollout.metadata.name}`,
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: deployment.metadata.name ?? '',
+          uid: deployment.metadata.uid ?? '',
+          controller: false,
+          blockOwnerDeletion: false,
+        },
+      ],
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector: { [ourLabels.rollout]: uid, [ourLabels.role]: 'canary' },
+      ports: (egService.spec.ports ?? []).map(
+        ({ name: port, port: number, targetPort, protocol, appProtocol }) => ({
+          ...(port && { name: port }),
+          port: number,
+          ...(targetPort !== undefined && { targetPort }),
+          ...(protocol && { protocol }),
+          ...(appProtocol && { appProtocol }),
+        }),
+      ),
+    },
+  };
+}

@@ -161,6 +161,41 @@ describe('CRDs on a real API server', () => {
     );
   });
 
+  it('accepts a blue/green strategy with its defaults, and it parses as our type', async () => {
+    const created = await rollouts.create({
+      metadata: { name: 'bg', namespace: 'default' },
+      spec: {
+        targetRef: { kind: 'Gateway', name: 'eg' },
+        strategy: { blueGreen: { prePromotionAnalysis: { templateRef: { name: 'health' } } } },
+      },
+    });
+    const strategy = (created.spec as { strategy: { blueGreen: Record<string, unknown> } }).strategy;
+    assert.deepEqual(strategy.blueGreen, {
+      previewService: true,
+      gateLabel: 'app.kubernetes.io/managed-by',
+      prePromotionAnalysis: { templateRef: { name: 'health', kind: 'ProxyAnalysisTemplate' } },
+    });
+    const parsed = ProxyRollout.parse(created);
+    assert.ok('blueGreen' in parsed.spec.strategy);
+    await rollouts.delete('bg', 'default');
+  });
+
+  it('refuses a strategy with both canary and blueGreen, or neither, naming the field', async () => {
+    const both = validRollout();
+    (both.spec.strategy as Record<string, unknown>).blueGreen = {};
+    const message = await refusal(rollouts, both);
+    assert.match(message, /spec\.strategy: Invalid value.*exactly one of canary or blueGreen/);
+    const neither = validRollout();
+    neither.spec.strategy = {} as DraftSpec['strategy'];
+    assert.match(await refusal(rollouts, neither), /spec\.strategy: .*exactly one of canary or blueGreen/);
+    const negative = validRollout();
+    negative.spec.strategy = { blueGreen: { autoPromotionSeconds: -1 } } as unknown as DraftSpec['strategy'];
+    assert.match(
+      await refusal(rollouts, negative),
+      /spec\.strategy\.blueGreen\.autoPromotionSeconds: Invalid value: -1/,
+    );
+  });
+
   it('accepts a valid analysis template with defaults, namespaced and cluster-scoped', async () => {
     const created = await templates.create(validTemplate());
     const metric = (created.spec as { metrics: Record<string, unknown>[] }).metrics[0];

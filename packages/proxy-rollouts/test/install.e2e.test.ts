@@ -34,7 +34,7 @@ import { clusterProxyAnalysisTemplateType, type ProxyRollout, proxyRolloutType }
 import { startController } from '../src/controller.ts';
 import { proxyFleetRolloutType } from '../src/fleet/api.ts';
 import { startFleetController } from '../src/fleet/controller.ts';
-import { egDeployment, egNamespace, v180, v191 } from '../src/sim/eg-fleet.ts';
+import { applyEgService, egDeployment, egNamespace, v180, v191 } from '../src/sim/eg-fleet.ts';
 import { createGatewayFleet, proxyDeploymentName } from '../src/sim/gateway-fleet.ts';
 import type { Deployment, Pod } from '../src/workloads.ts';
 
@@ -285,6 +285,35 @@ describe('install: chart, plain manifests, least-privilege RBAC and examples', {
       await phase('eg', 'Idle');
       await egApply(egDeployment(deploymentName, 'eg', v191, 2, 'layered_runtime: {layers: [v191]}'));
       await phase('eg', 'Succeeded');
+      // The next revision blue/green: EG's Service read, a preview Service created and deleted, the new pods
+      // relabelled in place to go live.
+      await applyEgService(cluster.rest, deploymentName, 'eg');
+      const stableBefore = (await rollouts.get('eg', 'default')).status?.stableRevision?.hash;
+      await rollouts.patch('eg', 'default', 'merge', {
+        spec: { strategy: { canary: null, blueGreen: { autoPromotionSeconds: 0 } } },
+      });
+      await egApply(egDeployment(deploymentName, 'eg', v191, 2, 'layered_runtime: {layers: [blue-green]}'));
+      await eventually(
+        'the blue/green revision promoted',
+        async () => {
+          const status = (await rollouts.get('eg', 'default')).status;
+          return status?.phase === 'Succeeded' && status.stableRevision?.hash !== stableBefore
+            ? true
+            : undefined;
+        },
+        60_000,
+      );
+      // A Gateway target without a Deployment of its own: its Gateway is read (a class that merges Gateways
+      // would be named in the condition).
+      await rollouts.create({
+        metadata: { name: 'nowhere', namespace: 'default' },
+        spec: {
+          targetRef: { kind: 'Gateway', name: 'nowhere' },
+          strategy: { canary: { steps: [{ setReplicas: { count: 1 } }] } },
+        },
+      } as unknown as ProxyRollout & Loose);
+      await phase('nowhere', 'Degraded');
+      await rollouts.delete('nowhere', 'default');
       // An unknown manual action, twice: a Warning event, then its series, and the annotation cleared.
       for (let i = 0; i < 2; i++) {
         await rollouts.patch('eg', 'default', 'merge', {

@@ -180,6 +180,7 @@ const gatewayApi = (kind: string, plural: string, namespaced = true): ResourceTy
   namespaced,
 });
 export const gatewayType = gatewayApi('Gateway', 'gateways');
+export const gatewayClassType = gatewayApi('GatewayClass', 'gatewayclasses', false);
 export const envoyProxyType: ResourceType = {
   group: 'gateway.envoyproxy.io',
   version: 'v1alpha1',

@@ -67,6 +67,13 @@ export class World {
     revision: revision('aaaaaaaaaa'),
     active: revision('aaaaaaaaaa'),
     rolledOut: true,
+    serviceSelector: {
+      'app.kubernetes.io/component': 'proxy',
+      'app.kubernetes.io/managed-by': 'envoy-gateway',
+      'app.kubernetes.io/name': 'envoy',
+      'gateway.envoyproxy.io/owning-gateway-name': 'eg',
+      'gateway.envoyproxy.io/owning-gateway-namespace': 'default',
+    },
   };
   /** Set by an unpause: the next `settle` finishes the native rollout. */
   private rolling = false;
@@ -74,6 +81,11 @@ export class World {
   keepDeletedCanaries = false;
   private previousActive?: Revision;
   canaries: ObservedCanary[] = [];
+  /** Blue/green: the preview Service, once created. */
+  previewService?: string;
+  /** Blue/green: the pod UIDs of each ReplicaSet; a restart or re-creation would change them. */
+  readonly podUids = new Map<string, string[]>();
+  private uidCounter = 0;
   /** Canary pods become available as soon as they are asked for. */
   canariesBecomeReady = true;
   canaryRestarts = 0;
@@ -109,6 +121,7 @@ export class World {
       canaries: structuredClone(this.canaries),
       templates: this.templates,
       measurements,
+      ...(this.previewService && { previewService: this.previewService }),
     };
   }
 
@@ -169,7 +182,22 @@ export class World {
           readyReplicas: 0,
           availableReplicas: 0,
           restarts: 0,
+          ...(action.withoutLabel && { live: false }),
         });
+        this.podUids.set(action.name, []);
+        return;
+      case 'setCanaryLive': {
+        const canary = this.canaries.find((c) => c.name === action.name);
+        if (!canary) throw new Error(`setCanaryLive of missing ${action.name}`);
+        // Labels change in place: the same pods, now live.
+        canary.live = true;
+        return;
+      }
+      case 'createPreviewService':
+        this.previewService = action.name;
+        return;
+      case 'deletePreviewService':
+        if (this.previewService === action.name) this.previewService = undefined;
         return;
       case 'scaleCanary': {
         const canary = this.canaries.find((c) => c.name === action.name);
@@ -180,6 +208,7 @@ export class World {
       case 'deleteCanary':
         if (this.keepDeletedCanaries) return;
         this.canaries = this.canaries.filter((c) => c.name !== action.name);
+        this.podUids.delete(action.name);
         return;
     }
   }
@@ -190,6 +219,10 @@ export class World {
       if (this.canariesBecomeReady) {
         canary.readyReplicas = canary.replicas;
         canary.availableReplicas = canary.replicas;
+        const uids = this.podUids.get(canary.name) ?? [];
+        while (uids.length < canary.replicas) uids.push(`pod-${++this.uidCounter}`);
+        uids.length = canary.replicas;
+        this.podUids.set(canary.name, uids);
       }
       canary.restarts = this.canaryRestarts;
       if (this.canaryNacks) canary.xdsNacks = this.canaryNacks;
