@@ -24,6 +24,9 @@ const FIXED = [
   'ip6 proto 58 and icmp6[0]=3',
   'len > 100 and greater 50',
   'src or dst host 10.0.0.1 and tcp',
+  // Jump threading used to leave a test on src port 12345 that only shortcut a range test it decides (1.016x
+  // libpcap's instructions); needless-tests removes it.
+  '((not (src port 12345))) and proto 44 || (portrange domain-http)',
 ];
 
 function filters(): string[] {

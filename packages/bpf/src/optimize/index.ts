@@ -4,6 +4,7 @@ import { deadCode } from './dead-code.ts';
 import { fingerprint, fromGraph, type Graph, sameFingerprint, toGraph } from './graph.ts';
 import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
+import { needlessTests } from './needless-tests.ts';
 import { redundantLoads } from './redundant-loads.ts';
 import { rejectPaths } from './reject-paths.ts';
 import { constantJumps, threadJumps } from './thread-jumps.ts';
@@ -13,6 +14,7 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
   // First: merge-blocks would fold its two fresh copies back together before the others specialise them.
   'hoist-tests': hoistTests,
   'thread-jumps': threadJumps,
+  'needless-tests': needlessTests,
   'constant-jumps': constantJumps,
   'reject-paths': rejectPaths,
   'redundant-loads': redundantLoads,
