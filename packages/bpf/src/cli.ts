@@ -79,7 +79,7 @@ async function compile(
     if ('error' in r) {
       const { column, message, expected } = r.error;
       throw new UsageError(
-        `expression:${column}: ${message}\n  ${expression}\n  ${' '.repeat(column - 1)}^\nsupported: ${expected.join('; ')}`,
+        `expression:${column}: ${message}\n  ${expression}\n  ${' '.repeat(column - 1)}^${expected.length ? `\nsupported: ${expected.join('; ')}` : ''}`,
       );
     }
     prog = r.program;
