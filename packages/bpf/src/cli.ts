@@ -67,7 +67,7 @@ async function compile(
     // The spec compiler and its schema library (most of the bundle) are loaded only for --spec: the bundle
     // keeps them in a chunk of their own.
     const { compileSpec } = await import('./spec/compile.ts');
-    const r = compileSpec(withSnap as Parameters<typeof compileSpec>[0], { optimize });
+    const r = compileSpec(withSnap as Parameters<typeof compileSpec>[0], { optimize, live: opts.live });
     if (!r.program)
       throw new UsageError(
         r.problems.map((p) => `${opts.spec}: ${p.path || '(root)'}: ${p.message}`).join('\n'),
