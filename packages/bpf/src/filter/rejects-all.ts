@@ -1,7 +1,7 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { condOf, constOf, type State, transfer } from '../optimize/analysis.ts';
 import { effects, liveness } from '../optimize/dead-code.ts';
-import { bypass, type Graph, isRet, predecessors, reachable, toGraph } from '../optimize/graph.ts';
+import { bypass, type Graph, isRet, predecessors, reachable, toGraph, touch } from '../optimize/graph.ts';
 
 /** What libpcap's optimiser knows on an edge: outcomes of tests (`cond value operand`), and `jeq` equalities. */
 interface Known {
@@ -48,6 +48,7 @@ function peephole(g: Graph): void {
       node.succ = [node.succ[1]!, node.succ[0]!];
     } else if (before.ins.code === 0x14) node.ins = { ...node.ins, k: (node.ins.k + before.ins.k) >>> 0 };
     else continue;
+    touch(g);
     bypass(g, from[0]!);
   }
 }
@@ -103,6 +104,7 @@ function threadOnce(g: Graph): boolean {
       if (best !== node.succ[which]) {
         node.succ[which] = best;
         changed = true;
+        touch(g);
       }
     }
   }

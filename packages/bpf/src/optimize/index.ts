@@ -1,7 +1,7 @@
 import type { RawInstruction } from '../instructions.ts';
 import { constants } from './constants.ts';
 import { deadCode } from './dead-code.ts';
-import { fingerprint, fromGraph, type Graph, sameFingerprint, toGraph } from './graph.ts';
+import { fromGraph, type Graph, toGraph, touch } from './graph.ts';
 import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { needlessTests } from './needless-tests.ts';
@@ -83,20 +83,20 @@ function optimizeWith(
   const changedBy = new Set<string>();
   const g = toGraph(prog);
   // A pass that found nothing to do on a graph would find nothing again on the same graph.
-  const idleOn = new Map<string, Float64Array>();
-  let now = fingerprint(g);
+  const idleOn = new Map<string, number>();
   for (let round = 0; round < 20; round++) {
     let changed = false;
     for (const name of passes) {
       // Hoisting scans ahead of every jump: cheaper once the first round has shrunk the program.
       if (round === 0 && name === 'hoist-tests' && passes.length > 1) continue;
       if (round < threadFrom && name === 'thread-jumps') continue;
-      if (sameFingerprint(idleOn.get(name), now)) continue;
+      if (idleOn.get(name) === (g.version ?? 0)) continue;
       if (PASSES[name]!(g)) {
         changed = true;
         changedBy.add(name);
-        now = fingerprint(g);
-      } else idleOn.set(name, now);
+        // A pass says it changed the graph; the version must say so too, whatever the pass touched.
+        touch(g);
+      } else idleOn.set(name, g.version ?? 0);
     }
     if (!changed && round > 0) break;
   }

@@ -1,5 +1,5 @@
 import { isCondJump } from '../instructions.ts';
-import { type Graph, predecessors, reachable, redirect } from './graph.ts';
+import { type Graph, predecessors, reachable, redirect, touch } from './graph.ts';
 
 /**
  * Merges instructions that are equal and go to the same places, keeping a later copy. A copy that is
@@ -30,6 +30,7 @@ export function mergeBlocks(g: Graph): boolean {
       for (const [id, twin] of canon) {
         redirect(g, id, twin);
         g.nodes.delete(id);
+        touch(g);
       }
       return canon.size > 0;
     }

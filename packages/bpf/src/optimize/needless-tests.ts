@@ -1,7 +1,7 @@
 import { isCondJump } from '../instructions.ts';
 import { analyse, decided, edgeState, type State, transfer } from './analysis.ts';
 import { effects, liveness } from './dead-code.ts';
-import { type Graph, reachable } from './graph.ts';
+import { type Graph, reachable, touch } from './graph.ts';
 import { isRedundantLoad } from './thread-jumps.ts';
 
 /**
@@ -27,6 +27,7 @@ export function needlessTests(g: Graph): boolean {
       if (steps === undefined || steps > 2) continue;
       node.succ[which] = other;
       changed = true;
+      touch(g);
       break;
     }
   }
