@@ -41,7 +41,9 @@ export function optimize(prog: readonly RawInstruction[], passes: readonly strin
   // and costs on others, so the result without it is tried too. Without knowing the traffic, the program
   // kept is the one a packet that takes either way at every test with equal odds runs fewest instructions
   // of (then the shortest; then the first).
-  const candidates = [first.program, optimizeWith(prog, passes, 1).program];
+  // (Where threading changed nothing in the first round, the later start gives the same program.)
+  const candidates = [first.program];
+  if (first.threadedFirst) candidates.push(optimizeWith(prog, passes, 1).program);
   if (first.changedBy.has('hoist-tests'))
     candidates.push(
       optimizeWith(
@@ -79,8 +81,10 @@ function optimizeWith(
   prog: readonly RawInstruction[],
   passes: readonly string[],
   threadFrom: number,
-): { program: RawInstruction[]; changedBy: Set<string> } {
+): { program: RawInstruction[]; changedBy: Set<string>; threadedFirst: boolean } {
   const changedBy = new Set<string>();
+  // Whether thread-jumps changed the graph in the first round (or this may be so: see the end).
+  let threadedFirst = false;
   const g = toGraph(prog);
   // A pass that found nothing to do on a graph would find nothing again on the same graph.
   const idleOn = new Map<string, number>();
@@ -94,6 +98,7 @@ function optimizeWith(
       if (PASSES[name]!(g)) {
         changed = true;
         changedBy.add(name);
+        if (round === 0 && name === 'thread-jumps') threadedFirst = true;
         // A pass says it changed the graph; the version must say so too, whatever the pass touched.
         touch(g);
       } else idleOn.set(name, g.version ?? 0);
@@ -101,11 +106,12 @@ function optimizeWith(
     if (!changed && round > 0) break;
   }
   const out = fromGraph(g);
-  if (out && out.length <= prog.length) return { program: out, changedBy };
+  if (out && out.length <= prog.length) return { program: out, changedBy, threadedFirst };
   // The passes that copy code can stretch a jump past 255; without them the layout may still fit.
   const fewer = passes.filter((name) => !GROWING.includes(name));
-  if (fewer.length < passes.length) return optimizeWith(prog, fewer, threadFrom);
-  return { program: prog.map((i) => ({ ...i })), changedBy: new Set() };
+  // A run without them may differ between the two starts of threading: both are tried.
+  if (fewer.length < passes.length) return { ...optimizeWith(prog, fewer, threadFrom), threadedFirst: true };
+  return { program: prog.map((i) => ({ ...i })), changedBy: new Set(), threadedFirst: true };
 }
 
 const GROWING = ['hoist-tests'];
