@@ -23,8 +23,7 @@ export function needlessTests(g: Graph): boolean {
     const out = transfer(node.ins, states.get(id)!, id);
     for (const which of [0, 1]) {
       const [to, other] = [node.succ[which]!, node.succ[1 - which]!];
-      const steps = stepsBetween(g, live, edgeState(node.ins, out, which === 0), other, to);
-      if (steps === undefined || steps > 2) continue;
+      if (!reachesWithin(g, live, edgeState(node.ins, out, which === 0), other, to, 2)) continue;
       node.succ[which] = other;
       changed = true;
       touch(g);
@@ -34,38 +33,40 @@ export function needlessTests(g: Graph): boolean {
   return changed;
 }
 
-/** Instructions a packet in state `s` runs from `from` until it is at `to`, or undefined if it may not get there. */
-function stepsBetween(
+/**
+ * Whether a packet in state `start` goes from `from` to `to` in at most `most` instructions, through tests the
+ * state decides and instructions that cannot fail and write nothing `to` reads.
+ */
+function reachesWithin(
   g: Graph,
   live: Map<number, number>,
   start: State,
   from: number,
   to: number,
-): number | undefined {
+  most: number,
+): boolean {
   let s = start;
   let at = from;
   let defs = 0;
-  let steps = 0;
-  while (at !== to) {
-    if (at > to) return undefined;
+  for (let steps = 0; at !== to; steps++) {
+    if (at > to || steps === most) return false;
     const t = g.nodes.get(at)!;
     if (isCondJump(t.ins.code)) {
       const d = decided(t.ins, s);
-      if (d === undefined) return undefined;
+      if (d === undefined) return false;
       s = edgeState(t.ins, s, d);
       at = t.succ[d ? 0 : 1]!;
     } else {
-      if (t.succ.length !== 1) return undefined;
+      if (t.succ.length !== 1) return false;
       const next = transfer(t.ins, s, at);
       if (!isRedundantLoad(t.ins.code, s, next)) {
         const e = effects(t.ins);
-        if (e.mayFault) return undefined;
+        if (e.mayFault) return false;
         defs |= e.def;
       }
       s = next;
       at = t.succ[0]!;
     }
-    steps++;
   }
-  return (defs & (live.get(to) ?? 0)) === 0 ? steps : undefined;
+  return (defs & (live.get(to) ?? 0)) === 0;
 }
