@@ -41,6 +41,8 @@ function runInstalled(bin: string, args: string[], options: { node?: string; nod
     {
       encoding: 'utf8',
       cwd: work,
+      // cbpf keeps a code cache in the user's cache directory: here, in the test's own.
+      env: { ...process.env, XDG_CACHE_HOME: join(work, 'cache') },
     },
   );
 }
