@@ -42,7 +42,9 @@ async function writeCodeCache() {
   const sink = { write: () => true };
   try {
     for (const args of warmUp) await main(args, { stdout: sink, stderr: sink, name: cliName });
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    // Two levels by hand: a recursive mkdirSync never returns under some paths (/proc/x: ENOENT, then EEXIST).
+    for (const directory of [path.dirname(path.dirname(cacheFile)), path.dirname(cacheFile)])
+      if (!fs.existsSync(directory)) fs.mkdirSync(directory);
     const temporary = `${cacheFile}.${process.pid}`;
     fs.writeFileSync(temporary, script.createCachedData());
     fs.renameSync(temporary, cacheFile);
