@@ -7,7 +7,7 @@
 // kubectl-proxyrollout): the bundle is built once, every bin gets the same launcher (written here when it is
 // missing), and the bundle knows which name it was started as (the basename of argv[1]) for its messages.
 // Usage: node scripts/build-cli.mjs [package-dir...] (default: the current directory, as npm's prepack runs it).
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -96,6 +96,160 @@ const entryPoint = {
   },
 };
 
+// A package that sets "cliBundle": "commonjs" (cbpf, where a call is a few milliseconds of work and Node's own
+// start-up is most of the cost) gets one CommonJS file instead: its launcher compiles it with vm.Script and a V8
+// code cache that it writes after a first run has compiled the functions a command needs (Node's compile cache
+// is written before any function runs, so it holds only the top-level code). Code that is imported with
+// import() stays in the same file, evaluated only when imported, so no function of it is compiled before a
+// command uses it. dist/package.json makes the file CommonJS for Node too (node dist/cli.js, require()).
+const classicEntry = `import { main } from './src/cli.ts';
+export * from './src/cli.ts';
+export const cliName = __cliName;
+if (require.main === module)
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, name: __cliName }).then((code) => {
+    process.exitCode = code;
+  });`;
+
+// The launcher of a CommonJS bundle. The code cache is keyed by Node's version and the bundle's identity on disk
+// (V8 checks only the length of the source it was made from), kept under $XDG_CACHE_HOME or ~/.cache, and
+// written (to a temporary file, then renamed) after the run that found none, once the bundle's warmUp commands
+// (an optional export: argument lists for main, their output discarded) have compiled the functions the usual
+// commands run. Output goes straight to the file descriptors: process.stdout loads the stream machinery.
+const classicLauncher = `#!/usr/bin/env node
+'use strict';
+// Runs dist/cli.js, the CommonJS bundle scripts/build-cli.mjs makes (set-up and npm pack build it), from a V8
+// code cache that holds every function the usual commands compile, so a call costs little more than Node's own
+// start-up. The bundle checks the Node version first.
+const fs = require('node:fs');
+const path = require('node:path');
+const { Script } = require('node:vm');
+const { createRequire, wrap } = require('node:module');
+
+const bundle = path.join(__dirname, '..', 'dist', 'cli.js');
+const source = fs.readFileSync(bundle, 'utf8');
+const cacheFile = codeCacheFile();
+let cachedData;
+try {
+  if (cacheFile) cachedData = fs.readFileSync(cacheFile);
+} catch {}
+const script = new Script(wrap(source), { filename: bundle, cachedData });
+const cli = { exports: {} };
+script.runInThisContext()(cli.exports, createRequire(bundle), cli, bundle, path.dirname(bundle));
+const { main, cliName, warmUp = [] } = cli.exports;
+
+main(process.argv.slice(2), { stdout: writer(1, 'stdout'), stderr: writer(2, 'stderr'), name: cliName }).then(
+  async (code) => {
+    process.exitCode = code;
+    if (cacheFile && (!cachedData || script.cachedDataRejected)) await writeCodeCache();
+  },
+);
+
+function codeCacheFile() {
+  const home = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
+  if (!home) return undefined;
+  const s = fs.statSync(bundle);
+  // Named by where the bundle is (an FNV-1a hash of its path), then what it is and which Node runs it.
+  let where = 0x811c9dc5;
+  for (const c of bundle) where = Math.imul(where ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  const id = [where.toString(16), process.version, process.arch, s.size, Math.floor(s.mtimeMs)].join('-');
+  return path.join(home, 'harbormaster-cli', \`\${id}.v8cache\`);
+}
+
+async function writeCodeCache() {
+  const sink = { write: () => true };
+  try {
+    for (const args of warmUp) await main(args, { stdout: sink, stderr: sink, name: cliName });
+    // Two levels by hand: a recursive mkdirSync never returns under some paths (/proc/x: ENOENT, then EEXIST).
+    for (const directory of [path.dirname(path.dirname(cacheFile)), path.dirname(cacheFile)])
+      if (!fs.existsSync(directory)) fs.mkdirSync(directory);
+    const temporary = \`\${cacheFile}.\${process.pid}\`;
+    fs.writeFileSync(temporary, script.createCachedData());
+    fs.renameSync(temporary, cacheFile);
+    // Caches of earlier builds at the same path (or for another Node) are stale.
+    const [directory, name] = [path.dirname(cacheFile), path.basename(cacheFile)];
+    const sameFile = name.slice(0, name.indexOf('-') + 1);
+    for (const other of fs.readdirSync(directory))
+      if (other !== name && other.startsWith(sameFile) && other.endsWith('.v8cache'))
+        fs.rmSync(path.join(directory, other), { force: true });
+  } catch {
+    // No cache (a read-only home, a full disk): the next call compiles again.
+  }
+}
+
+function writer(fd, name) {
+  let closed = false;
+  let stream;
+  return {
+    write(text) {
+      if (stream) return stream.write(text);
+      const bytes = Buffer.from(text);
+      let done = 0;
+      try {
+        while (!closed && done < bytes.length) done += fs.writeSync(fd, bytes, done);
+      } catch (e) {
+        if (e.code === 'EPIPE') closed = true;
+        // A non-blocking descriptor that is full: from here on the stream writes, in order, as it drains.
+        else if (e.code === 'EAGAIN') {
+          stream = process[name];
+          stream.write(bytes.subarray(done));
+        } else throw e;
+      }
+      return true;
+    },
+  };
+}
+`;
+
+async function buildClassic(dir, names) {
+  // Each module the CLI imports with import() becomes a file of its own (dist/lazy/<name>.js, loaded with
+  // require() when a command imports it), so the code cache holds none of it: a large dependency (zod, for
+  // cbpf's --spec) costs nothing to a command that does not use it.
+  const lazy = new Map();
+  const lazyFiles = {
+    name: 'lazy-files',
+    setup(b) {
+      b.onResolve({ filter: /^\./ }, (args) => {
+        if (args.kind !== 'dynamic-import') return undefined;
+        const source = resolve(args.resolveDir, args.path);
+        const name = source
+          .slice(dir.length + 1)
+          .replace(/\.ts$/, '')
+          .replaceAll('/', '-');
+        lazy.set(name, source);
+        return { path: `./lazy/${name}.js`, external: true };
+      });
+    },
+  };
+  const common = {
+    absWorkingDir: dir,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    // import() becomes a require(): vm.Script has no module loader for a dynamic import.
+    supported: { 'dynamic-import': false },
+    legalComments: 'none',
+    minify: true,
+    logLevel: 'warning',
+  };
+  await build({
+    ...common,
+    stdin: { contents: classicEntry, resolveDir: dir, loader: 'ts', sourcefile: 'cli-entry.ts' },
+    outfile: join(dir, 'dist/cli.js'),
+    plugins: [lazyFiles, builtinsFromProcess],
+    // No #! line: the launcher compiles the file inside a function (Node strips one only from a file it loads).
+    banner: { js: nodeCheck(names).replace(/^#!.*\n/, '') },
+  });
+  for (const [name, source] of lazy)
+    await build({
+      ...common,
+      entryPoints: [source],
+      outfile: join(dir, `dist/lazy/${name}.js`),
+      plugins: [builtinsFromProcess],
+    });
+  writeFileSync(join(dir, 'dist/package.json'), '{ "type": "commonjs" }\n');
+}
+
 for (const dir of (process.argv.length > 2 ? process.argv.slice(2) : [process.cwd()]).map((d) =>
   resolve(d),
 )) {
@@ -108,10 +262,22 @@ for (const dir of (process.argv.length > 2 ? process.argv.slice(2) : [process.cw
       throw new Error(
         `${dir}/package.json: bin "${name}" must be a launcher in bin/, not ${manifest.bin[name]}`,
       );
-    if (!existsSync(path)) writeFileSync(path, launcher, { mode: 0o755 });
+    if (manifest.cliBundle === 'commonjs' && !path.endsWith('.cjs'))
+      throw new Error(`${dir}/package.json: bin "${name}" of a CommonJS bundle must be a .cjs launcher`);
+    if (!existsSync(path)) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, manifest.cliBundle === 'commonjs' ? classicLauncher : launcher, {
+        mode: 0o755,
+      });
+    }
   }
   // Chunks of an earlier build have other names; the tarball must carry only this build's.
-  rmSync(join(dir, 'dist/chunks'), { recursive: true, force: true });
+  for (const earlier of ['dist/chunks', 'dist/lazy', 'dist/package.json'])
+    rmSync(join(dir, earlier), { recursive: true, force: true });
+  if (manifest.cliBundle === 'commonjs') {
+    await buildClassic(dir, names);
+    continue;
+  }
   await build({
     absWorkingDir: dir,
     entryPoints: [{ in: 'cli-entry', out: 'cli' }],

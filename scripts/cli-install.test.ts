@@ -34,13 +34,19 @@ const npm = (args: string[], cwd = root) =>
     },
   );
 
-function runInstalled(bin: string, args: string[], options: { node?: string; nodeArgs?: string[] } = {}) {
+function runInstalled(
+  bin: string,
+  args: string[],
+  options: { node?: string; nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {},
+) {
   return spawnSync(
     options.node ?? process.execPath,
     [...(options.nodeArgs ?? []), join(prefix, 'bin', bin), ...args],
     {
       encoding: 'utf8',
       cwd: work,
+      // cbpf keeps a code cache in the user's cache directory: here, in the test's own.
+      env: { ...process.env, XDG_CACHE_HOME: join(work, 'cache'), ...options.env },
     },
   );
 }
@@ -94,6 +100,18 @@ describe('command-line tools install from their npm pack tarballs', () => {
       const installed = runInstalled('cbpf', args);
       assert.equal(installed.status, 0, installed.stderr);
       assert.equal(installed.stdout, (await captured(cbpfMain, args)).stdout);
+    }
+    // The first call left a V8 code cache; a cache directory that cannot be made or a damaged cache file
+    // change nothing but the time a call takes.
+    const caches = readdirSync(join(work, 'cache/harbormaster-cli'));
+    assert.equal(caches.filter((f) => f.endsWith('.v8cache')).length, 1);
+    writeFileSync(join(work, 'cache/harbormaster-cli', caches[0]!), 'damaged');
+    const args = ['compile', '-d', 'tcp dst port 443 and net 10.0.0.0/8'];
+    const expected = (await captured(cbpfMain, args)).stdout;
+    for (const env of [{}, { XDG_CACHE_HOME: '/proc/no-such-dir' }, { XDG_CACHE_HOME: spec }]) {
+      const r = runInstalled('cbpf', args, { env });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, expected);
     }
   });
 

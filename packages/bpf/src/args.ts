@@ -1,7 +1,6 @@
-// Sub-commands over node:util's parseArgs, with their help text. Node's own parser costs nothing to load,
-// where a command-line library with subprocess support loaded child_process and the network stack (a sixth of
-// Node's start-up) into every `cbpf` call.
-import { parseArgs } from 'node:util';
+// Sub-commands and their options, with their help text. No command-line library: one with subprocess support
+// loaded child_process and the network stack (a sixth of Node's start-up) into every `cbpf` call, and even
+// node:util's parseArgs costs 0.7 ms on its first call in a fresh process (its internal modules load then).
 
 export class UsageError extends Error {}
 
@@ -87,25 +86,10 @@ export function parseCommand<V>(
   const command = commands.find((c) => c.name === name);
   if (!command)
     throw new UsageError(`unknown command '${name}'; one of ${commands.map((c) => c.name).join(', ')}`);
-  const specs = { ...command.options, help: HELP };
-  let parsed: ReturnType<typeof parseArgs>;
+  const specs: Record<string, OptionSpec> = { ...command.options, help: HELP };
+  let parsed: { values: Record<string, string | true | string[]>; positionals: string[] };
   try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: Object.fromEntries(
-        Object.entries(specs).map(([key, o]) => [
-          key,
-          {
-            type: o.value ? ('string' as const) : ('boolean' as const),
-            ...(o.counted ? { multiple: true } : {}),
-            // A one-letter option (`-d`, `-O`) is its own short form.
-            ...(o.short || key.length === 1 ? { short: o.short ?? key } : {}),
-          },
-        ]),
-      ),
-    });
+    parsed = parseOptions(rest, specs);
   } catch (e) {
     throw new UsageError(`${name}: ${(e as Error).message}`);
   }
@@ -113,9 +97,7 @@ export function parseCommand<V>(
   const values: Parsed<V>['values'] = {};
   for (const [key, o] of Object.entries(command.options)) {
     const v = parsed.values[key];
-    if (o.counted) values[key] = Array.isArray(v) ? v.length : 0;
-    else if (Array.isArray(v)) values[key] = v.at(-1);
-    else values[key] = v ?? o.default;
+    values[key] = Array.isArray(v) ? v.length : o.counted ? 0 : (v ?? o.default);
     if (o.choices && typeof values[key] === 'string' && !o.choices.includes(values[key]))
       throw new UsageError(
         `${name}: ${optionLabel(key, o)}: '${values[key]}' is not one of ${o.choices.join(', ')}`,
@@ -127,4 +109,64 @@ export function parseCommand<V>(
       `${name}: expects ${command.args.join(' ') || 'no arguments'}, got ${parsed.positionals.length} argument(s)`,
     );
   return { command, values, positionals: parsed.positionals };
+}
+
+/**
+ * Options as node:util's parseArgs reads them (strict, positionals allowed): `--name value`, `--name=value`,
+ * `--flag`; `-x value`, `-xvalue` (`-O0`, `-s96`), grouped flags (`-ddd`); `--` ends the options. A flag
+ * that repeats counts (`counted`); an option given twice keeps the last value.
+ */
+function parseOptions(
+  args: string[],
+  specs: Record<string, OptionSpec>,
+): { values: Record<string, string | true | string[]>; positionals: string[] } {
+  const byShort = new Map<string, string>();
+  for (const [key, o] of Object.entries(specs)) {
+    const short = o.short ?? (key.length === 1 ? key : undefined);
+    if (short) byShort.set(short, key);
+  }
+  const values: Record<string, string | true | string[]> = {};
+  const positionals: string[] = [];
+  const set = (key: string, value: string | true) => {
+    if (specs[key]!.counted) values[key] = [...((values[key] as string[] | undefined) ?? []), String(value)];
+    else values[key] = value;
+  };
+  const label = (key: string) => optionLabel(key, specs[key]!);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const key = arg.slice(2, eq < 0 ? undefined : eq);
+      const o = Object.hasOwn(specs, key) ? specs[key] : undefined;
+      if (!o) throw new Error(`Unknown option '${eq < 0 ? arg : arg.slice(0, eq)}'`);
+      if (!o.value) {
+        if (eq >= 0) throw new Error(`Option '${label(key)}' does not take an argument`);
+        set(key, true);
+      } else if (eq >= 0) set(key, arg.slice(eq + 1));
+      else if (i + 1 < args.length) set(key, args[++i]!);
+      else throw new Error(`Option '${label(key)}' argument missing`);
+      continue;
+    }
+    if (arg.length < 2 || arg[0] !== '-') {
+      positionals.push(arg);
+      continue;
+    }
+    for (let j = 1; j < arg.length; j++) {
+      const key = byShort.get(arg[j]!);
+      if (key === undefined) throw new Error(`Unknown option '-${arg[j]}'`);
+      if (!specs[key]!.value) {
+        set(key, true);
+        continue;
+      }
+      if (j + 1 < arg.length) set(key, arg.slice(j + 1));
+      else if (i + 1 < args.length) set(key, args[++i]!);
+      else throw new Error(`Option '${label(key)}' argument missing`);
+      break;
+    }
+  }
+  return { values, positionals };
 }

@@ -51,6 +51,11 @@ test('compile errors name the column and list what is supported; exit 1', async 
   assert.equal(unknown.code, 1);
   assert.match(unknown.err, /expression:6: unknown host 'nosuch.invalid'/);
   assert.match(r.err, /supported: .*portrange/);
+  // tcpdump's refusal of an expression its optimiser reduces to ret #0; -O0 compiles it.
+  const none = await cbpf('compile', 'ip6 and icmp[0] = 8');
+  assert.equal(none.code, 1);
+  assert.equal(none.err, 'cbpf: expression:1: expression rejects all packets\n  ip6 and icmp[0] = 8\n  ^\n');
+  assert.equal((await cbpf('compile', '-O0', 'ip6 and icmp[0] = 8')).code, 0);
   assert.equal((await cbpf('compile', '-s', 'big', 'tcp')).code, 1);
 });
 
@@ -64,6 +69,9 @@ test('compile --spec reads a PacketCapture spec; problems name the field', async
     (await cbpf('compile', '-ddd', '-O0', '--spec', spec)).out,
     tcpdump('-ddd', 'ip proto 6 and dst port 80'),
   );
+  writeFileSync(spec, JSON.stringify({ vlan: 'tagged', packet: { protocol: 'UDP' } }));
+  assert.match((await cbpf('compile', '-d', '--live', '--spec', spec)).out, /ldb {6}\[vlanp\]/);
+  assert.doesNotMatch((await cbpf('compile', '-d', '--spec', spec)).out, /vlanp/);
   writeFileSync(spec, JSON.stringify({ source: { ip: '10.0.0.300' } }));
   const bad = await cbpf('compile', '--spec', spec);
   assert.equal(bad.code, 1);

@@ -10,10 +10,11 @@ import { parseDump } from '../src/parse-asm.ts';
 import { writePcap } from '../src/pcap.ts';
 import { compileSpec } from '../src/spec/compile.ts';
 import { validate } from '../src/validate.ts';
-import { type Packet, type PacketContext, run } from '../src/vm.ts';
+import { type Packet, run } from '../src/vm.ts';
 import { ANTREA_CASES } from './antrea-cases.ts';
 import { buildCorpus } from './support/corpus.ts';
 import { filterArb } from './support/filter-arb.ts';
+import { LIVE_SPECS } from './support/live-specs.ts';
 import {
   createNamespace,
   kernelCheckUnavailable,
@@ -21,6 +22,7 @@ import {
   type Namespace,
 } from './support/netns.ts';
 import { wire } from './support/oracle.ts';
+import { received } from './support/received.ts';
 
 const unavailable = kernelCheckUnavailable();
 let ns: Namespace | undefined;
@@ -126,18 +128,6 @@ test('the kernel refuses what our validator refuses', { skip: unavailable }, () 
   for (const answer of kernelAccepts(bad)) assert.match(answer, /^rejected/);
 });
 
-/**
- * What a packet socket sees of a frame: the kernel moves an outer 802.1Q or 802.1ad tag out of the frame into
- * the socket buffer's metadata (a 0x9100 tag it leaves in place).
- */
-function received(p: Packet): { packet: Packet; ctx: PacketContext } {
-  const d = p.data;
-  const tpid = (d[12]! << 8) | d[13]!;
-  if (d.length < 18 || (tpid !== 0x8100 && tpid !== 0x88a8)) return { packet: p, ctx: {} };
-  const data = Uint8Array.from([...d.slice(0, 12), ...d.slice(16)]);
-  return { packet: { data }, ctx: { vlanPresent: true, vlanTci: (d[14]! << 8) | d[15]!, vlanTpid: tpid } };
-}
-
 test('live filters find the VLAN tag where the kernel puts it: same frames through as our interpreter', {
   skip: unavailable,
 }, () => {
@@ -159,19 +149,28 @@ test('live filters find the VLAN tag where the kernel puts it: same frames throu
     'vlan and vlan 2',
     'vlan 1 and vlan',
   ];
-  const programs = exprs.flatMap((e) => {
-    const both = [compileFilter(e, { live: true }), compileFilterUnoptimized(e, { live: true })];
-    return both.map((r) => {
-      assert.ok('program' in r, e);
-      assert.deepEqual(validate(r.program), [], e);
-      return r.program;
-    });
-  });
+  const named = [
+    ...exprs.flatMap((e) =>
+      [compileFilter(e, { live: true }), compileFilterUnoptimized(e, { live: true })].map((r) => {
+        assert.ok('program' in r, e);
+        return { name: e, program: r.program };
+      }),
+    ),
+    // The capture spec's live form (vlan tagged or both).
+    ...LIVE_SPECS.flatMap((spec) =>
+      [true, false].map((optimize) => ({
+        name: JSON.stringify(spec),
+        program: compileSpec(spec, { live: true, optimize }).program!,
+      })),
+    ),
+  ];
+  for (const { name, program } of named) assert.deepEqual(validate(program), [], name);
+  const programs = named.map((n) => n.program);
   const answers = kernelAccepts(programs, frames);
   const tagged = new Set(frames.flatMap((p, j) => (received(p).ctx.vlanPresent ? [j] : [])));
   let taggedThrough = 0;
   programs.forEach((prog, i) => {
-    const e = exprs[i >> 1]!;
+    const e = named[i]!.name;
     const answer = answers[i]!;
     assert.ok(answer.startsWith('ok'), `${e} rejected by the kernel: ${answer}`);
     const theirs = answer
@@ -187,7 +186,7 @@ test('live filters find the VLAN tag where the kernel puts it: same frames throu
     taggedThrough += ours.filter((j) => tagged.has(j)).length;
   });
   console.log(
-    `live vlan kernel check: ${programs.length} programs x ${frames.length} frames (${tagged.size} with a tag the kernel moves), ${taggedThrough} tagged frames through, 0 mismatches`,
+    `live vlan kernel check: ${programs.length} programs (${LIVE_SPECS.length * 2} from specs) x ${frames.length} frames (${tagged.size} with a tag the kernel moves), ${taggedThrough} tagged frames through, 0 mismatches`,
   );
   assert.ok(tagged.size > 20 && taggedThrough > 50);
 });

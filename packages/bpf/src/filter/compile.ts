@@ -7,6 +7,7 @@ import { generate, SemanticError } from './codegen.ts';
 import { GenError } from './gen-net.ts';
 import type { NetDb } from './netdb.ts';
 import { type FilterError, parseFilter, SUPPORTED } from './parser.ts';
+import { libpcapRejectsAll } from './rejects-all.ts';
 
 export interface FilterOptions {
   snaplen?: number;
@@ -59,7 +60,27 @@ function parse(expression: string, options: FilterOptions): FilterResult | { exp
 function compileParsed(expr: Expr, options: FilterOptions): FilterResult {
   if (options.optimize === false) return generateProgram(expr, options);
   const r = generateProgram(expr, { ...options, optimize: true });
-  return 'program' in r && !usesProtochain(expr) ? { program: optimize(r.program) } : r;
+  if (!('program' in r) || usesProtochain(expr)) return r;
+  const program = optimize(r.program);
+  return rejectsAll(program) && rejectedByLibpcap(expr, options) ? { error: REJECTS_ALL } : { program };
+}
+
+const REJECTS_ALL: FilterError = { column: 1, message: 'expression rejects all packets', expected: [] };
+
+const rejectsAll = (program: readonly RawInstruction[]) =>
+  program.length === 1 && program[0]!.code === 0x06 && program[0]!.k === 0;
+
+/**
+ * tcpdump refuses an expression when libpcap's optimiser reduces it to `ret #0` ("expression rejects all
+ * packets"). Ours proves that of more expressions than libpcap's does (`len < 0`, `ether proto 0x42 and
+ * icmp6`), which tcpdump compiles; so an expression ours reduces to `ret #0` is refused only where libpcap's
+ * reasoning, redone on its own unoptimised program, gets there too. libpcap does not optimise after `geneve`
+ * (nor `protochain`), and so never refuses those.
+ */
+function rejectedByLibpcap(expr: Expr, options: FilterOptions): boolean {
+  if (uses(expr, (e) => e.kind === 'geneve')) return false;
+  const unoptimized = generateProgram(expr, { ...options, optimize: false });
+  return 'program' in unoptimized && libpcapRejectsAll(unoptimized.program);
 }
 
 function generateProgram(expr: Expr, options: FilterOptions): FilterResult {
@@ -109,11 +130,13 @@ function unsetOffsets(program: readonly RawInstruction[]): RawInstruction[] {
   return [ins(0x01, 0xffffffff), ...words.map((k) => ins(0x03, k)), ins(0x01, 0)];
 }
 
-function usesProtochain(e: Expr): boolean {
-  if (e.kind === 'and' || e.kind === 'or') return usesProtochain(e.left) || usesProtochain(e.right);
-  if (e.kind === 'not') return usesProtochain(e.expr);
-  return e.kind === 'primitive' && e.q.addr === 'protochain';
+function uses(e: Expr, test: (e: Expr) => boolean): boolean {
+  if (e.kind === 'and' || e.kind === 'or') return uses(e.left, test) || uses(e.right, test);
+  if (e.kind === 'not') return uses(e.expr, test);
+  return test(e);
 }
+
+const usesProtochain = (e: Expr) => uses(e, (p) => p.kind === 'primitive' && p.q.addr === 'protochain');
 
 /** The names an expression uses as IP hosts (`host name`, `src name`, a bare name inheriting `host`). */
 export function hostNames(expression: string): string[] {

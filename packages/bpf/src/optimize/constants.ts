@@ -1,6 +1,6 @@
 import { analyse, constOf, transfer } from './analysis.ts';
 import { liveness } from './dead-code.ts';
-import { bypass, type Graph, reachable } from './graph.ts';
+import { bypass, type Graph, reachable, touch } from './graph.ts';
 
 const A = 1 << 16;
 
@@ -49,6 +49,7 @@ export function constants(g: Graph): boolean {
     }
   }
   // Removals after rewrites, from fresh states.
+  if (changed) touch(g);
   const after = analyse(g);
   for (const id of reachable(g)) {
     const n = g.nodes.get(id)!;

@@ -3,22 +3,28 @@ import { test } from 'node:test';
 import { parseDump } from '../parse-asm.ts';
 import { run } from '../vm.ts';
 import { analyse } from './analysis.ts';
-import { fromGraph, memo, toGraph } from './graph.ts';
+import { fromGraph, memo, reachable, redirect, toGraph, touch } from './graph.ts';
 
-test('an analysis is reused while the graph is unchanged and redone after any change', () => {
+test('an analysis is reused while the graph is unchanged and redone after any change it is told of', () => {
   const g = toGraph(parseDump('ldb [0]\njeq #1 jt 2 jf 3\nret #1\nret #0').program);
   let runs = 0;
   const count = () => memo(g, 'count', () => ++runs);
   assert.equal(count(), 1);
   assert.equal(count(), 1);
   g.nodes.get(0)!.ins = { ...g.nodes.get(0)!.ins, k: 1 };
+  touch(g);
   assert.equal(count(), 2);
-  g.nodes.get(1)!.succ = [3, 2];
+  redirect(g, 3, 2);
   assert.equal(count(), 3);
+  assert.deepEqual(reachable(g), [0, 1, 2]);
   const before = analyse(g);
   assert.equal(analyse(g), before);
   g.nodes.get(1)!.ins = { ...g.nodes.get(1)!.ins, k: 2 };
+  touch(g);
   assert.notEqual(analyse(g), before);
+  // reachable hands out a copy: a caller that reverses it leaves the next caller's order alone.
+  reachable(g).reverse();
+  assert.deepEqual(reachable(g), [0, 1, 2]);
 });
 
 test('a jump to a return is laid out as a copy of the return', () => {

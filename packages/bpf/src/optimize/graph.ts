@@ -8,6 +8,16 @@ import { isCondJump, type RawInstruction } from '../instructions.ts';
 export interface Graph {
   nodes: Map<number, GNode>;
   entry: number;
+  /**
+   * Raised by `touch` at every change (a node's instruction or edges, the entry, a node added or taken out), so
+   * analyses of an unchanged graph are reused (`memo`) without comparing the whole graph.
+   */
+  version?: number;
+}
+
+/** Marks the graph changed; every pass calls it where it changes a graph. */
+export function touch(g: Graph): void {
+  g.version = (g.version ?? 0) + 1;
 }
 
 export interface GNode {
@@ -38,8 +48,12 @@ export function toGraph(prog: readonly RawInstruction[]): Graph {
   return { nodes, entry: resolve(0) };
 }
 
-/** Node ids reachable from the entry, in increasing order. */
+/** Node ids reachable from the entry, in increasing order (a fresh array the caller may change). */
 export function reachable(g: Graph): number[] {
+  return [...memo(g, 'reachable', () => reachableNow(g))];
+}
+
+function reachableNow(g: Graph): number[] {
   const seen = new Set<number>();
   const stack = [g.entry];
   while (stack.length) {
@@ -135,53 +149,30 @@ export function bypass(g: Graph, id: number): void {
   for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === id ? to : s));
   if (g.entry === id) g.entry = to;
   g.nodes.delete(id);
+  touch(g);
 }
 
 /** Sends every edge into `from` to `to` instead (to must come later). */
 export function redirect(g: Graph, from: number, to: number): void {
   for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === from ? to : s));
   if (g.entry === from) g.entry = to;
+  touch(g);
 }
+
+const memos = new WeakMap<Graph, Map<string, { version: number; value: unknown }>>();
 
 /**
- * A key that changes whenever anything the analyses read changes: the entry and every node's id, code, k and
- * edges, as numbers (cheaper to build and compare than a string).
- */
-export function fingerprint(g: Graph): Float64Array {
-  let size = 1;
-  for (const n of g.nodes.values()) size += 4 + n.succ.length;
-  const key = new Float64Array(size);
-  key[0] = g.entry;
-  let i = 1;
-  for (const [id, n] of g.nodes) {
-    key[i++] = id;
-    key[i++] = n.ins.code;
-    key[i++] = n.ins.k;
-    key[i++] = n.succ.length;
-    for (const s of n.succ) key[i++] = s;
-  }
-  return key;
-}
-
-export function sameFingerprint(a: Float64Array | undefined, b: Float64Array): boolean {
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-const memos = new WeakMap<Graph, Map<string, { key: Float64Array; value: unknown }>>();
-
-/**
- * The result of `compute` for the graph as it is now, reused while the graph is unchanged: passes that find
- * nothing to do leave it as it was, so the next pass needs no fresh analysis. Callers must not modify it.
+ * The result of `compute` for the graph as it is now, reused while the graph is unchanged (no `touch` since):
+ * passes that find nothing to do leave it as it was, so the next pass needs no fresh analysis. Callers must
+ * not modify it.
  */
 export function memo<T>(g: Graph, name: string, compute: () => T): T {
-  const key = fingerprint(g);
-  const table = memos.get(g) ?? new Map<string, { key: Float64Array; value: unknown }>();
+  const version = g.version ?? 0;
+  const table = memos.get(g) ?? new Map<string, { version: number; value: unknown }>();
   memos.set(g, table);
   const hit = table.get(name);
-  if (hit && sameFingerprint(hit.key, key)) return hit.value as T;
+  if (hit && hit.version === version) return hit.value as T;
   const value = compute();
-  table.set(name, { key, value });
+  table.set(name, { version, value });
   return value;
 }

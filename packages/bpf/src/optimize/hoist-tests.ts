@@ -1,7 +1,7 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { analyse, transfer } from './analysis.ts';
 import { effects } from './dead-code.ts';
-import { type Graph, isRet, predecessors, reachable } from './graph.ts';
+import { type Graph, isRet, predecessors, reachable, touch } from './graph.ts';
 
 const A = 1 << 16;
 const MAX_COPY = 12;
@@ -87,4 +87,5 @@ function hoist(g: Graph, j: number, which: number, t: number, stretch: Set<numbe
   }
   for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === l ? l - 2 : s));
   g.nodes.set(l - 2, { ins: { ...g.nodes.get(id.get(t)!)!.ins }, succ: [l - 1, l] });
+  touch(g);
 }

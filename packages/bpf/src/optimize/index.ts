@@ -1,9 +1,10 @@
 import type { RawInstruction } from '../instructions.ts';
 import { constants } from './constants.ts';
 import { deadCode } from './dead-code.ts';
-import { fingerprint, fromGraph, type Graph, sameFingerprint, toGraph } from './graph.ts';
+import { fromGraph, type Graph, toGraph, touch } from './graph.ts';
 import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
+import { needlessTests } from './needless-tests.ts';
 import { redundantLoads } from './redundant-loads.ts';
 import { rejectPaths } from './reject-paths.ts';
 import { constantJumps, threadJumps } from './thread-jumps.ts';
@@ -13,6 +14,7 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
   // First: merge-blocks would fold its two fresh copies back together before the others specialise them.
   'hoist-tests': hoistTests,
   'thread-jumps': threadJumps,
+  'needless-tests': needlessTests,
   'constant-jumps': constantJumps,
   'reject-paths': rejectPaths,
   'redundant-loads': redundantLoads,
@@ -39,7 +41,9 @@ export function optimize(prog: readonly RawInstruction[], passes: readonly strin
   // and costs on others, so the result without it is tried too. Without knowing the traffic, the program
   // kept is the one a packet that takes either way at every test with equal odds runs fewest instructions
   // of (then the shortest; then the first).
-  const candidates = [first.program, optimizeWith(prog, passes, 1).program];
+  // (Where threading changed nothing in the first round, the later start gives the same program.)
+  const candidates = [first.program];
+  if (first.threadedFirst) candidates.push(optimizeWith(prog, passes, 1).program);
   if (first.changedBy.has('hoist-tests'))
     candidates.push(
       optimizeWith(
@@ -77,33 +81,37 @@ function optimizeWith(
   prog: readonly RawInstruction[],
   passes: readonly string[],
   threadFrom: number,
-): { program: RawInstruction[]; changedBy: Set<string> } {
+): { program: RawInstruction[]; changedBy: Set<string>; threadedFirst: boolean } {
   const changedBy = new Set<string>();
+  // Whether thread-jumps changed the graph in the first round (or this may be so: see the end).
+  let threadedFirst = false;
   const g = toGraph(prog);
   // A pass that found nothing to do on a graph would find nothing again on the same graph.
-  const idleOn = new Map<string, Float64Array>();
-  let now = fingerprint(g);
+  const idleOn = new Map<string, number>();
   for (let round = 0; round < 20; round++) {
     let changed = false;
     for (const name of passes) {
       // Hoisting scans ahead of every jump: cheaper once the first round has shrunk the program.
       if (round === 0 && name === 'hoist-tests' && passes.length > 1) continue;
       if (round < threadFrom && name === 'thread-jumps') continue;
-      if (sameFingerprint(idleOn.get(name), now)) continue;
+      if (idleOn.get(name) === (g.version ?? 0)) continue;
       if (PASSES[name]!(g)) {
         changed = true;
         changedBy.add(name);
-        now = fingerprint(g);
-      } else idleOn.set(name, now);
+        if (round === 0 && name === 'thread-jumps') threadedFirst = true;
+        // A pass says it changed the graph; the version must say so too, whatever the pass touched.
+        touch(g);
+      } else idleOn.set(name, g.version ?? 0);
     }
     if (!changed && round > 0) break;
   }
   const out = fromGraph(g);
-  if (out && out.length <= prog.length) return { program: out, changedBy };
+  if (out && out.length <= prog.length) return { program: out, changedBy, threadedFirst };
   // The passes that copy code can stretch a jump past 255; without them the layout may still fit.
   const fewer = passes.filter((name) => !GROWING.includes(name));
-  if (fewer.length < passes.length) return optimizeWith(prog, fewer, threadFrom);
-  return { program: prog.map((i) => ({ ...i })), changedBy: new Set() };
+  // A run without them may differ between the two starts of threading: both are tried.
+  if (fewer.length < passes.length) return { ...optimizeWith(prog, fewer, threadFrom), threadedFirst: true };
+  return { program: prog.map((i) => ({ ...i })), changedBy: new Set(), threadedFirst: true };
 }
 
 const GROWING = ['hoist-tests'];

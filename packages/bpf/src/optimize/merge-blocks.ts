@@ -1,5 +1,5 @@
 import { isCondJump } from '../instructions.ts';
-import { type Graph, predecessors, reachable, redirect } from './graph.ts';
+import { type Graph, predecessors, reachable, touch } from './graph.ts';
 
 /**
  * Merges instructions that are equal and go to the same places, keeping a later copy. A copy that is
@@ -27,10 +27,11 @@ export function mergeBlocks(g: Graph): boolean {
       (preds.get(id) ?? []).some((p) => !isCondJump(g.nodes.get(p)!.ins.code) && !canon.has(p)),
     );
     if (violators.length === 0) {
-      for (const [id, twin] of canon) {
-        redirect(g, id, twin);
-        g.nodes.delete(id);
-      }
+      // Every edge at once (a twin is never itself merged away: it was seen first).
+      for (const n of g.nodes.values()) n.succ = n.succ.map((s) => canon.get(s) ?? s);
+      if (canon.has(g.entry)) g.entry = canon.get(g.entry)!;
+      for (const id of canon.keys()) g.nodes.delete(id);
+      if (canon.size > 0) touch(g);
       return canon.size > 0;
     }
     for (const v of violators) refused.add(`${v} ${canon.get(v)}`);

@@ -1,4 +1,4 @@
-import { type Graph, isRet, reachable } from './graph.ts';
+import { type Graph, isRet, reachable, touch } from './graph.ts';
 
 const isReject = (g: Graph, id: number) => {
   const ins = g.nodes.get(id)!.ins;
@@ -23,6 +23,7 @@ export function rejectPaths(g: Graph): boolean {
   let changed = false;
   if (rejects.has(g.entry) && !isReject(g, g.entry)) {
     g.entry = target;
+    touch(g);
     return true;
   }
   for (const id of order) {
@@ -32,6 +33,7 @@ export function rejectPaths(g: Graph): boolean {
     if (succ.some((s, i) => s !== n.succ[i])) {
       n.succ = succ;
       changed = true;
+      touch(g);
     }
   }
   return changed;

@@ -1,7 +1,7 @@
 import { isCondJump } from '../instructions.ts';
 import { analyse, decided, edgeState, type State, transfer } from './analysis.ts';
 import { effects, liveness } from './dead-code.ts';
-import { type Graph, reachable } from './graph.ts';
+import { type Graph, reachable, touch } from './graph.ts';
 
 /** A load that puts into A or X the value already there (so skipping it cannot change anything). */
 export function isRedundantLoad(code: number, before: State, after: State): boolean {
@@ -51,6 +51,7 @@ export function threadJumps(g: Graph): boolean {
       if (best !== node.succ[which]) {
         node.succ[which] = best;
         changed = true;
+        touch(g);
       }
     }
   }
@@ -68,6 +69,7 @@ export function constantJumps(g: Graph): boolean {
     const to = node.succ[d ? 0 : 1]!;
     node.succ = [to, to];
     changed = true;
+    touch(g);
   }
   return changed;
 }

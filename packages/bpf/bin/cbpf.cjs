@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+'use strict';
+// Runs dist/cli.js, the CommonJS bundle scripts/build-cli.mjs makes (set-up and npm pack build it), from a V8
+// code cache that holds every function the usual commands compile, so a call costs little more than Node's own
+// start-up. The bundle checks the Node version first.
+const fs = require('node:fs');
+const path = require('node:path');
+const { Script } = require('node:vm');
+const { createRequire, wrap } = require('node:module');
+
+const bundle = path.join(__dirname, '..', 'dist', 'cli.js');
+const source = fs.readFileSync(bundle, 'utf8');
+const cacheFile = codeCacheFile();
+let cachedData;
+try {
+  if (cacheFile) cachedData = fs.readFileSync(cacheFile);
+} catch {}
+const script = new Script(wrap(source), { filename: bundle, cachedData });
+const cli = { exports: {} };
+script.runInThisContext()(cli.exports, createRequire(bundle), cli, bundle, path.dirname(bundle));
+const { main, cliName, warmUp = [] } = cli.exports;
+
+main(process.argv.slice(2), { stdout: writer(1, 'stdout'), stderr: writer(2, 'stderr'), name: cliName }).then(
+  async (code) => {
+    process.exitCode = code;
+    if (cacheFile && (!cachedData || script.cachedDataRejected)) await writeCodeCache();
+  },
+);
+
+function codeCacheFile() {
+  const home = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
+  if (!home) return undefined;
+  const s = fs.statSync(bundle);
+  // Named by where the bundle is (an FNV-1a hash of its path), then what it is and which Node runs it.
+  let where = 0x811c9dc5;
+  for (const c of bundle) where = Math.imul(where ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  const id = [where.toString(16), process.version, process.arch, s.size, Math.floor(s.mtimeMs)].join('-');
+  return path.join(home, 'harbormaster-cli', `${id}.v8cache`);
+}
+
+async function writeCodeCache() {
+  const sink = { write: () => true };
+  try {
+    for (const args of warmUp) await main(args, { stdout: sink, stderr: sink, name: cliName });
+    // Two levels by hand: a recursive mkdirSync never returns under some paths (/proc/x: ENOENT, then EEXIST).
+    for (const directory of [path.dirname(path.dirname(cacheFile)), path.dirname(cacheFile)])
+      if (!fs.existsSync(directory)) fs.mkdirSync(directory);
+    const temporary = `${cacheFile}.${process.pid}`;
+    fs.writeFileSync(temporary, script.createCachedData());
+    fs.renameSync(temporary, cacheFile);
+    // Caches of earlier builds at the same path (or for another Node) are stale.
+    const [directory, name] = [path.dirname(cacheFile), path.basename(cacheFile)];
+    const sameFile = name.slice(0, name.indexOf('-') + 1);
+    for (const other of fs.readdirSync(directory))
+      if (other !== name && other.startsWith(sameFile) && other.endsWith('.v8cache'))
+        fs.rmSync(path.join(directory, other), { force: true });
+  } catch {
+    // No cache (a read-only home, a full disk): the next call compiles again.
+  }
+}
+
+function writer(fd, name) {
+  let closed = false;
+  let stream;
+  return {
+    write(text) {
+      if (stream) return stream.write(text);
+      const bytes = Buffer.from(text);
+      let done = 0;
+      try {
+        while (!closed && done < bytes.length) done += fs.writeSync(fd, bytes, done);
+      } catch (e) {
+        if (e.code === 'EPIPE') closed = true;
+        // A non-blocking descriptor that is full: from here on the stream writes, in order, as it drains.
+        else if (e.code === 'EAGAIN') {
+          stream = process[name];
+          stream.write(bytes.subarray(done));
+        } else throw e;
+      }
+      return true;
+    },
+  };
+}
