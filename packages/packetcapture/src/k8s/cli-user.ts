@@ -9,9 +9,10 @@ import { pipeline } from 'node:stream/promises';
 import { isNotFound, type KubeObject, KubeRest, loadKubeConfig, sleep } from '@harbormaster/kube';
 import { type Command, Option } from 'commander';
 import { parseAllDocuments, stringify } from 'yaml';
-import { FetchError, openCaptureFile } from './client.ts';
+import { agentUnavailableMessage } from './agent/lease.ts';
+import { agentOf, agentProblem, FetchError, openCaptureFile, StreamBrokenError } from './client.ts';
 import { FlowError, parseFlow } from './flow.ts';
-import { clients } from './resources.ts';
+import { clients, isFinished } from './resources.ts';
 import {
   API_VERSION,
   type CaptureDirection,
@@ -83,7 +84,19 @@ function table(rows: string[][]): string {
     .join('\n')}\n`;
 }
 
-function describe(pc: PacketCapture): string {
+/** Whether the capture still depends on its node's agent: it runs there, or its file is kept there. */
+const needsAgent = (pc: PacketCapture) =>
+  !!pc.status?.assignment &&
+  (!isFinished(pc) || (!!pc.status.filePath && !pc.status.filePath.startsWith('sftp://')));
+
+/** Why the agent that `pc` depends on is not there, from its Lease; undefined when it is alive. */
+async function deadAgent(rest: KubeRest, pc: PacketCapture, agentNamespace: string) {
+  if (!needsAgent(pc)) return undefined;
+  const node = pc.status!.assignment!.nodeName;
+  return agentProblem(node, agentNamespace, (await agentOf(rest, node, agentNamespace)).state);
+}
+
+function describe(pc: PacketCapture, agent?: string): string {
   const s = pc.spec;
   const lines = [
     `Name:          ${pc.metadata.name}`,
@@ -102,6 +115,7 @@ function describe(pc: PacketCapture): string {
         ]
       : []),
     ...(pc.status?.filePath ? [`File:          ${pc.status.filePath}`] : []),
+    ...(agent ? [`Agent:         ${agent}`] : []),
     'Conditions:',
     ...(pc.status?.conditions ?? []).map(
       (c) => `  ${c.type.padEnd(26)} ${c.status.padEnd(6)} ${(c.reason ?? '').padEnd(16)} ${c.message ?? ''}`,
@@ -128,10 +142,19 @@ export function manifestsOf(text: string, file: string): PacketCapture[] {
   return out;
 }
 
-/** Waits until the capture completes, printing its progress on stderr. */
-async function waitForCompletion(rest: KubeRest, name: string, io: Io): Promise<PacketCapture> {
+/**
+ * Waits until the capture completes, printing its progress on stderr; a capture whose agent stopped renewing
+ * its Lease is given up on with the reason.
+ */
+async function waitForCompletion(
+  rest: KubeRest,
+  name: string,
+  agentNamespace: string,
+  io: Io,
+): Promise<PacketCapture> {
   const { captures } = clients(rest);
   let last = '';
+  let checked = 0;
   for (;;) {
     const pc = await captures.get(name);
     const line = `${name}: ${stateOf(pc)}, ${pc.status?.numberCaptured ?? 0}/${pc.spec.captureConfig?.firstN?.number ?? '?'} packets`;
@@ -141,6 +164,13 @@ async function waitForCompletion(rest: KubeRest, name: string, io: Io): Promise<
     const started = conditionOf(pc, 'PacketCaptureStarted');
     if (started?.status === 'False' && !pc.status?.assignment)
       throw new UserError(`${name}: ${started.reason}: ${started.message}`);
+    const node = pc.status?.assignment?.nodeName;
+    if (node && Date.now() - checked > 2000) {
+      checked = Date.now();
+      const { state } = await agentOf(rest, node, agentNamespace);
+      if (state.state === 'expired')
+        throw new UserError(`${name}: ${agentUnavailableMessage(node, state.renewTime, state.ageSeconds)}`);
+    }
     await sleep(500);
   }
 }
@@ -154,13 +184,27 @@ async function fetchTo(
   follow = false,
 ) {
   const body = await openCaptureFile(rest, pc, { agentNamespace, follow });
+  const broken = (e: Error) =>
+    new StreamBrokenError(
+      `the file stream from the agent on node ${pc.status?.assignment?.nodeName} broke: ${e.message}`,
+    );
+  // A response cut short ends without an error on some paths: only a complete one ends with `complete`.
+  const whole = () => {
+    if (!(body as unknown as { complete?: boolean }).complete) throw broken(new Error('it ended early'));
+  };
   if (target === '-') {
-    await pipeline(body, io.stdout, { end: false });
+    await pipeline(body, io.stdout, { end: false }).catch((e: Error) => {
+      throw broken(e);
+    });
+    whole();
     return;
   }
   const temporary = `${target}.${process.pid}.tmp`;
   try {
-    await pipeline(body, createWriteStream(temporary));
+    await pipeline(body, createWriteStream(temporary)).catch((e: Error) => {
+      throw broken(e);
+    });
+    whole();
     await rename(temporary, target);
   } catch (e) {
     await rm(temporary, { force: true });
@@ -264,13 +308,17 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
         const started = conditionOf(pc, 'PacketCaptureStarted');
         if (started?.status !== 'True')
           throw new UserError(`${name}: ${started?.reason}: ${started?.message}`);
-        await fetchTo(rest, pc, flags.agentNamespace, '-', io, true);
-        const done = await waitForCompletion(rest, name, io);
+        await fetchTo(rest, pc, flags.agentNamespace, '-', io, true).catch((e: Error) => {
+          // The agent went away mid-stream: what became of the capture is told by the wait below.
+          if (!(e instanceof StreamBrokenError)) throw e;
+          io.stderr.write(`${name}: ${e.message}\n`);
+        });
+        const done = await waitForCompletion(rest, name, flags.agentNamespace, io);
         await captures.delete(name);
         setExit(conditionOf(done, 'PacketCaptureComplete')?.status === 'True' ? 0 : 1);
         return;
       }
-      const pc = await waitForCompletion(rest, name, io);
+      const pc = await waitForCompletion(rest, name, flags.agentNamespace, io);
       const complete = conditionOf(pc, 'PacketCaptureComplete')!;
       if (pc.status?.filePath?.startsWith('sftp://')) io.stderr.write(`uploaded to ${pc.status.filePath}\n`);
       else if (pc.status?.filePath) {
@@ -329,11 +377,15 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
   ] as const)
     common(program.command(command).description(what).argument('<name>').addOption(outputOption())).action(
       guarded(async (name: string, flags) => {
-        const pc = await clients(restFrom(flags)).captures.get(name);
+        const rest = restFrom(flags);
+        const pc = await clients(rest).captures.get(name);
+        // describe says whether the agent the capture depends on is alive (and fails when it is not).
+        const agentDown =
+          command === 'describe' ? await deadAgent(rest, pc, flags.agentNamespace) : undefined;
         io.stdout.write(
           render(flags.output, pc, () =>
             command === 'describe'
-              ? describe(pc)
+              ? describe(pc, agentDown ?? (needsAgent(pc) ? 'renewing its lease' : undefined))
               : table([
                   ['NAME', 'STATE', 'CAPTURED', 'FILE'],
                   [
@@ -345,6 +397,10 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
                 ]),
           ),
         );
+        if (agentDown) {
+          io.stderr.write(`packetcapture: ${agentDown}\n`);
+          setExit(1);
+        }
       }),
     );
   common(

@@ -1,19 +1,14 @@
 // The agent's file endpoint, for the CLI's fetch and --follow: `GET /captures/<name>` answers the pcapng of a
 // finished capture; with `?follow=1` on a running one it streams the file as the capture writes it (the
 // temporary file, read through a descriptor that stays valid across the final rename) and ends with the
-// statistics block once the capture ends. The agent publishes where it listens in a Lease
-// `packetcapture-agent-<node>` (annotation packetcapture.harbormaster.dev/url) in its namespace. A client
-// proves it may read the PacketCapture with the token the agent published on it.
+// statistics block once the capture ends. The agent publishes where it listens in its Lease (lease.ts). A
+// client proves it may read the PacketCapture with the token the agent published on it.
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { builtin, type KubeObject, type KubeRest, microTime, ResourceClient } from '@harbormaster/kube';
 import type { Agent } from './agent.ts';
-
-export const AGENT_URL_ANNOTATION = 'packetcapture.harbormaster.dev/url';
-export const agentLeaseName = (node: string) => `packetcapture-agent-${node}`;
 
 const FOLLOW_POLL_MS = 50;
 
@@ -110,19 +105,10 @@ export function serveFiles(agent: Agent): Server {
   });
 }
 
-type Lease = KubeObject & { spec: { holderIdentity?: string; renewTime?: string } };
-
-/** Listens and publishes the URL in the agent's Lease; `advertise` is the address others reach the node at. */
+/** Listens; `advertise` is the address others reach the node at, the host of the URL returned. */
 export async function startFileServer(
   agent: Agent,
-  options: {
-    rest: KubeRest;
-    namespace: string;
-    nodeName: string;
-    host: string;
-    port: number;
-    advertise: string;
-  },
+  options: { host: string; port: number; advertise: string },
 ): Promise<{ server: Server; url: string }> {
   const server = serveFiles(agent);
   await new Promise<void>((resolve, reject) => {
@@ -131,18 +117,5 @@ export async function startFileServer(
   });
   const port = (server.address() as AddressInfo).port;
   const host = options.advertise.includes(':') ? `[${options.advertise}]` : options.advertise;
-  const url = `http://${host}:${port}`;
-  const leases = new ResourceClient<Lease>(options.rest, builtin.lease);
-  await leases.apply(
-    {
-      metadata: {
-        name: agentLeaseName(options.nodeName),
-        namespace: options.namespace,
-        annotations: { [AGENT_URL_ANNOTATION]: url },
-      },
-      spec: { holderIdentity: options.nodeName, renewTime: microTime(new Date()) },
-    },
-    { fieldManager: 'packetcapture-agent', force: true },
-  );
-  return { server, url };
+  return { server, url: `http://${host}:${port}` };
 }
