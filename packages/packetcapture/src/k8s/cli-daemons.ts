@@ -14,7 +14,7 @@ import {
 import type { Command } from 'commander';
 import { Agent } from './agent/agent.ts';
 import { startFileServer } from './agent/file-server.ts';
-import { AGENT_URL_ANNOTATION, AgentLease } from './agent/lease.ts';
+import { AGENT_CERT_SHA256_ANNOTATION, AGENT_URL_ANNOTATION, AgentLease } from './agent/lease.ts';
 import { runLeaderElected } from './controller/controller.ts';
 
 interface Out {
@@ -111,7 +111,7 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
       });
       const probe = await probes(flags.probeAddress, registry, () => agent.ready(), log);
       const { host, port } = hostPort('--listen', flags.listen);
-      const { server, url } = await startFileServer(agent, {
+      const { server, url, fingerprint } = await startFileServer(agent, {
         host,
         port,
         advertise: flags.advertise ?? (await advertisedAddress(rest, flags.nodeName, host)),
@@ -120,7 +120,7 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
         rest,
         namespace: flags.namespace,
         nodeName: flags.nodeName,
-        annotations: { [AGENT_URL_ANNOTATION]: url },
+        annotations: { [AGENT_URL_ANNOTATION]: url, [AGENT_CERT_SHA256_ANNOTATION]: fingerprint },
         durationSeconds: leaseSeconds,
         log,
       });
