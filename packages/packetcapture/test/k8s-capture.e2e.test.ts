@@ -482,11 +482,10 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     });
   };
 
-  test('CLI run with antctl flags: waits with progress, fetches the file into -o, deletes the capture', async () => {
+  test("CLI in antctl's root form (no subcommand): waits with progress, fetches the file into -o, deletes the capture; --nowait", async () => {
     const out = mkdtempSync(join(tmpdir(), 'hm-pc-cli-'));
     try {
       const running = runCli([
-        'run',
         '-S',
         'default/client',
         '-D',
@@ -495,24 +494,42 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
         '3',
         '-f',
         'icmp,icmp_type=8',
-        '--name',
-        'cli-run',
+        '-t',
+        '1m',
         '-o',
         out,
       ]);
-      await started('cli-run');
+      // antctl's name: source and destination, then 8 random characters.
+      const name = await eventually(
+        'the capture to be created and started',
+        async () =>
+          (await env.api.captures.list()).items.find(
+            (pc) =>
+              /^default-client-server-[a-z0-9]{8}$/.test(pc.metadata.name) &&
+              condition(pc, 'PacketCaptureStarted')?.status === 'True',
+          )?.metadata.name,
+      );
+      const pc = await env.api.captures.get(name);
+      assert.equal(pc.spec.timeout, 60);
+      assert.deepEqual(pc.spec.captureConfig, { firstN: { number: 3 } });
       await ping(a, b.v4, 4);
-      const { code, stderr } = await running;
+      const { code, stdout, stderr } = await running;
       assert.equal(code, 0, stderr);
-      assert.match(stderr, /cli-run: Running, \d\/3 packets/);
+      assert.match(stderr, new RegExp(`${name}: Running, \\d/3 packets`));
       assert.match(stderr, /Succeed: 3 packets captured/);
+      assert.equal(stdout, `Captured packets file: ${join(out, `${name}.pcapng`)}\n`);
       assert.deepEqual(
-        tsharkFields(join(out, 'cli-run.pcapng'), ['ip.src', 'ip.dst', 'icmp.type']),
+        tsharkFields(join(out, `${name}.pcapng`), ['ip.src', 'ip.dst', 'icmp.type']),
         Array(3).fill([a.v4, b.v4, '8']),
       );
-      await eventually('cli-run deleted', async () =>
-        (await env.api.captures.list()).items.some((pc) => pc.metadata.name === 'cli-run') ? undefined : true,
+      await eventually(`${name} deleted`, async () =>
+        (await env.api.captures.list()).items.some((p) => p.metadata.name === name) ? undefined : true,
       );
+      const nowait = await runCli(['-S', 'client', '-D', 'server', '--nowait']);
+      assert.equal(nowait.code, 0, nowait.stderr);
+      assert.equal(nowait.stdout, 'PacketCapture Name: client-server\n');
+      assert.equal((await env.api.captures.get('client-server')).spec.captureConfig.firstN?.number, 1);
+      await env.api.captures.delete('client-server');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -716,7 +733,7 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
       assert.equal(bad.code, 1);
       assert.match(
         bad.stderr,
-        /invalid direction: Sideways, must be one of SourceToDestination, DestinationToSource, or Both/,
+        /invalid direction: "Sideways", must be one of SourceToDestination, DestinationToSource, or Both/,
       );
       const badFlow = await runCli(['run', '-S', 'client', '-D', 'server', '-f', 'tcp,tcp_dst=99999']);
       assert.match(badFlow.stderr, /tcp_dst=99999: expected a number from 0 to 65535/);

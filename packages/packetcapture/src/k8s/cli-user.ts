@@ -1,6 +1,7 @@
-// The user commands: `run` (antctl packetcapture's flags: create, wait with progress, fetch into -o DIR,
-// delete; or --follow to stream the pcapng to stdout as it is captured), `create -f FILE`, `list`, `get`,
-// `describe`, `delete` and `fetch`. Results print as text or, with -o json|yaml, as data.
+// The user commands: antctl packetcapture's form at the root and as `run` (antctl.ts: create, wait with
+// progress, fetch into -o DIR, delete; or --follow to stream the pcapng to stdout as it is captured),
+// `create -f FILE`, `list`, `get`, `describe`, `delete` and `fetch`. Results print as text or, with
+// -o json|yaml, as data.
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,17 +11,11 @@ import { isNotFound, type KubeObject, KubeRest, loadKubeConfig, sleep } from '@h
 import { type Command, Option } from 'commander';
 import { parseAllDocuments, stringify } from 'yaml';
 import { agentUnavailableMessage } from './agent/lease.ts';
+import { AntctlError, type AntctlFlags, addAntctlOptions, antctlCapture } from './antctl.ts';
 import { agentOf, agentProblem, FetchError, openCaptureFile, StreamBrokenError } from './client.ts';
-import { FlowError, parseFlow } from './flow.ts';
+import { FlowError } from './flow.ts';
 import { clients, isFinished } from './resources.ts';
-import {
-  API_VERSION,
-  type CaptureDirection,
-  type Endpoint,
-  KIND,
-  type PacketCapture,
-  type PacketCaptureSpec,
-} from './types.ts';
+import { API_VERSION, type Endpoint, KIND, type PacketCapture } from './types.ts';
 
 interface Io {
   stdout: Writable;
@@ -30,21 +25,8 @@ interface Io {
 export class UserError extends Error {}
 
 const ANTREA_API_VERSION = 'crd.antrea.io/v1alpha1';
-const DIRECTIONS: CaptureDirection[] = ['SourceToDestination', 'DestinationToSource', 'Both'];
-
 function restFrom(flags: { kubeconfig?: string; context?: string }): KubeRest {
   return new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }));
-}
-
-/** antctl's endpoint forms: `ns/pod`, `pod` (namespace default) or an IP. */
-export function endpointOf(text: string): Endpoint {
-  if (/^[0-9.]+$/.test(text) || text.includes(':')) return { ip: text };
-  const [first, second, extra] = text.split('/');
-  if (extra !== undefined || !first || second === '')
-    throw new UserError(`invalid endpoint "${text}": expected <namespace>/<pod>, <pod> or an IP`);
-  return {
-    pod: second === undefined ? { namespace: 'default', name: first } : { namespace: first, name: second },
-  };
 }
 
 const conditionOf = (pc: PacketCapture, type: string) => pc.status?.conditions?.find((c) => c.type === type);
@@ -214,7 +196,7 @@ async function fetchTo(
 
 const common = (c: Command) =>
   c
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('-k, --kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'kubeconfig context')
     .option('--agent-namespace <ns>', 'namespace of the agents (their Leases)', 'kube-system');
 
@@ -225,7 +207,13 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
       try {
         await fn(...args);
       } catch (e) {
-        if (e instanceof UserError || e instanceof FlowError || e instanceof FetchError || isNotFound(e)) {
+        if (
+          e instanceof UserError ||
+          e instanceof AntctlError ||
+          e instanceof FlowError ||
+          e instanceof FetchError ||
+          isNotFound(e)
+        ) {
           io.stderr.write(`packetcapture: ${(e as Error).message}\n`);
           setExit(1);
           return;
@@ -234,57 +222,10 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
       }
     };
 
-  common(
-    program
-      .command('run')
-      .description('capture between two endpoints (antctl packetcapture flags): create, wait, fetch, delete')
-      .requiredOption('-S, --source <ns/pod|pod|ip>', 'source endpoint')
-      .requiredOption('-D, --destination <ns/pod|pod|ip>', 'destination endpoint')
-      .option('-n, --number <n>', 'capture the first N packets', '1')
-      .option(
-        '-f, --flow <flow>',
-        'packet headers: tcp,tcp_src=..,tcp_dst=..,tcp_flags=..; udp,...; icmp,icmp_type=..',
-      )
-      .addOption(
-        new Option('-p, --capture-point <point>', 'where to capture').choices(['Source', 'Destination']),
-      )
-      .option(
-        '-d, --direction <direction>',
-        'SourceToDestination, DestinationToSource or Both',
-        'SourceToDestination',
-      )
-      .option('-t, --timeout <seconds>', 'stop after this long (1-300)', '60')
-      .option('--filter <expression>', 'also a tcpdump expression')
-      .option('--name <name>', 'name of the PacketCapture (default: generated)')
-      .option('--nowait', 'create it and return')
-      .option('--follow', 'stream the pcapng to stdout as packets are captured')
-      .option('-o, --output <dir>', 'where to put <name>.pcapng', '.'),
-  ).action(
-    guarded(async (flags) => {
-      if (!DIRECTIONS.includes(flags.direction))
-        throw new UserError(
-          `invalid direction: ${flags.direction}, must be one of SourceToDestination, DestinationToSource, or Both`,
-        );
-      const number = Number(flags.number);
-      if (!Number.isInteger(number) || number < 1)
-        throw new UserError(`invalid number: ${flags.number}, must be a positive integer`);
-      const timeout = Number(flags.timeout);
-      if (!Number.isInteger(timeout) || timeout < 1 || timeout > 300)
-        throw new UserError(`invalid timeout: ${flags.timeout}, must be 1 to 300 seconds`);
-      const source = endpointOf(flags.source);
-      const destination = endpointOf(flags.destination);
-      if (!source.pod && !destination.pod) throw new UserError('one of source and destination must be a Pod');
-      const spec: PacketCaptureSpec = {
-        source,
-        destination,
-        direction: flags.direction,
-        timeout,
-        captureConfig: { firstN: { number } },
-        ...(flags.capturePoint ? { capturePoint: flags.capturePoint } : {}),
-        ...(flags.flow ? { packet: parseFlow(flags.flow) } : {}),
-        ...(flags.filter ? { filter: flags.filter } : {}),
-      };
-      const name: string = flags.name ?? `pcap-${Date.now().toString(36)}`;
+  /** antctl packetcapture: create, then wait with progress and fetch into --output-dir, or --follow, or return. */
+  const runCapture = guarded(
+    async (flags: AntctlFlags & { kubeconfig?: string; context?: string; agentNamespace: string }) => {
+      const { name, spec } = antctlCapture(flags);
       const rest = restFrom(flags);
       const { captures } = clients(rest);
       await captures.create({
@@ -293,8 +234,11 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
         metadata: { name },
         spec,
       } as PacketCapture & KubeObject);
+      if (flags.nowait) {
+        io.stdout.write(`PacketCapture Name: ${name}\n`);
+        return;
+      }
       io.stderr.write(`packetcapture ${name} created\n`);
-      if (flags.nowait) return;
       if (flags.follow) {
         const pc = await waitUntil(
           rest,
@@ -320,16 +264,31 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
       }
       const pc = await waitForCompletion(rest, name, flags.agentNamespace, io);
       const complete = conditionOf(pc, 'PacketCaptureComplete')!;
-      if (pc.status?.filePath?.startsWith('sftp://')) io.stderr.write(`uploaded to ${pc.status.filePath}\n`);
+      io.stderr.write(`${complete.reason}: ${complete.message}\n`);
+      if (pc.status?.filePath?.startsWith('sftp://')) io.stdout.write(`uploaded to ${pc.status.filePath}\n`);
       else if (pc.status?.filePath) {
-        const target = join(flags.output, `${name}.pcapng`);
+        const target = join(flags.outputDir, `${name}.pcapng`);
         await fetchTo(rest, pc, flags.agentNamespace, target, io);
-        io.stderr.write(`${complete.reason}: ${complete.message}\nwritten to ${target}\n`);
+        io.stdout.write(`Captured packets file: ${target}\n`);
       }
       await captures.delete(name);
-      setExit(complete.status === 'True' ? 0 : 1);
-    }),
+      // As antctl: a capture that failed or timed out is an error (the partial file of a timeout is kept).
+      setExit(complete.status === 'True' && complete.reason !== 'Timeout' ? 0 : 1);
+    },
   );
+
+  // antctl's form at the root (`packetcapture -S ns/pod -D ns/pod -n 10 -o DIR`), and the same after `run`.
+  // The root's options only count before a subcommand's name, so each subcommand keeps its own `-o`.
+  common(addAntctlOptions(program.enablePositionalOptions())).action(runCapture);
+  common(
+    addAntctlOptions(
+      program
+        .command('run')
+        .description(
+          "capture between two endpoints: the root form with antctl packetcapture's flags, by name",
+        ),
+    ),
+  ).action(runCapture);
 
   common(
     program
