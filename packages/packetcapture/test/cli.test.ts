@@ -398,6 +398,6 @@ test('the bundle with the Kubernetes commands (and ssh2 in it) starts from both 
   assert.equal(bad.status, 1);
   assert.match(
     bad.stderr,
-    /invalid direction: Up, must be one of SourceToDestination, DestinationToSource, or Both/,
+    /invalid direction: "Up", must be one of SourceToDestination, DestinationToSource, or Both/,
   );
 });

@@ -308,6 +308,15 @@ describe('install: Helm chart, plain manifests, examples', { skip: helmUnavailab
         { namespace: 'kube-system', name: 'kube-scheduler' },
         false,
       ],
+      ['controller', 'watch', 'leases.coordination.k8s.io', { namespace: 'kube-system' }, true],
+      ['controller', 'list', 'leases.coordination.k8s.io', { namespace: 'default' }, false],
+      [
+        'controller',
+        'update',
+        'leases.coordination.k8s.io',
+        { namespace: 'kube-system', name: 'packetcapture-agent-node1' },
+        false,
+      ],
       ['webhook', 'create', 'subjectaccessreviews.authorization.k8s.io', {}, true],
       [
         'webhook',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { builtin, type KubeObject, ResourceClient } from '@harbormaster/kube';
 import { eventually } from '@harbormaster/kube-testenv';
-import { openCaptureFile } from '../src/k8s/client.ts';
+import { openCaptureFile, pinnedGet } from '../src/k8s/client.ts';
 import { FETCH_TOKEN_ANNOTATION, FILE_SERVER_SECRET } from '../src/k8s/types.ts';
 import { readCaptureFile } from '../src/read.ts';
 import {
@@ -482,11 +482,10 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     });
   };
 
-  test('CLI run with antctl flags: waits with progress, fetches the file into -o, deletes the capture', async () => {
+  test("CLI in antctl's root form (no subcommand): waits with progress, fetches the file into -o, deletes the capture; --nowait", async () => {
     const out = mkdtempSync(join(tmpdir(), 'hm-pc-cli-'));
     try {
       const running = runCli([
-        'run',
         '-S',
         'default/client',
         '-D',
@@ -495,24 +494,42 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
         '3',
         '-f',
         'icmp,icmp_type=8',
-        '--name',
-        'cli-run',
+        '-t',
+        '1m',
         '-o',
         out,
       ]);
-      await started('cli-run');
+      // antctl's name: source and destination, then 8 random characters.
+      const name = await eventually(
+        'the capture to be created and started',
+        async () =>
+          (await env.api.captures.list()).items.find(
+            (pc) =>
+              /^default-client-server-[a-z0-9]{8}$/.test(pc.metadata.name) &&
+              condition(pc, 'PacketCaptureStarted')?.status === 'True',
+          )?.metadata.name,
+      );
+      const pc = await env.api.captures.get(name);
+      assert.equal(pc.spec.timeout, 60);
+      assert.deepEqual(pc.spec.captureConfig, { firstN: { number: 3 } });
       await ping(a, b.v4, 4);
-      const { code, stderr } = await running;
+      const { code, stdout, stderr } = await running;
       assert.equal(code, 0, stderr);
-      assert.match(stderr, /cli-run: Running, \d\/3 packets/);
+      assert.match(stderr, new RegExp(`${name}: Running, \\d/3 packets`));
       assert.match(stderr, /Succeed: 3 packets captured/);
+      assert.equal(stdout, `Captured packets file: ${join(out, `${name}.pcapng`)}\n`);
       assert.deepEqual(
-        tsharkFields(join(out, 'cli-run.pcapng'), ['ip.src', 'ip.dst', 'icmp.type']),
+        tsharkFields(join(out, `${name}.pcapng`), ['ip.src', 'ip.dst', 'icmp.type']),
         Array(3).fill([a.v4, b.v4, '8']),
       );
-      await eventually('cli-run deleted', async () =>
-        (await env.api.captures.list()).items.some((pc) => pc.metadata.name === 'cli-run') ? undefined : true,
+      await eventually(`${name} deleted`, async () =>
+        (await env.api.captures.list()).items.some((p) => p.metadata.name === name) ? undefined : true,
       );
+      const nowait = await runCli(['-S', 'client', '-D', 'server', '--nowait']);
+      assert.equal(nowait.code, 0, nowait.stderr);
+      assert.equal(nowait.stdout, 'PacketCapture Name: client-server\n');
+      assert.equal((await env.api.captures.get('client-server')).spec.captureConfig.firstN?.number, 1);
+      await env.api.captures.delete('client-server');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -603,27 +620,54 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
     assert.equal(readCaptureFile(Buffer.concat(chunks)).packets.length, 3);
   });
 
-  test("the agent's file endpoint answers only the token published on the PacketCapture", async () => {
+  test("the agent's file endpoint: HTTPS with the certificate pinned in its Lease, and only the token published on the PacketCapture", async () => {
     const leases = new ResourceClient<KubeObject>(env.cluster.rest, builtin.lease);
-    const base = (await leases.get('packetcapture-agent-kwok-node-0', 'kube-system')).metadata.annotations?.[
-      'packetcapture.harbormaster.dev/url'
-    ];
-    const url = `${base}/captures/pod-to-pod-v6`;
+    const annotations = (await leases.get('packetcapture-agent-kwok-node-0', 'kube-system')).metadata
+      .annotations!;
+    const base = annotations['packetcapture.harbormaster.dev/url']!;
+    const pin = annotations['packetcapture.harbormaster.dev/certificate-sha256']!;
+    assert.match(base, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(pin, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    const url = new URL(`${base}/captures/pod-to-pod-v6`);
+    const statusWith = async (authorization?: string) => {
+      const res = await pinnedGet(url, pin, authorization ? { authorization } : {});
+      res.resume();
+      return res.statusCode;
+    };
     const token = (await env.api.captures.get('pod-to-pod-v6')).metadata.annotations?.[
       FETCH_TOKEN_ANNOTATION
     ];
     assert.ok(token);
-    assert.equal((await fetch(url)).status, 401);
-    assert.equal((await fetch(url, { headers: { authorization: 'Bearer not-the-token' } })).status, 403);
+    assert.equal(await statusWith(), 401);
+    assert.equal(await statusWith('Bearer not-the-token'), 403);
     const other = (await env.api.captures.get('at-source')).metadata.annotations?.[FETCH_TOKEN_ANNOTATION];
-    assert.equal(
-      (await fetch(url, { headers: { authorization: `Bearer ${other}` } })).status,
-      403,
-      "another capture's token",
+    assert.equal(await statusWith(`Bearer ${other}`), 403, "another capture's token");
+    const ok = await pinnedGet(url, pin, { authorization: `Bearer ${token}` });
+    assert.equal(ok.statusCode, 200);
+    const chunks: Buffer[] = [];
+    for await (const chunk of ok) chunks.push(chunk as Buffer);
+    assert.equal(readCaptureFile(Buffer.concat(chunks)).packets.length, 4);
+
+    // A fingerprint in the Lease that is not the agent's certificate (written by someone else, or another
+    // server at the address): the CLI refuses before sending the token. The agent's next renewal puts its own
+    // back, and fetching works again.
+    const tampered = pin.replace(/^../, pin.startsWith('00') ? '11' : '00');
+    await leases.patch('packetcapture-agent-kwok-node-0', 'kube-system', 'merge', {
+      metadata: { annotations: { 'packetcapture.harbormaster.dev/certificate-sha256': tampered } },
+    });
+    const pc = await env.api.captures.get('pod-to-pod-v6');
+    await assert.rejects(
+      openCaptureFile(env.cluster.rest, pc, { agentNamespace: 'kube-system', follow: false }),
+      new RegExp(
+        `the agent on node kwok-node-0 presented a certificate with SHA-256 fingerprint ${pin}, not ${tampered} as published in its Lease: refusing to send the fetch token`,
+      ),
     );
-    const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-    assert.equal(ok.status, 200);
-    assert.equal(readCaptureFile(Buffer.from(await ok.arrayBuffer())).packets.length, 4);
+    const again = await eventually('the agent to renew its Lease with its own fingerprint', async () =>
+      openCaptureFile(env.cluster.rest, pc, { agentNamespace: 'kube-system', follow: false }).catch(
+        () => undefined,
+      ),
+    );
+    again.resume();
   });
 
   test('metrics and probes: the agent counts its captures by outcome, the controller its reconciles', async () => {
@@ -689,7 +733,7 @@ describe('PacketCapture on a real control plane', { skip, timeout: 900_000 }, ()
       assert.equal(bad.code, 1);
       assert.match(
         bad.stderr,
-        /invalid direction: Sideways, must be one of SourceToDestination, DestinationToSource, or Both/,
+        /invalid direction: "Sideways", must be one of SourceToDestination, DestinationToSource, or Both/,
       );
       const badFlow = await runCli(['run', '-S', 'client', '-D', 'server', '-f', 'tcp,tcp_dst=99999']);
       assert.match(badFlow.stderr, /tcp_dst=99999: expected a number from 0 to 65535/);

@@ -14,6 +14,7 @@ import {
 import type { Command } from 'commander';
 import { Agent } from './agent/agent.ts';
 import { startFileServer } from './agent/file-server.ts';
+import { AGENT_CERT_SHA256_ANNOTATION, AGENT_URL_ANNOTATION, AgentLease } from './agent/lease.ts';
 import { runLeaderElected } from './controller/controller.ts';
 
 interface Out {
@@ -85,9 +86,17 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
       '--advertise <address>',
       "the address the CLI reaches this agent at (default: the listen host, or the node's InternalIP)",
     )
+    .option(
+      '--lease-duration <duration>',
+      'the agent renews its Lease every quarter of this; not renewed for this long, it counts as down',
+      '40s',
+    )
     .option('--probe-address <host:port>', 'serve /metrics, /healthz and /readyz here')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .action(async (flags) => {
+      const leaseSeconds = durationMs(flags.leaseDuration) / 1000;
+      if (!Number.isInteger(leaseSeconds) || leaseSeconds < 2)
+        throw new Error(`--lease-duration: "${flags.leaseDuration}" is not whole seconds of at least 2s`);
       const signal = shutdownSignal();
       const rest = new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }));
       const log = jsonLog(io);
@@ -102,16 +111,24 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
       });
       const probe = await probes(flags.probeAddress, registry, () => agent.ready(), log);
       const { host, port } = hostPort('--listen', flags.listen);
-      const { server, url } = await startFileServer(agent, {
-        rest,
-        namespace: flags.namespace,
-        nodeName: flags.nodeName,
+      const { server, url, fingerprint } = await startFileServer(agent, {
         host,
         port,
         advertise: flags.advertise ?? (await advertisedAddress(rest, flags.nodeName, host)),
       });
+      const lease = new AgentLease({
+        rest,
+        namespace: flags.namespace,
+        nodeName: flags.nodeName,
+        annotations: { [AGENT_URL_ANNOTATION]: url, [AGENT_CERT_SHA256_ANNOTATION]: fingerprint },
+        durationSeconds: leaseSeconds,
+        log,
+      });
+      await lease.renew();
+      const renewing = lease.run(signal);
       log({ msg: 'agent started', node: flags.nodeName, files: url });
       await agent.start(signal);
+      await renewing;
       server.close();
       await probe?.close();
       setExit(0);
@@ -123,6 +140,12 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
     )
     .option('--namespace <ns>', 'namespace of the leader-election Lease', 'kube-system')
     .option('--retention <duration>', 'delete finished captures this long after completion', '1h')
+    .option('--agent-namespace <ns>', "namespace of the agents' Leases (default: --namespace)")
+    .option(
+      '--agent-grace <duration>',
+      "fail a node's captures (AgentUnavailable) once its agent's Lease has been expired this long",
+      '20s',
+    )
     .option('--identity <id>', 'leader-election identity', `${hostname()}-${process.pid}`)
     .option('--probe-address <host:port>', 'serve /metrics, /healthz and /readyz here')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
@@ -140,6 +163,8 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
           namespace: flags.namespace,
           identity: flags.identity,
           retentionMs: durationMs(flags.retention),
+          agentGraceMs: durationMs(flags.agentGrace),
+          ...(flags.agentNamespace ? { agentNamespace: flags.agentNamespace } : {}),
           log,
           metrics: metrics.controller,
         },

@@ -1,6 +1,7 @@
-// The user commands: `run` (antctl packetcapture's flags: create, wait with progress, fetch into -o DIR,
-// delete; or --follow to stream the pcapng to stdout as it is captured), `create -f FILE`, `list`, `get`,
-// `describe`, `delete` and `fetch`. Results print as text or, with -o json|yaml, as data.
+// The user commands: antctl packetcapture's form at the root and as `run` (antctl.ts: create, wait with
+// progress, fetch into -o DIR, delete; or --follow to stream the pcapng to stdout as it is captured),
+// `create -f FILE`, `list`, `get`, `describe`, `delete` and `fetch`. Results print as text or, with
+// -o json|yaml, as data.
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,17 +10,12 @@ import { pipeline } from 'node:stream/promises';
 import { isNotFound, type KubeObject, KubeRest, loadKubeConfig, sleep } from '@harbormaster/kube';
 import { type Command, Option } from 'commander';
 import { parseAllDocuments, stringify } from 'yaml';
-import { FetchError, openCaptureFile } from './client.ts';
-import { FlowError, parseFlow } from './flow.ts';
-import { clients } from './resources.ts';
-import {
-  API_VERSION,
-  type CaptureDirection,
-  type Endpoint,
-  KIND,
-  type PacketCapture,
-  type PacketCaptureSpec,
-} from './types.ts';
+import { agentUnavailableMessage } from './agent/lease.ts';
+import { AntctlError, type AntctlFlags, addAntctlOptions, antctlCapture } from './antctl.ts';
+import { agentOf, agentProblem, FetchError, openCaptureFile, StreamBrokenError } from './client.ts';
+import { FlowError } from './flow.ts';
+import { clients, isFinished } from './resources.ts';
+import { API_VERSION, type Endpoint, KIND, type PacketCapture } from './types.ts';
 
 interface Io {
   stdout: Writable;
@@ -29,21 +25,8 @@ interface Io {
 export class UserError extends Error {}
 
 const ANTREA_API_VERSION = 'crd.antrea.io/v1alpha1';
-const DIRECTIONS: CaptureDirection[] = ['SourceToDestination', 'DestinationToSource', 'Both'];
-
 function restFrom(flags: { kubeconfig?: string; context?: string }): KubeRest {
   return new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context }));
-}
-
-/** antctl's endpoint forms: `ns/pod`, `pod` (namespace default) or an IP. */
-export function endpointOf(text: string): Endpoint {
-  if (/^[0-9.]+$/.test(text) || text.includes(':')) return { ip: text };
-  const [first, second, extra] = text.split('/');
-  if (extra !== undefined || !first || second === '')
-    throw new UserError(`invalid endpoint "${text}": expected <namespace>/<pod>, <pod> or an IP`);
-  return {
-    pod: second === undefined ? { namespace: 'default', name: first } : { namespace: first, name: second },
-  };
 }
 
 const conditionOf = (pc: PacketCapture, type: string) => pc.status?.conditions?.find((c) => c.type === type);
@@ -83,7 +66,19 @@ function table(rows: string[][]): string {
     .join('\n')}\n`;
 }
 
-function describe(pc: PacketCapture): string {
+/** Whether the capture still depends on its node's agent: it runs there, or its file is kept there. */
+const needsAgent = (pc: PacketCapture) =>
+  !!pc.status?.assignment &&
+  (!isFinished(pc) || (!!pc.status.filePath && !pc.status.filePath.startsWith('sftp://')));
+
+/** Why the agent that `pc` depends on is not there, from its Lease; undefined when it is alive. */
+async function deadAgent(rest: KubeRest, pc: PacketCapture, agentNamespace: string) {
+  if (!needsAgent(pc)) return undefined;
+  const node = pc.status!.assignment!.nodeName;
+  return agentProblem(node, agentNamespace, (await agentOf(rest, node, agentNamespace)).state);
+}
+
+function describe(pc: PacketCapture, agent?: string): string {
   const s = pc.spec;
   const lines = [
     `Name:          ${pc.metadata.name}`,
@@ -102,6 +97,7 @@ function describe(pc: PacketCapture): string {
         ]
       : []),
     ...(pc.status?.filePath ? [`File:          ${pc.status.filePath}`] : []),
+    ...(agent ? [`Agent:         ${agent}`] : []),
     'Conditions:',
     ...(pc.status?.conditions ?? []).map(
       (c) => `  ${c.type.padEnd(26)} ${c.status.padEnd(6)} ${(c.reason ?? '').padEnd(16)} ${c.message ?? ''}`,
@@ -128,10 +124,19 @@ export function manifestsOf(text: string, file: string): PacketCapture[] {
   return out;
 }
 
-/** Waits until the capture completes, printing its progress on stderr. */
-async function waitForCompletion(rest: KubeRest, name: string, io: Io): Promise<PacketCapture> {
+/**
+ * Waits until the capture completes, printing its progress on stderr; a capture whose agent stopped renewing
+ * its Lease is given up on with the reason.
+ */
+async function waitForCompletion(
+  rest: KubeRest,
+  name: string,
+  agentNamespace: string,
+  io: Io,
+): Promise<PacketCapture> {
   const { captures } = clients(rest);
   let last = '';
+  let checked = 0;
   for (;;) {
     const pc = await captures.get(name);
     const line = `${name}: ${stateOf(pc)}, ${pc.status?.numberCaptured ?? 0}/${pc.spec.captureConfig?.firstN?.number ?? '?'} packets`;
@@ -141,6 +146,13 @@ async function waitForCompletion(rest: KubeRest, name: string, io: Io): Promise<
     const started = conditionOf(pc, 'PacketCaptureStarted');
     if (started?.status === 'False' && !pc.status?.assignment)
       throw new UserError(`${name}: ${started.reason}: ${started.message}`);
+    const node = pc.status?.assignment?.nodeName;
+    if (node && Date.now() - checked > 2000) {
+      checked = Date.now();
+      const { state } = await agentOf(rest, node, agentNamespace);
+      if (state.state === 'expired')
+        throw new UserError(`${name}: ${agentUnavailableMessage(node, state.renewTime, state.ageSeconds)}`);
+    }
     await sleep(500);
   }
 }
@@ -154,13 +166,27 @@ async function fetchTo(
   follow = false,
 ) {
   const body = await openCaptureFile(rest, pc, { agentNamespace, follow });
+  const broken = (e: Error) =>
+    new StreamBrokenError(
+      `the file stream from the agent on node ${pc.status?.assignment?.nodeName} broke: ${e.message}`,
+    );
+  // A response cut short ends without an error on some paths: only a complete one ends with `complete`.
+  const whole = () => {
+    if (!(body as unknown as { complete?: boolean }).complete) throw broken(new Error('it ended early'));
+  };
   if (target === '-') {
-    await pipeline(body, io.stdout, { end: false });
+    await pipeline(body, io.stdout, { end: false }).catch((e: Error) => {
+      throw broken(e);
+    });
+    whole();
     return;
   }
   const temporary = `${target}.${process.pid}.tmp`;
   try {
-    await pipeline(body, createWriteStream(temporary));
+    await pipeline(body, createWriteStream(temporary)).catch((e: Error) => {
+      throw broken(e);
+    });
+    whole();
     await rename(temporary, target);
   } catch (e) {
     await rm(temporary, { force: true });
@@ -170,7 +196,7 @@ async function fetchTo(
 
 const common = (c: Command) =>
   c
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('-k, --kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'kubeconfig context')
     .option('--agent-namespace <ns>', 'namespace of the agents (their Leases)', 'kube-system');
 
@@ -181,7 +207,13 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
       try {
         await fn(...args);
       } catch (e) {
-        if (e instanceof UserError || e instanceof FlowError || e instanceof FetchError || isNotFound(e)) {
+        if (
+          e instanceof UserError ||
+          e instanceof AntctlError ||
+          e instanceof FlowError ||
+          e instanceof FetchError ||
+          isNotFound(e)
+        ) {
           io.stderr.write(`packetcapture: ${(e as Error).message}\n`);
           setExit(1);
           return;
@@ -190,57 +222,10 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
       }
     };
 
-  common(
-    program
-      .command('run')
-      .description('capture between two endpoints (antctl packetcapture flags): create, wait, fetch, delete')
-      .requiredOption('-S, --source <ns/pod|pod|ip>', 'source endpoint')
-      .requiredOption('-D, --destination <ns/pod|pod|ip>', 'destination endpoint')
-      .option('-n, --number <n>', 'capture the first N packets', '1')
-      .option(
-        '-f, --flow <flow>',
-        'packet headers: tcp,tcp_src=..,tcp_dst=..,tcp_flags=..; udp,...; icmp,icmp_type=..',
-      )
-      .addOption(
-        new Option('-p, --capture-point <point>', 'where to capture').choices(['Source', 'Destination']),
-      )
-      .option(
-        '-d, --direction <direction>',
-        'SourceToDestination, DestinationToSource or Both',
-        'SourceToDestination',
-      )
-      .option('-t, --timeout <seconds>', 'stop after this long (1-300)', '60')
-      .option('--filter <expression>', 'also a tcpdump expression')
-      .option('--name <name>', 'name of the PacketCapture (default: generated)')
-      .option('--nowait', 'create it and return')
-      .option('--follow', 'stream the pcapng to stdout as packets are captured')
-      .option('-o, --output <dir>', 'where to put <name>.pcapng', '.'),
-  ).action(
-    guarded(async (flags) => {
-      if (!DIRECTIONS.includes(flags.direction))
-        throw new UserError(
-          `invalid direction: ${flags.direction}, must be one of SourceToDestination, DestinationToSource, or Both`,
-        );
-      const number = Number(flags.number);
-      if (!Number.isInteger(number) || number < 1)
-        throw new UserError(`invalid number: ${flags.number}, must be a positive integer`);
-      const timeout = Number(flags.timeout);
-      if (!Number.isInteger(timeout) || timeout < 1 || timeout > 300)
-        throw new UserError(`invalid timeout: ${flags.timeout}, must be 1 to 300 seconds`);
-      const source = endpointOf(flags.source);
-      const destination = endpointOf(flags.destination);
-      if (!source.pod && !destination.pod) throw new UserError('one of source and destination must be a Pod');
-      const spec: PacketCaptureSpec = {
-        source,
-        destination,
-        direction: flags.direction,
-        timeout,
-        captureConfig: { firstN: { number } },
-        ...(flags.capturePoint ? { capturePoint: flags.capturePoint } : {}),
-        ...(flags.flow ? { packet: parseFlow(flags.flow) } : {}),
-        ...(flags.filter ? { filter: flags.filter } : {}),
-      };
-      const name: string = flags.name ?? `pcap-${Date.now().toString(36)}`;
+  /** antctl packetcapture: create, then wait with progress and fetch into --output-dir, or --follow, or return. */
+  const runCapture = guarded(
+    async (flags: AntctlFlags & { kubeconfig?: string; context?: string; agentNamespace: string }) => {
+      const { name, spec } = antctlCapture(flags);
       const rest = restFrom(flags);
       const { captures } = clients(rest);
       await captures.create({
@@ -249,8 +234,11 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
         metadata: { name },
         spec,
       } as PacketCapture & KubeObject);
+      if (flags.nowait) {
+        io.stdout.write(`PacketCapture Name: ${name}\n`);
+        return;
+      }
       io.stderr.write(`packetcapture ${name} created\n`);
-      if (flags.nowait) return;
       if (flags.follow) {
         const pc = await waitUntil(
           rest,
@@ -264,24 +252,43 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
         const started = conditionOf(pc, 'PacketCaptureStarted');
         if (started?.status !== 'True')
           throw new UserError(`${name}: ${started?.reason}: ${started?.message}`);
-        await fetchTo(rest, pc, flags.agentNamespace, '-', io, true);
-        const done = await waitForCompletion(rest, name, io);
+        await fetchTo(rest, pc, flags.agentNamespace, '-', io, true).catch((e: Error) => {
+          // The agent went away mid-stream: what became of the capture is told by the wait below.
+          if (!(e instanceof StreamBrokenError)) throw e;
+          io.stderr.write(`${name}: ${e.message}\n`);
+        });
+        const done = await waitForCompletion(rest, name, flags.agentNamespace, io);
         await captures.delete(name);
         setExit(conditionOf(done, 'PacketCaptureComplete')?.status === 'True' ? 0 : 1);
         return;
       }
-      const pc = await waitForCompletion(rest, name, io);
+      const pc = await waitForCompletion(rest, name, flags.agentNamespace, io);
       const complete = conditionOf(pc, 'PacketCaptureComplete')!;
-      if (pc.status?.filePath?.startsWith('sftp://')) io.stderr.write(`uploaded to ${pc.status.filePath}\n`);
+      io.stderr.write(`${complete.reason}: ${complete.message}\n`);
+      if (pc.status?.filePath?.startsWith('sftp://')) io.stdout.write(`uploaded to ${pc.status.filePath}\n`);
       else if (pc.status?.filePath) {
-        const target = join(flags.output, `${name}.pcapng`);
+        const target = join(flags.outputDir, `${name}.pcapng`);
         await fetchTo(rest, pc, flags.agentNamespace, target, io);
-        io.stderr.write(`${complete.reason}: ${complete.message}\nwritten to ${target}\n`);
+        io.stdout.write(`Captured packets file: ${target}\n`);
       }
       await captures.delete(name);
-      setExit(complete.status === 'True' ? 0 : 1);
-    }),
+      // As antctl: a capture that failed or timed out is an error (the partial file of a timeout is kept).
+      setExit(complete.status === 'True' && complete.reason !== 'Timeout' ? 0 : 1);
+    },
   );
+
+  // antctl's form at the root (`packetcapture -S ns/pod -D ns/pod -n 10 -o DIR`), and the same after `run`.
+  // The root's options only count before a subcommand's name, so each subcommand keeps its own `-o`.
+  common(addAntctlOptions(program.enablePositionalOptions())).action(runCapture);
+  common(
+    addAntctlOptions(
+      program
+        .command('run')
+        .description(
+          "capture between two endpoints: the root form with antctl packetcapture's flags, by name",
+        ),
+    ),
+  ).action(runCapture);
 
   common(
     program
@@ -329,11 +336,15 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
   ] as const)
     common(program.command(command).description(what).argument('<name>').addOption(outputOption())).action(
       guarded(async (name: string, flags) => {
-        const pc = await clients(restFrom(flags)).captures.get(name);
+        const rest = restFrom(flags);
+        const pc = await clients(rest).captures.get(name);
+        // describe says whether the agent the capture depends on is alive (and fails when it is not).
+        const agentDown =
+          command === 'describe' ? await deadAgent(rest, pc, flags.agentNamespace) : undefined;
         io.stdout.write(
           render(flags.output, pc, () =>
             command === 'describe'
-              ? describe(pc)
+              ? describe(pc, agentDown ?? (needsAgent(pc) ? 'renewing its lease' : undefined))
               : table([
                   ['NAME', 'STATE', 'CAPTURED', 'FILE'],
                   [
@@ -345,6 +356,10 @@ export function registerUserCommands(program: Command, io: Io, setExit: (code: n
                 ]),
           ),
         );
+        if (agentDown) {
+          io.stderr.write(`packetcapture: ${agentDown}\n`);
+          setExit(1);
+        }
       }),
     );
   common(

@@ -91,7 +91,14 @@ function daemon(args: string[], env: NodeJS.ProcessEnv): Daemon {
   return { child, log, exited };
 }
 
-export async function startK8sEnv(): Promise<K8sEnv> {
+export interface K8sEnvOptions {
+  /** Extra flags of every agent process (e.g. a short --lease-duration). */
+  agentFlags?: string[];
+  /** Extra flags of the first controller process. */
+  controllerFlags?: string[];
+}
+
+export async function startK8sEnv(options: K8sEnvOptions = {}): Promise<K8sEnv> {
   // kwokctl picks its components' ports before binding them; on a machine shared with other clusters one can
   // be taken meanwhile ("address already in use"): one more attempt gets fresh ports.
   const cluster = await startTestCluster({ nodes: NODES.length }).catch((e: Error) => {
@@ -132,6 +139,7 @@ export async function startK8sEnv(): Promise<K8sEnv> {
           '127.0.0.1:0',
           '--probe-address',
           '127.0.0.1:0',
+          ...(options.agentFlags ?? []),
         ],
         env,
       );
@@ -244,7 +252,16 @@ export async function startK8sEnv(): Promise<K8sEnv> {
       },
     );
     self.controller = daemon(
-      ['controller', '--namespace', 'kube-system', '--identity', 'e2e', '--probe-address', '127.0.0.1:0'],
+      [
+        'controller',
+        '--namespace',
+        'kube-system',
+        '--identity',
+        'e2e',
+        '--probe-address',
+        '127.0.0.1:0',
+        ...(options.controllerFlags ?? []),
+      ],
       env,
     );
     for (const node of NODES) await self.startAgent(node);

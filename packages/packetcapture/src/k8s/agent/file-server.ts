@@ -1,19 +1,18 @@
 // The agent's file endpoint, for the CLI's fetch and --follow: `GET /captures/<name>` answers the pcapng of a
 // finished capture; with `?follow=1` on a running one it streams the file as the capture writes it (the
 // temporary file, read through a descriptor that stays valid across the final rename) and ends with the
-// statistics block once the capture ends. The agent publishes where it listens in a Lease
-// `packetcapture-agent-<node>` (annotation packetcapture.harbormaster.dev/url) in its namespace. A client
+// statistics block once the capture ends. It is served over HTTPS with a certificate the agent makes at
+// start (self-signed: nothing signs a node agent's certificate); the agent publishes the URL and the
+// certificate's SHA-256 fingerprint in its Lease (lease.ts), and the CLI pins that fingerprint. A client
 // proves it may read the PacketCapture with the token the agent published on it.
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { builtin, type KubeObject, type KubeRest, microTime, ResourceClient } from '@harbormaster/kube';
+import { selfSignedServingCertificate } from '../webhook/certificates.ts';
 import type { Agent } from './agent.ts';
-
-export const AGENT_URL_ANNOTATION = 'packetcapture.harbormaster.dev/url';
-export const agentLeaseName = (node: string) => `packetcapture-agent-${node}`;
 
 const FOLLOW_POLL_MS = 50;
 
@@ -70,8 +69,8 @@ function sameSecret(a: string, b: string): boolean {
  * Every request carries `Authorization: Bearer <token>`, the token the agent published on the PacketCapture
  * (FETCH_TOKEN_ANNOTATION): 401 without one, 403 with another.
  */
-export function serveFiles(agent: Agent): Server {
-  return createServer((req, res) => {
+export function fileRequests(agent: Agent): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const match = /^\/captures\/([a-z0-9.-]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !match) {
@@ -107,42 +106,29 @@ export function serveFiles(agent: Agent): Server {
       if (!res.headersSent) res.writeHead(404).end(`no file for capture ${name}\n`);
       else res.destroy();
     });
-  });
+  };
 }
 
-type Lease = KubeObject & { spec: { holderIdentity?: string; renewTime?: string } };
-
-/** Listens and publishes the URL in the agent's Lease; `advertise` is the address others reach the node at. */
+/**
+ * Listens with a new certificate for `advertise` (the address others reach the node at, the host of the URL
+ * returned), and returns its SHA-256 fingerprint (`AB:CD:…`, as Node and openssl print it) for the Lease.
+ * The certificate comes with a CA that signed it, unused: the CLI pins the certificate itself.
+ */
 export async function startFileServer(
   agent: Agent,
-  options: {
-    rest: KubeRest;
-    namespace: string;
-    nodeName: string;
-    host: string;
-    port: number;
-    advertise: string;
-  },
-): Promise<{ server: Server; url: string }> {
-  const server = serveFiles(agent);
+  options: { host: string; port: number; advertise: string },
+): Promise<{ server: Server; url: string; fingerprint: string }> {
+  const { cert, key } = selfSignedServingCertificate([options.advertise]);
+  const server = createServer({ cert, key }, fileRequests(agent));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, resolve);
   });
   const port = (server.address() as AddressInfo).port;
   const host = options.advertise.includes(':') ? `[${options.advertise}]` : options.advertise;
-  const url = `http://${host}:${port}`;
-  const leases = new ResourceClient<Lease>(options.rest, builtin.lease);
-  await leases.apply(
-    {
-      metadata: {
-        name: agentLeaseName(options.nodeName),
-        namespace: options.namespace,
-        annotations: { [AGENT_URL_ANNOTATION]: url },
-      },
-      spec: { holderIdentity: options.nodeName, renewTime: microTime(new Date()) },
-    },
-    { fieldManager: 'packetcapture-agent', force: true },
-  );
-  return { server, url };
+  return {
+    server,
+    url: `https://${host}:${port}`,
+    fingerprint: new X509Certificate(cert).fingerprint256,
+  };
 }

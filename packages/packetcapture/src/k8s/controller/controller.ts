@@ -2,14 +2,18 @@
 // to addresses, assigns it to the node of its capture-point Pod in status.assignment (server-side apply on
 // the status subresource, field manager `packetcapture-controller`), follows Services and EndpointSlices
 // while a capture runs (each change of addresses bumps the revision), reports what it cannot resolve as a
-// PacketCaptureStarted=False condition a user can act on, and deletes finished captures after a retention time.
+// PacketCaptureStarted=False condition a user can act on, fails the captures of a node whose agent stopped
+// renewing its Lease (AgentUnavailable), and deletes finished captures after a retention time.
 import {
+  builtin,
   type ControllerMetrics,
   EventRecorder,
   Informer,
   type KubeRest,
   LeaderElector,
+  type Lease,
   objectKey,
+  ResourceClient,
   runController,
   WorkQueue,
 } from '@harbormaster/kube';
@@ -22,6 +26,7 @@ import {
   type Service,
 } from '../resources.ts';
 import type { Assignment, PacketCapture, PacketCaptureCondition } from '../types.ts';
+import { AgentLiveness } from './liveness.ts';
 import { type ClusterView, resolve } from './resolve.ts';
 
 export const CONTROLLER_FIELD_MANAGER = 'packetcapture-controller';
@@ -36,7 +41,14 @@ export interface ControllerOptions {
   log?: (entry: Record<string, unknown>) => void;
   leaseDurationMs?: number;
   metrics?: ControllerMetrics;
+  /** Namespace of the agents' Leases (default: `namespace`). */
+  agentNamespace?: string;
+  /** How long past its Lease's expiry an agent's captures are given before they end AgentUnavailable. */
+  agentGraceMs?: number;
 }
+
+/** Past the Lease's own 40 s, as long again as a kubelet gets before its Pods are marked NotReady. */
+export const DEFAULT_AGENT_GRACE_MS = 20_000;
 
 const sameList = (a?: string[], b?: string[]) => (a ?? []).join(',') === (b ?? []).join(',');
 
@@ -51,6 +63,14 @@ export async function runPacketCaptureController(
   const pods = new Informer(api.pods);
   const services = new Informer(api.services);
   const slices = new Informer(api.endpointSlices);
+  const agentLeases = new Informer(new ResourceClient<Lease>(options.rest, builtin.lease), {
+    namespace: options.agentNamespace ?? options.namespace,
+  });
+  const liveness = new AgentLiveness(options.agentGraceMs ?? DEFAULT_AGENT_GRACE_MS);
+  agentLeases.addHandlers({
+    onAdd: (lease) => liveness.observe(lease),
+    onUpdate: (_, lease) => liveness.observe(lease),
+  });
   const queue = new WorkQueue();
   const events = new EventRecorder(
     options.rest,
@@ -79,7 +99,53 @@ export async function runPacketCaptureController(
         ),
   };
 
+  /**
+   * A capture whose agent is gone ends Failed (AgentUnavailable); one whose agent lives is looked at again
+   * when its Lease would have expired, unless renewed by then.
+   */
   const reconcile = async (key: string): Promise<{ requeueAfterMs?: number } | undefined> => {
+    const pc = captures.get(key);
+    const node = pc?.status?.assignment?.nodeName;
+    if (!pc || !node || pc.metadata.deletionTimestamp || isFinished(pc)) return assign(key);
+    const verdict = liveness.verdict(node, Date.now());
+    if (verdict.state === 'gone') {
+      await api.captures.applyStatus(
+        {
+          apiVersion: pc.apiVersion,
+          kind: pc.kind,
+          metadata: { name: pc.metadata.name },
+          status: {
+            assignment: pc.status!.assignment!,
+            completionTime: new Date().toISOString(),
+            conditions: [
+              {
+                type: 'PacketCaptureComplete',
+                status: 'False',
+                reason: 'AgentUnavailable',
+                message: verdict.message,
+                lastTransitionTime: new Date().toISOString(),
+              },
+            ],
+          },
+        } as PacketCapture,
+        { fieldManager: CONTROLLER_FIELD_MANAGER, force: true },
+      );
+      void events.record(pc, packetCaptureType, {
+        type: 'Warning',
+        reason: 'AgentUnavailable',
+        action: 'Capture',
+        note: verdict.message,
+      });
+      log({ msg: 'agent unavailable', name: key, node });
+      return undefined;
+    }
+    const result = await assign(key);
+    return verdict.state === 'alive' && result?.requeueAfterMs === undefined
+      ? { requeueAfterMs: verdict.recheckInMs }
+      : result;
+  };
+
+  const assign = async (key: string): Promise<{ requeueAfterMs?: number } | undefined> => {
     const pc = captures.get(key);
     if (!pc || pc.metadata.deletionTimestamp) return undefined;
     if (isFinished(pc)) {
@@ -157,7 +223,7 @@ export async function runPacketCaptureController(
     return undefined;
   };
 
-  const informers = [captures, pods, services, slices];
+  const informers = [captures, pods, services, slices, agentLeases];
   const running = informers.map((i) => i.run(signal));
   await Promise.all(informers.map((i) => i.waitForSync()));
   await runController(
