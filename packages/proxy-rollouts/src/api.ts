@@ -51,6 +51,20 @@ export const CanaryStep = z.union([
 ]);
 export type CanaryStep = z.infer<typeof CanaryStep>;
 
+/** One node batch of a DaemonSet rollout: a node count (`1 node`, `3 nodes`) or a percentage (`10%`). */
+export const nodeBatchPattern = /^([1-9][0-9]{0,4} nodes?|([1-9]|[1-9][0-9]|100)%)$/;
+export const defaultNodeBatches = ['1 node', '10%', '50%', '100%'];
+
+/** A DaemonSet fleet (EG's `envoyDaemonSet` with `OnDelete`): nodes move in batches, analysed in between. */
+export const DaemonSetStrategy = z.object({
+  batches: z
+    .array(z.string().regex(nodeBatchPattern, 'a node count such as "1 node" or a percentage such as "10%"'))
+    .min(1)
+    .default(defaultNodeBatches),
+  analysis: AnalysisStep.optional(),
+});
+export type DaemonSetStrategy = z.infer<typeof DaemonSetStrategy>;
+
 export const ProxyRolloutSpec = z.object({
   targetRef: z.object({
     kind: z.enum(['Gateway', 'GatewayClass']),
@@ -64,12 +78,15 @@ export const ProxyRolloutSpec = z.object({
   progressDeadlineSeconds: z.number().int().min(10).default(600),
   onDelete: z.enum(['LeavePaused', 'Resume']).default('LeavePaused'),
   strategy: z.object({
-    canary: z.object({
-      steps: z.array(CanaryStep).min(1),
-      backgroundAnalysis: AnalysisStep.extend({
-        startingStep: z.number().int().min(0).default(0),
-      }).optional(),
-    }),
+    canary: z
+      .object({
+        steps: z.array(CanaryStep).min(1),
+        backgroundAnalysis: AnalysisStep.extend({
+          startingStep: z.number().int().min(0).default(0),
+        }).optional(),
+      })
+      .optional(),
+    daemonSet: DaemonSetStrategy.optional(),
   }),
 });
 export type ProxyRolloutSpec = z.infer<typeof ProxyRolloutSpec>;
@@ -150,6 +167,20 @@ export const ProxyRolloutStatus = z.object({
   canaryReplicas: z.number().int().optional(),
   canaryReadyReplicas: z.number().int().optional(),
   analysisRuns: z.array(AnalysisRun).optional(),
+  daemonSet: z
+    .object({
+      /** Nodes whose proxy pod runs the DaemonSet's current template. */
+      updatedNodes: z.array(z.string()).default([]),
+      /** Nodes whose proxy pod runs another revision (the one being replaced). */
+      pendingNodes: z.array(z.string()).default([]),
+      /** The nodes of the current batch (chosen when it starts). */
+      batchNodes: z.array(z.string()).optional(),
+      /** Every node of the current batch runs a Ready pod of the new revision. */
+      batchMoved: z.boolean().optional(),
+      /** How many nodes ran another revision when the rollout started: the base of the batch percentages. */
+      nodesToMove: z.number().int().optional(),
+    })
+    .optional(),
   conditions: z.array(ConditionSchema).optional(),
 });
 export type ProxyRolloutStatus = z.infer<typeof ProxyRolloutStatus>;

@@ -61,7 +61,7 @@ function row(r: ProxyRollout): string[] {
     r.metadata.name,
     `${r.spec.targetRef.kind}/${r.spec.targetRef.name}`,
     s.phase ?? '-',
-    s.currentStep === undefined ? '-' : `${s.currentStep}/${r.spec.strategy.canary.steps.length}`,
+    s.currentStep === undefined ? '-' : `${s.currentStep}/${stepCount(r)}`,
     s.canaryReplicas === undefined ? '-' : `${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas}`,
     s.stableRevision?.hash ?? '-',
     s.pendingRevision?.hash ?? '-',
@@ -93,7 +93,9 @@ export function describeRollout(r: ProxyRollout): string {
     );
   if (s.currentStep !== undefined) {
     lines.push(
-      `Step:     ${s.currentStep} of ${r.spec.strategy.canary.steps.length}; canary ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} available`,
+      s.daemonSet
+        ? `Batch:    ${s.currentStep} of ${stepCount(r)}; nodes on the new revision: ${s.daemonSet.updatedNodes.join(', ') || 'none'}; still to move: ${s.daemonSet.pendingNodes.join(', ') || 'none'}`
+        : `Step:     ${s.currentStep} of ${stepCount(r)}; canary ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} available`,
     );
   }
   for (const run of s.analysisRuns ?? []) {
@@ -303,3 +305,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return e instanceof UsageError ? 2 : 1;
   }
 }
+
+/** The steps of a canary, or the node batches of a DaemonSet rollout. */
+const stepCount = (r: ProxyRollout) =>
+  (r.spec.strategy.canary?.steps ?? r.spec.strategy.daemonSet?.batches ?? []).length;

@@ -38,6 +38,8 @@ import {
   proxyAnalysisTemplateType,
   proxyRolloutType,
 } from './api.ts';
+import { type DaemonSetRolloutDeps, reconcileDaemonSetRollout } from './daemonset/adapter.ts';
+import { type ControllerRevision, controllerRevisionType, type DaemonSet } from './daemonset/observe.ts';
 import { type MeasureContext, type PodSets, Providers } from './providers.ts';
 import { type Action, type Observed, reconcile, templateKey } from './reconcile.ts';
 import {
@@ -132,7 +134,8 @@ export async function startController(
   const clusterTemplates = new ResourceClient(rest, clusterProxyAnalysisTemplateType, AnalysisTemplate);
   const deployments = new ResourceClient<Deployment>(rest, builtin.deployment);
   const replicaSets = new ResourceClient<ReplicaSet>(rest, builtin.replicaSet);
-  const daemonSets = new ResourceClient<KubeObject>(rest, builtin.daemonSet);
+  const daemonSets = new ResourceClient<DaemonSet>(rest, builtin.daemonSet);
+  const controllerRevisions = new ResourceClient<ControllerRevision>(rest, controllerRevisionType);
   const pods = new ResourceClient<Pod>(rest, builtin.pod, PodStatusOnly);
 
   const providers = new Providers(options.fetch);
@@ -192,6 +195,10 @@ export async function startController(
         onError: onError('canaries'),
       }),
       pods: new Informer(pods, { labelSelector: proxySelector, onError: onError('pods') }),
+      controllerRevisions: new Informer(controllerRevisions, {
+        labelSelector: proxySelector,
+        onError: onError('controllerrevisions'),
+      }),
     };
     const queue = new WorkQueue();
     const enqueueAll = () => {
@@ -228,8 +235,12 @@ export async function startController(
       handlers((pod) => {
         const uid = pod.metadata.labels?.[ourLabels.rollout];
         if (uid) byUid(uid);
+        // A DaemonSet rollout waits for its nodes' new pods.
+        else if (pod.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet'))
+          byTargetLabels(pod.metadata.labels);
       }),
     );
+    informers.controllerRevisions.addHandlers(handlers((cr) => byTargetLabels(cr.metadata.labels)));
     return { informers, queue };
   }
   let session: ReturnType<typeof createSession> = createSession();
@@ -369,6 +380,30 @@ export async function startController(
       .canaryReplicaSets.list()
       .find((rs) => rs.metadata.name === name)?.metadata.namespace;
 
+  const daemonSetDeps: DaemonSetRolloutDeps = {
+    rollouts,
+    pods,
+    recorder,
+    providers,
+    now,
+    log,
+    controllerRevisions: () => informersNow().controllerRevisions.list(),
+    proxyPods: () => informersNow().pods.list(),
+    metricsOf,
+    nacks: async () => {
+      if (!envoyGateway) return undefined;
+      try {
+        return await envoyGateway.nacks();
+      } catch (error) {
+        envoyGatewayScrapeErrors.inc();
+        log({ msg: 'EG metrics not read; xds_nack_total gate skipped', error: String(error) });
+        return undefined;
+      }
+    },
+    countAction: (action) => actionCounter.inc({ action }),
+    countMeasurement: (provider, outcome) => measurementCounter.inc({ provider, outcome }),
+  };
+
   async function reconcileKey(key: string, abort: AbortSignal) {
     const { informers } = session;
     const cached = informers.rollouts.get(key);
@@ -381,19 +416,20 @@ export async function startController(
     const { namespace = '', name = '' } = cached.metadata;
     const rollout = await ignoreNotFound(rollouts.get(name, namespace, abort));
     if (!rollout) return undefined;
-    const target = resolveTarget(
-      rollout,
-      informers.deployments.list(),
-      informers.daemonSets.list().some((d) => matchesLabels(d.metadata.labels, targetLabels(rollout))),
-    );
+    const target = resolveTarget(rollout, informers.deployments.list(), informers.daemonSets.list());
+    if ('daemonSet' in target) {
+      const result = await reconcileDaemonSetRollout(daemonSetDeps, rollout, target.daemonSet, abort);
+      for (const phase of phases) phaseGauge.set({ namespace, name, phase }, result.phase === phase ? 1 : 0);
+      return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
+    }
     const deployment = 'deployment' in target ? target.deployment : undefined;
     const allReplicaSets = [...informers.egReplicaSets.list(), ...informers.canaryReplicaSets.list()];
     const status = rollout.status ?? {};
     const templateEntries: Observed['templates'] = {};
     const steps = rollout.spec.strategy.canary;
     for (const ref of [
-      ...steps.steps.flatMap((s) => ('analysis' in s ? [s.analysis] : [])),
-      ...(steps.backgroundAnalysis ? [steps.backgroundAnalysis] : []),
+      ...(steps?.steps ?? []).flatMap((s) => ('analysis' in s ? [s.analysis] : [])),
+      ...(steps?.backgroundAnalysis ? [steps.backgroundAnalysis] : []),
     ]) {
       const found = metricsOf(namespace, templateKey(ref));
       if (found) templateEntries[templateKey(ref)] = found;

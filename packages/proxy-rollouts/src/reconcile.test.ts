@@ -271,7 +271,7 @@ function assertInvariants(world: World, actions: Action[], context: string) {
     );
   }
   if (phase === 'Aborted') assert.equal(world.status.abortedRevision, world.workload.revision.hash, context);
-  const steps = world.spec.strategy.canary.steps.length;
+  const steps = world.spec.strategy.canary?.steps.length ?? 0;
   assert.ok(
     (world.status.currentStep ?? 0) <= steps,
     `${context}: step ${world.status.currentStep} of ${steps}`,

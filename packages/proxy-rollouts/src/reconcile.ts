@@ -32,7 +32,7 @@ export type ObservedWorkload = {
 
 /** Why the target cannot be acted on; each reason names what the user should check. */
 export type TargetProblem = {
-  reason: 'TargetNotFound' | 'NotManagedByEnvoyGateway' | 'DaemonSetNotSupported' | 'AmbiguousTarget';
+  reason: 'TargetNotFound' | 'NotManagedByEnvoyGateway' | 'StrategyMismatch' | 'AmbiguousTarget';
   message: string;
 };
 
@@ -360,9 +360,9 @@ class Reconcile {
 
     for (let round = 0; round < maxStepsPerReconcile; round++) {
       const index = status.currentStep ?? 0;
-      const step = spec.strategy.canary.steps[index];
+      const step = spec.strategy.canary?.steps[index];
       if (!step)
-        return this.beginPromotion(workload, `all ${spec.strategy.canary.steps.length} steps passed`);
+        return this.beginPromotion(workload, `all ${spec.strategy.canary?.steps.length} steps passed`);
       this.startBackgroundAnalysis(index);
       if (spec.paused)
         return this.pause(
@@ -492,7 +492,7 @@ class Reconcile {
   }
 
   private startBackgroundAnalysis(index: number) {
-    const background = this.spec.strategy.canary.backgroundAnalysis;
+    const background = this.spec.strategy.canary?.backgroundAnalysis;
     if (background && index >= background.startingStep) this.ensureRun(backgroundRun, background, index);
   }
 
@@ -521,8 +521,8 @@ class Reconcile {
   private templateProblem(): string | undefined {
     const canary = this.spec.strategy.canary;
     const refs = [
-      ...canary.steps.flatMap((s) => ('analysis' in s ? [s.analysis] : [])),
-      ...(canary.backgroundAnalysis ? [canary.backgroundAnalysis] : []),
+      ...(canary?.steps ?? []).flatMap((s) => ('analysis' in s ? [s.analysis] : [])),
+      ...(canary?.backgroundAnalysis ? [canary.backgroundAnalysis] : []),
     ];
     for (const ref of refs) {
       const found = this.observed.templates[templateKey(ref)];

@@ -161,6 +161,38 @@ describe('CRDs on a real API server', () => {
     );
   });
 
+  it('a DaemonSet strategy: default batches, each batch checked, exactly one of canary or daemonSet', async () => {
+    const daemonSet = (name: string, strategy: Record<string, unknown>): Loose => ({
+      metadata: { name, namespace: 'default' },
+      spec: { targetRef: { kind: 'Gateway', name: 'eg' }, strategy },
+    });
+    const created = await rollouts.create(
+      daemonSet('ds', { daemonSet: { analysis: { templateRef: { name: 'health' } } } }),
+    );
+    const parsed = ProxyRollout.parse(created);
+    assert.deepEqual(parsed.spec.strategy.daemonSet?.batches, ['1 node', '10%', '50%', '100%']);
+    assert.equal(parsed.spec.strategy.daemonSet?.analysis?.templateRef.kind, 'ProxyAnalysisTemplate');
+    assert.match(
+      await refusal(rollouts, daemonSet('bad-batch', { daemonSet: { batches: ['1 node', 'half'] } })),
+      /spec\.strategy\.daemonSet\.batches\[1\]: Invalid value: "half"/,
+    );
+    assert.match(
+      await refusal(rollouts, daemonSet('bad-percent', { daemonSet: { batches: ['150%'] } })),
+      /spec\.strategy\.daemonSet\.batches\[0\]/,
+    );
+    assert.match(
+      await refusal(
+        rollouts,
+        daemonSet('both', { daemonSet: {}, canary: { steps: [{ setReplicas: { count: 1 } }] } }),
+      ),
+      /spec\.strategy: Invalid value.*exactly one of canary \(a Deployment fleet\) or daemonSet/,
+    );
+    assert.match(
+      await refusal(rollouts, daemonSet('neither', {})),
+      /spec\.strategy: Invalid value.*exactly one of canary/,
+    );
+  });
+
   it('accepts a valid analysis template with defaults, namespaced and cluster-scoped', async () => {
     const created = await templates.create(validTemplate());
     const metric = (created.spec as { metrics: Record<string, unknown>[] }).metrics[0];
