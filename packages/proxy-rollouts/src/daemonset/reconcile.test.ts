@@ -394,6 +394,29 @@ describe('DaemonSet rollout (pure reconcile)', () => {
     assert.deepEqual(quiet.nodesOn('bbbbbbbbbb'), ['n0', 'n1', 'n2']);
   });
 
+  it('skip-step during a running batch analysis ends it as skipped, so a later failure of it cannot abort', () => {
+    const world = new DsWorld(dsSpec({}, { autoStart: true }));
+    world.reconcile();
+    world.render('bbbbbbbbbb');
+    world.reconcile();
+    world.reconcile();
+    assert.equal(world.status.analysisRuns?.[0]?.phase, 'Running');
+    world.action = 'skip-step';
+    world.reconcile();
+    assert.deepEqual(
+      world.status.analysisRuns?.map((r) => [r.name, r.phase, r.message]),
+      [['batch-0', 'Successful', 'skipped by the user']],
+    );
+    assert.deepEqual(world.nodesOn('bbbbbbbbbb'), ['n0', 'n1', 'n2']);
+    world.analysis = 'fail';
+    world.advance(30_000);
+    world.reconcile();
+    world.advance(30_000);
+    world.reconcile();
+    assert.equal(world.status.analysisRuns?.[0]?.phase, 'Successful', 'no more measurements of batch-0');
+    assert.doesNotMatch(world.status.message ?? '', /batch-0/);
+  });
+
   it('spec.paused stops before the next batch; retry after an abort starts again', () => {
     const world = new DsWorld(dsSpec({ analysis: undefined }, { autoStart: true, paused: true }));
     world.reconcile();

@@ -302,7 +302,15 @@ class DaemonSetReconcile {
     const run = status.analysisRuns?.find((r) => r.name === batchRun(status.currentStep ?? 0));
     if (observed.action === 'retry' && run)
       status.analysisRuns = status.analysisRuns?.filter((r) => r !== run);
-    if (observed.action === 'skip-step' && status.daemonSet?.batchMoved) this.nextBatch();
+    if (observed.action === 'skip-step' && status.daemonSet?.batchMoved) {
+      const skipped = batchRun(status.currentStep ?? 0);
+      status.analysisRuns = status.analysisRuns?.map((r) =>
+        r.name === skipped && r.phase === 'Running'
+          ? { ...r, phase: 'Successful', message: 'skipped by the user' }
+          : r,
+      );
+      this.nextBatch();
+    }
 
     const nodesToMove = status.daemonSet?.nodesToMove ?? view.pending.length;
     const targets = batchTargets(spec.strategy.daemonSet?.batches ?? [], nodesToMove);
