@@ -83,7 +83,7 @@ export function table(rows: string[][]): string {
 export function describeRollout(r: ProxyRollout): string {
   const s = r.status ?? {};
   const lines = [
-    `ProxyRollout ${r.metadata.namespace}/${r.metadata.name} → ${r.spec.targetRef.kind} ${r.spec.targetRef.name}${s.workload ? ` (Deployment ${s.workload.namespace}/${s.workload.name})` : ''}`,
+    `ProxyRollout ${r.metadata.namespace}/${r.metadata.name} → ${r.spec.targetRef.kind} ${r.spec.targetRef.name}${s.workload ? ` (${s.workload.kind} ${s.workload.namespace}/${s.workload.name})` : ''}`,
     `Phase:    ${s.phase ?? 'unknown'}${s.message ? ` — ${s.message}` : ''}`,
     `Stable:   ${s.stableRevision?.hash ?? '-'}  envoy ${s.stableRevision?.envoyImage ?? '-'}  shutdown-manager ${s.stableRevision?.shutdownManagerImage ?? '-'}`,
   ];
@@ -94,10 +94,14 @@ export function describeRollout(r: ProxyRollout): string {
   if (s.currentStep !== undefined) {
     lines.push(
       s.daemonSet
-        ? `Batch:    ${s.currentStep} of ${stepCount(r)}; nodes on the new revision: ${s.daemonSet.updatedNodes.join(', ') || 'none'}; still to move: ${s.daemonSet.pendingNodes.join(', ') || 'none'}`
+        ? `Batch:    ${s.currentStep} of ${stepCount(r)}${s.daemonSet.batchNodes?.length ? `; moving ${s.daemonSet.batchNodes.join(', ')}` : ''}`
         : `Step:     ${s.currentStep} of ${stepCount(r)}; canary ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} available`,
     );
   }
+  if (s.daemonSet)
+    lines.push(
+      `Nodes:    on the template's revision: ${s.daemonSet.updatedNodes.join(', ') || 'none'}; on another: ${s.daemonSet.pendingNodes.join(', ') || 'none'}`,
+    );
   for (const run of s.analysisRuns ?? []) {
     lines.push(`Analysis: ${run.name} ${run.phase}${run.message ? ` — ${run.message}` : ''}`);
     for (const m of run.metrics)
