@@ -137,13 +137,17 @@ describe('a DaemonSet fleet through the real EG v1.8.0 → v1.9.1 upgrade', { sk
     });
     stats = await ProxyStats.start(cluster.rest, egSystem);
     await new ResourceClient<Loose>(cluster.rest, proxyAnalysisTemplateType).create(stats.template());
+    await startOurController();
+  });
+
+  async function startOurController() {
     stop = new AbortController();
     const running = await startController(
       { rest: cluster.rest, envoyGatewayMetrics: 'http://127.0.0.1:19001/metrics' },
       stop.signal,
     );
     controllerDone = running.done;
-  });
+  }
 
   after(async () => {
     stop?.abort();
@@ -321,5 +325,76 @@ describe('a DaemonSet fleet through the real EG v1.8.0 → v1.9.1 upgrade', { sk
     } finally {
       clearInterval(tracking);
     }
+  });
+
+  it('a draining old pod holds its batch (the DaemonSet controller makes no new pod until it is gone), and a controller restarted meanwhile carries on', async () => {
+    await rollouts.patch('eg-nodes', 'default', 'merge', { spec: { autoStart: true } });
+    const hold = 'test.harbormaster.dev/draining';
+    // The first node in name order is the first batch; its pod stays terminating while it carries a finalizer,
+    // as a proxy does while it drains (kwok would otherwise remove it at once).
+    const first = (await proxyPods()).sort((a, b) => nodeOf(a).localeCompare(nodeOf(b)))[0] as Pod & Loose;
+    const node = nodeOf(first);
+    await pods.patch(first.metadata.name ?? '', egSystem, 'merge', { metadata: { finalizers: [hold] } });
+    const others = new Map(
+      (await proxyPods()).filter((p) => nodeOf(p) !== node).map((p) => [nodeOf(p), p.metadata.name]),
+    );
+    await envoyProxies.patch('proxy-config', egSystem, 'merge', {
+      spec: {
+        provider: { kubernetes: { envoyDaemonSet: { pod: { annotations: { 'example.com/rev': '2' } } } } },
+      },
+    });
+    const waiting = await eventually(
+      `batch 0 waits for ${node}, whose old pod is terminating`,
+      async () => {
+        const r = await rollout();
+        const pod = await pods.get(first.metadata.name ?? '', egSystem);
+        // The status the deletion was decided in still lists the node as pending; the next one does not.
+        return r.status?.phase === 'Progressing' &&
+          r.status.daemonSet?.batchNodes?.includes(node) &&
+          !r.status.daemonSet.pendingNodes.includes(node) &&
+          pod.metadata.deletionTimestamp
+          ? r
+          : undefined;
+      },
+      90_000,
+    );
+    assert.ok(!waiting.status?.daemonSet?.updatedNodes.includes(node), 'a terminating pod runs no revision');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const onNode = (await pods.list(egSystem, { labelSelector: egProxySelector })).items.filter(
+      (p) => nodeOf(p) === node,
+    );
+    assert.deepEqual(
+      onNode.map((p) => p.metadata.name),
+      [first.metadata.name],
+      'the DaemonSet controller makes no new pod while the old one terminates',
+    );
+    assert.match(
+      (await rollout()).status?.conditions?.find((c) => c.type === 'Progressing')?.message ?? '',
+      new RegExp(`waiting for a Ready pod of \\w+ on nodes ${node}`),
+    );
+    assert.deepEqual(
+      new Map((await proxyPods()).filter((p) => nodeOf(p) !== node).map((p) => [nodeOf(p), p.metadata.name])),
+      others,
+      'no other node moved',
+    );
+
+    // The controller is killed mid-batch; the next one reads the batch from the status it wrote.
+    stop.abort();
+    await controllerDone;
+    await startOurController();
+    const releasedAt = Date.now();
+    await pods.patch(first.metadata.name ?? '', egSystem, 'merge', { metadata: { finalizers: null } });
+    const done = await eventually('Succeeded with every node on the edit', inPhase('Succeeded'), 120_000);
+    figures.drainEndToSucceededMs = Date.now() - releasedAt;
+    assert.equal(done.status?.daemonSet?.updatedNodes.length, nodeCount);
+    const list = await proxyPods();
+    assert.ok(list.every((p) => p.metadata.annotations?.['example.com/rev'] === '2' && ready(p)));
+    assert.deepEqual(
+      done.status?.analysisRuns?.map((r) => [r.name, r.phase]),
+      [
+        ['batch-0', 'Successful'],
+        ['batch-1', 'Successful'],
+      ],
+    );
   });
 });
