@@ -73,6 +73,8 @@ class DsWorld {
   pods: ObservedDaemonSetPod[];
   podsBecomeReady = true;
   restarts = 0;
+  /** EG's xds_nack_total as the adapter reads it (undefined: EG not scraped). */
+  nacks?: { pod: string; typeUrl: string; count: number }[];
   analysis: 'pass' | 'fail' | 'few-samples' = 'pass';
   templates: Record<string, { metrics: Metric[] } | { problem: string }> = {
     'ProxyAnalysisTemplate/health': { metrics: [healthMetric] },
@@ -128,6 +130,7 @@ class DsWorld {
           strategyType: this.strategyType,
           revision: this.template,
           pods: structuredClone(this.pods),
+          ...(this.nacks && { xdsNacks: this.nacks }),
         },
         templates: this.templates,
         measurements,
@@ -415,6 +418,29 @@ describe('DaemonSet rollout (pure reconcile)', () => {
     world.reconcile();
     assert.equal(world.status.analysisRuns?.[0]?.phase, 'Successful', 'no more measurements of batch-0');
     assert.doesNotMatch(world.status.message ?? '', /batch-0/);
+  });
+
+  it("EG's xds_nack_total for a pod of the new revision aborts; one for a pod of the old revision does not count", () => {
+    const world = new DsWorld(dsSpec({}, { autoStart: true }));
+    world.reconcile();
+    world.render('bbbbbbbbbb');
+    world.reconcile();
+    const moved = world.pods.find((p) => p.node === 'n0')?.name ?? '';
+    const stable = world.pods.find((p) => p.node === 'n4')?.name ?? '';
+    const listener = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+    world.nacks = [{ pod: stable, typeUrl: listener, count: 3 }];
+    world.reconcile();
+    assert.equal(
+      phaseOf(world),
+      'Progressing',
+      "the old revision's NACKs are the skew window, not this rollout's",
+    );
+    world.nacks.push({ pod: moved, typeUrl: listener, count: 1 });
+    world.reconcile();
+    assert.equal(phaseOf(world), 'Aborted');
+    assert.equal(condition(world, 'Degraded')?.reason, 'CanaryRejectedConfig');
+    assert.match(world.status.message ?? '', new RegExp(`${moved} Listener 1`));
+    assert.deepEqual(world.status.daemonSet?.updatedNodes, ['n0']);
   });
 
   it('spec.paused stops before the next batch; retry after an abort starts again', () => {
