@@ -75,6 +75,20 @@ export const BlueGreenStrategy = z.object({
 });
 export type BlueGreenStrategy = z.infer<typeof BlueGreenStrategy>;
 
+/** One node batch of a DaemonSet rollout: a node count (`1 node`, `3 nodes`) or a percentage (`10%`). */
+export const nodeBatchPattern = /^([1-9][0-9]{0,4} nodes?|([1-9]|[1-9][0-9]|100)%)$/;
+export const defaultNodeBatches = ['1 node', '10%', '50%', '100%'];
+
+/** A DaemonSet fleet (EG's `envoyDaemonSet` with `OnDelete`): nodes move in batches, analysed in between. */
+export const DaemonSetStrategy = z.object({
+  batches: z
+    .array(z.string().regex(nodeBatchPattern, 'a node count such as "1 node" or a percentage such as "10%"'))
+    .min(1)
+    .default(defaultNodeBatches),
+  analysis: AnalysisStep.optional(),
+});
+export type DaemonSetStrategy = z.infer<typeof DaemonSetStrategy>;
+
 export const ProxyRolloutSpec = z.object({
   targetRef: z.object({
     kind: z.enum(['Gateway', 'GatewayClass']),
@@ -87,15 +101,22 @@ export const ProxyRolloutSpec = z.object({
   paused: z.boolean().default(false),
   progressDeadlineSeconds: z.number().int().min(10).default(600),
   onDelete: z.enum(['LeavePaused', 'Resume']).default('LeavePaused'),
-  strategy: z.union([z.object({ canary: CanaryStrategy }), z.object({ blueGreen: BlueGreenStrategy })]),
+  /** Exactly one of them (the CRD's CEL rule says so too). */
+  strategy: z
+    .object({
+      canary: CanaryStrategy.optional(),
+      blueGreen: BlueGreenStrategy.optional(),
+      daemonSet: DaemonSetStrategy.optional(),
+    })
+    .refine((s) => [s.canary, s.blueGreen, s.daemonSet].filter((x) => x !== undefined).length === 1, {
+      message: 'exactly one of canary, blueGreen or daemonSet',
+    }),
 });
 export type ProxyRolloutSpec = z.infer<typeof ProxyRolloutSpec>;
 
 /** The canary steps of a spec; a blue/green rollout has none. */
-export const canaryOf = (spec: ProxyRolloutSpec): CanaryStrategy | undefined =>
-  'canary' in spec.strategy ? spec.strategy.canary : undefined;
-export const blueGreenOf = (spec: ProxyRolloutSpec): BlueGreenStrategy | undefined =>
-  'blueGreen' in spec.strategy ? spec.strategy.blueGreen : undefined;
+export const canaryOf = (spec: ProxyRolloutSpec): CanaryStrategy | undefined => spec.strategy.canary;
+export const blueGreenOf = (spec: ProxyRolloutSpec): BlueGreenStrategy | undefined => spec.strategy.blueGreen;
 
 /** Every analysis a spec refers to (steps, background, pre-promotion), for template look-ups. */
 export function analysisRefs(spec: ProxyRolloutSpec): AnalysisStep[] {
@@ -188,6 +209,20 @@ export const ProxyRolloutStatus = z.object({
     .object({ previewService: z.string().optional(), live: z.boolean(), readyAt: z.string().optional() })
     .optional(),
   analysisRuns: z.array(AnalysisRun).optional(),
+  daemonSet: z
+    .object({
+      /** Nodes whose proxy pod runs the DaemonSet's current template. */
+      updatedNodes: z.array(z.string()).default([]),
+      /** Nodes whose proxy pod runs another revision (the one being replaced). */
+      pendingNodes: z.array(z.string()).default([]),
+      /** The nodes of the current batch (chosen when it starts). */
+      batchNodes: z.array(z.string()).optional(),
+      /** Every node of the current batch runs a Ready pod of the new revision. */
+      batchMoved: z.boolean().optional(),
+      /** How many nodes ran another revision when the rollout started: the base of the batch percentages. */
+      nodesToMove: z.number().int().optional(),
+    })
+    .optional(),
   conditions: z.array(ConditionSchema).optional(),
 });
 export type ProxyRolloutStatus = z.infer<typeof ProxyRolloutStatus>;

@@ -133,6 +133,46 @@ describe('proxy-rollouts command line', () => {
     await rollouts.delete('bg', 'default');
   });
 
+  it('status of a DaemonSet rollout: its batch, and the nodes on each revision', async () => {
+    await rollouts.create({
+      metadata: { name: 'eg-nodes', namespace: 'default' },
+      spec: {
+        targetRef: { kind: 'Gateway', name: 'eg' },
+        hold: true,
+        autoStart: true,
+        paused: false,
+        progressDeadlineSeconds: 600,
+        onDelete: 'LeavePaused',
+        strategy: { daemonSet: { batches: ['1 node', '50%', '100%'] } },
+      },
+    } as ProxyRollout & Loose);
+    await rollouts.patch(
+      'eg-nodes',
+      'default',
+      'merge',
+      {
+        status: {
+          phase: 'Progressing',
+          workload: {
+            kind: 'DaemonSet',
+            name: 'envoy-default-eg-37a8eec1',
+            namespace: 'envoy-gateway-system',
+          },
+          currentStep: 1,
+          daemonSet: { updatedNodes: ['n0'], pendingNodes: ['n2', 'n3'], batchNodes: ['n1', 'n2'] },
+        },
+      },
+      'status',
+    );
+    const { code, stdout } = await run('status', 'eg-nodes');
+    assert.equal(code, 0);
+    assert.match(stdout, /→ Gateway eg \(DaemonSet envoy-gateway-system\/envoy-default-eg-37a8eec1\)/);
+    assert.match(stdout, /Batch:\s+1 of 3; moving n1, n2/);
+    assert.match(stdout, /Nodes:\s+on the template's revision: n0; on another: n2, n3/);
+    assert.match((await run('get', 'eg-nodes')).stdout, /eg-nodes\s+Gateway\/eg\s+Progressing\s+1\/3/);
+    await rollouts.delete('eg-nodes', 'default');
+  });
+
   it('approve sets approvedRevision to the pending hash; promote and pause write what the controller reads', async () => {
     assert.equal((await run('approve', 'eg')).code, 0);
     assert.equal((await rollouts.get('eg', 'default')).spec.approvedRevision, 'bbbbbbbbbb');

@@ -8,7 +8,7 @@ import {
 } from '@harbormaster/kube';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'yaml';
-import { actionAnnotation, canaryOf, type ManualAction, ProxyRollout, proxyRolloutType } from './api.ts';
+import { actionAnnotation, blueGreenOf, type ManualAction, ProxyRollout, proxyRolloutType } from './api.ts';
 import { startController } from './controller.ts';
 import { installOurCrds } from './crds.ts';
 import { addFleetCommands } from './fleet/cli.ts';
@@ -72,8 +72,7 @@ function row(r: ProxyRollout): string[] {
 function stepColumn(r: ProxyRollout): string {
   const s = r.status ?? {};
   if (s.blueGreen) return s.blueGreen.live ? 'live' : 'preview';
-  const steps = canaryOf(r.spec)?.steps.length;
-  return s.currentStep === undefined || steps === undefined ? '-' : `${s.currentStep}/${steps}`;
+  return s.currentStep === undefined || blueGreenOf(r.spec) ? '-' : `${s.currentStep}/${stepCount(r)}`;
 }
 
 export function table(rows: string[][]): string {
@@ -91,7 +90,7 @@ export function table(rows: string[][]): string {
 export function describeRollout(r: ProxyRollout): string {
   const s = r.status ?? {};
   const lines = [
-    `ProxyRollout ${r.metadata.namespace}/${r.metadata.name} → ${r.spec.targetRef.kind} ${r.spec.targetRef.name}${s.workload ? ` (Deployment ${s.workload.namespace}/${s.workload.name})` : ''}`,
+    `ProxyRollout ${r.metadata.namespace}/${r.metadata.name} → ${r.spec.targetRef.kind} ${r.spec.targetRef.name}${s.workload ? ` (${s.workload.kind} ${s.workload.namespace}/${s.workload.name})` : ''}`,
     `Phase:    ${s.phase ?? 'unknown'}${s.message ? ` — ${s.message}` : ''}`,
     `Stable:   ${s.stableRevision?.hash ?? '-'}  envoy ${s.stableRevision?.envoyImage ?? '-'}  shutdown-manager ${s.stableRevision?.shutdownManagerImage ?? '-'}`,
   ];
@@ -99,10 +98,11 @@ export function describeRollout(r: ProxyRollout): string {
     lines.push(
       `Pending:  ${s.pendingRevision.hash}  envoy ${s.pendingRevision.envoyImage ?? '-'}  shutdown-manager ${s.pendingRevision.shutdownManagerImage ?? '-'}`,
     );
-  const canary = canaryOf(r.spec);
-  if (s.currentStep !== undefined && canary) {
+  if (s.currentStep !== undefined && !s.blueGreen) {
     lines.push(
-      `Step:     ${s.currentStep} of ${canary.steps.length}; canary ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} available`,
+      s.daemonSet
+        ? `Batch:    ${s.currentStep} of ${stepCount(r)}${s.daemonSet.batchNodes?.length ? `; moving ${s.daemonSet.batchNodes.join(', ')}` : ''}`
+        : `Step:     ${s.currentStep} of ${stepCount(r)}; canary ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} available`,
     );
   }
   if (s.blueGreen) {
@@ -110,6 +110,10 @@ export function describeRollout(r: ProxyRollout): string {
       `BlueGreen: ${s.blueGreen.live ? 'live' : 'not live'}; ${s.canaryReadyReplicas ?? 0}/${s.canaryReplicas ?? 0} new pods available; preview Service ${s.blueGreen.previewService ?? '(none)'}${s.blueGreen.readyAt ? `; ready since ${s.blueGreen.readyAt}` : ''}`,
     );
   }
+  if (s.daemonSet)
+    lines.push(
+      `Nodes:    on the template's revision: ${s.daemonSet.updatedNodes.join(', ') || 'none'}; on another: ${s.daemonSet.pendingNodes.join(', ') || 'none'}`,
+    );
   for (const run of s.analysisRuns ?? []) {
     lines.push(`Analysis: ${run.name} ${run.phase}${run.message ? ` — ${run.message}` : ''}`);
     for (const m of run.metrics)
@@ -317,3 +321,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return e instanceof UsageError ? 2 : 1;
   }
 }
+
+/** The steps of a canary, or the node batches of a DaemonSet rollout. */
+const stepCount = (r: ProxyRollout) =>
+  (r.spec.strategy.canary?.steps ?? r.spec.strategy.daemonSet?.batches ?? []).length;

@@ -41,6 +41,8 @@ import {
   proxyRolloutType,
 } from './api.ts';
 import { type Gateway, gatewayType } from './fleet/api.ts';
+import { type DaemonSetRolloutDeps, reconcileDaemonSetRollout } from './daemonset/adapter.ts';
+import { type ControllerRevision, controllerRevisionType, type DaemonSet } from './daemonset/observe.ts';
 import { type MeasureContext, type PodSets, Providers } from './providers.ts';
 import { type Action, type Observed, reconcile, templateKey } from './reconcile.ts';
 import { previewServiceName } from './revision.ts';
@@ -138,7 +140,8 @@ export async function startController(
   const clusterTemplates = new ResourceClient(rest, clusterProxyAnalysisTemplateType, AnalysisTemplate);
   const deployments = new ResourceClient<Deployment>(rest, builtin.deployment);
   const replicaSets = new ResourceClient<ReplicaSet>(rest, builtin.replicaSet);
-  const daemonSets = new ResourceClient<KubeObject>(rest, builtin.daemonSet);
+  const daemonSets = new ResourceClient<DaemonSet>(rest, builtin.daemonSet);
+  const controllerRevisions = new ResourceClient<ControllerRevision>(rest, controllerRevisionType);
   const pods = new ResourceClient<Pod>(rest, builtin.pod, PodStatusOnly);
   const services = new ResourceClient<Service>(rest, builtin.service);
   const gatewayClient = new ResourceClient<Gateway>(rest, gatewayType);
@@ -200,6 +203,10 @@ export async function startController(
         onError: onError('canaries'),
       }),
       pods: new Informer(pods, { labelSelector: proxySelector, onError: onError('pods') }),
+      controllerRevisions: new Informer(controllerRevisions, {
+        labelSelector: proxySelector,
+        onError: onError('controllerrevisions'),
+      }),
     };
     const queue = new WorkQueue();
     const enqueueAll = () => {
@@ -236,8 +243,12 @@ export async function startController(
       handlers((pod) => {
         const uid = pod.metadata.labels?.[ourLabels.rollout];
         if (uid) byUid(uid);
+        // A DaemonSet rollout waits for its nodes' new pods.
+        else if (pod.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet'))
+          byTargetLabels(pod.metadata.labels);
       }),
     );
+    informers.controllerRevisions.addHandlers(handlers((cr) => byTargetLabels(cr.metadata.labels)));
     return { informers, queue };
   }
   let session: ReturnType<typeof createSession> = createSession();
@@ -418,6 +429,30 @@ export async function startController(
       .canaryReplicaSets.list()
       .find((rs) => rs.metadata.name === name)?.metadata.namespace;
 
+  const daemonSetDeps: DaemonSetRolloutDeps = {
+    rollouts,
+    pods,
+    recorder,
+    providers,
+    now,
+    log,
+    controllerRevisions: () => informersNow().controllerRevisions.list(),
+    proxyPods: () => informersNow().pods.list(),
+    metricsOf,
+    nacks: async () => {
+      if (!envoyGateway) return undefined;
+      try {
+        return await envoyGateway.nacks();
+      } catch (error) {
+        envoyGatewayScrapeErrors.inc();
+        log({ msg: 'EG metrics not read; xds_nack_total gate skipped', error: String(error) });
+        return undefined;
+      }
+    },
+    countAction: (action) => actionCounter.inc({ action }),
+    countMeasurement: (provider, outcome) => measurementCounter.inc({ provider, outcome }),
+  };
+
   async function reconcileKey(key: string, abort: AbortSignal) {
     const { informers } = session;
     const cached = informers.rollouts.get(key);
@@ -436,16 +471,23 @@ export async function startController(
     // (only then) so the condition can name the GatewayClass to target instead.
     const gatewayClass =
       targetRef.kind === 'Gateway' &&
-      !informers.deployments.list().some((d) => matchesLabels(d.metadata.labels, wanted))
+      ![...informers.deployments.list(), ...informers.daemonSets.list()].some((d) =>
+        matchesLabels(d.metadata.labels, wanted),
+      )
         ? (await ignoreNotFound(gatewayClient.get(targetRef.name, targetRef.namespace ?? namespace, abort)))
             ?.spec?.gatewayClassName
         : undefined;
     const target = resolveTarget(
       rollout,
       informers.deployments.list(),
-      informers.daemonSets.list().some((d) => matchesLabels(d.metadata.labels, wanted)),
+      informers.daemonSets.list(),
       gatewayClass,
     );
+    if ('daemonSet' in target) {
+      const result = await reconcileDaemonSetRollout(daemonSetDeps, rollout, target.daemonSet, abort);
+      for (const phase of phases) phaseGauge.set({ namespace, name, phase }, result.phase === phase ? 1 : 0);
+      return result.requeueAfterMs === undefined ? undefined : { requeueAfterMs: result.requeueAfterMs };
+    }
     const deployment = 'deployment' in target ? target.deployment : undefined;
     const allReplicaSets = [...informers.egReplicaSets.list(), ...informers.canaryReplicaSets.list()];
     const status = rollout.status ?? {};

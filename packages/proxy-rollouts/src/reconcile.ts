@@ -42,7 +42,7 @@ export type TargetProblem = {
   reason:
     | 'TargetNotFound'
     | 'NotManagedByEnvoyGateway'
-    | 'DaemonSetNotSupported'
+    | 'StrategyMismatch'
     | 'AmbiguousTarget'
     | 'MergedGateways';
   message: string;

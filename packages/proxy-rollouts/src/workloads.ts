@@ -40,11 +40,13 @@ export type Pod = KubeObject & {
 };
 
 /**
- * The part of a proxy pod the controller reads: its status. Decoding the pod informer's objects with it
- * leaves their spec out of the cache; EG's proxy pods carry the whole bootstrap in their args, which with
+ * The part of a proxy pod the controller reads: its status and node. Decoding the pod informer's objects with it
+ * leaves the rest of their spec out of the cache; EG's proxy pods carry the whole bootstrap in their args, which with
  * a thousand Gateways is most of what the cache would hold.
  */
 export const PodStatusOnly = z.object({
+  /** The node, for DaemonSet pods (a DaemonSet rollout moves nodes). */
+  spec: z.object({ nodeName: z.string().optional() }).optional(),
   status: z
     .object({
       phase: z.string().optional(),
@@ -86,21 +88,26 @@ export function targetLabels(rollout: ProxyRollout): Record<string, string> {
 export const matchesLabels = (have: Record<string, string> | undefined, want: Record<string, string>) =>
   Object.entries(want).every(([key, value]) => have?.[key] === value);
 
-/** Finds EG's proxy Deployment for a rollout among the proxy Deployments, or says why there is none. */
-export function resolveTarget(
+/** Finds EG's proxy Deployment or DaemonSet for a rollout among the proxy workloads, or says why there is none. */
+export function resolveTarget<D extends KubeObject>(
   rollout: ProxyRollout,
   deployments: Deployment[],
-  daemonSetExists: boolean,
-  /** For a Gateway target with no Deployment of its own: its GatewayClass, when the Gateway was read. */
+  daemonSets: D[],
+  /** For a Gateway target with no workload of its own: its GatewayClass, when the Gateway was read. */
   gatewayClass?: string,
-): { deployment: Deployment } | { problem: TargetProblem } {
+): { deployment: Deployment } | { daemonSet: D } | { problem: TargetProblem } {
   const want = targetLabels(rollout);
   const { kind, name } = rollout.spec.targetRef;
   const target = `${kind} ${kind === 'Gateway' ? `${want[egOwnerLabels.gatewayNamespace]}/` : ''}${name}`;
-  const found = deployments.filter((d) => matchesLabels(d.metadata.labels, want));
+  const found = [
+    ...deployments
+      .filter((d) => matchesLabels(d.metadata.labels, want))
+      .map((d) => ['Deployment', d] as const),
+    ...daemonSets.filter((d) => matchesLabels(d.metadata.labels, want)).map((d) => ['DaemonSet', d] as const),
+  ];
   if (found.length === 0 && gatewayClass !== undefined) {
-    // With mergeGateways EG renders one Deployment per GatewayClass, labelled with the class only.
-    const merged = deployments.find(
+    // With mergeGateways EG renders one workload per GatewayClass, labelled with the class only.
+    const merged = [...deployments, ...daemonSets].find(
       (d) =>
         d.metadata.labels?.[egOwnerLabels.gatewayClass] === gatewayClass &&
         !d.metadata.labels?.[egOwnerLabels.gatewayName],
@@ -109,51 +116,61 @@ export function resolveTarget(
       return {
         problem: {
           reason: 'MergedGateways',
-          message: `${target} belongs to GatewayClass ${gatewayClass}, whose EnvoyProxy merges Gateways (mergeGateways: true): EG runs one proxy Deployment (${merged.metadata.namespace}/${merged.metadata.name}) for every Gateway of the class. Target it with targetRef {kind: GatewayClass, name: ${gatewayClass}} instead`,
+          message: `${target} belongs to GatewayClass ${gatewayClass}, whose EnvoyProxy merges Gateways (mergeGateways: true): EG runs one proxy workload (${merged.metadata.namespace}/${merged.metadata.name}) for every Gateway of the class. Target it with targetRef {kind: GatewayClass, name: ${gatewayClass}} instead`,
         },
       };
   }
-  if (found.length === 0) {
-    if (daemonSetExists)
-      return {
-        problem: {
-          reason: 'DaemonSetNotSupported',
-          message: `${target} runs its proxies as a DaemonSet; this version rolls Deployments only`,
-        },
-      };
+  if (found.length === 0)
     return {
       problem: {
         reason: 'TargetNotFound',
-        message: `no Envoy Gateway proxy Deployment carries the labels ${Object.entries(want)
+        message: `no Envoy Gateway proxy Deployment or DaemonSet carries the labels ${Object.entries(want)
           .map(([k, v]) => `${k}=${v}`)
           .join(
             ',',
           )}: check that ${target} exists and is Programmed (and, for a merged GatewayClass, use kind GatewayClass)`,
       },
     };
-  }
   if (found.length > 1)
     return {
       problem: {
         reason: 'AmbiguousTarget',
-        message: `${found.length} Deployments carry the labels of ${target}: ${found.map((d) => `${d.metadata.namespace}/${d.metadata.name}`).join(', ')}`,
+        message: `${found.length} workloads carry the labels of ${target}: ${found.map(([k, d]) => `${k} ${d.metadata.namespace}/${d.metadata.name}`).join(', ')}`,
       },
     };
-  const deployment = found[0] as Deployment;
+  const [workloadKind, workload] = found[0] as (typeof found)[number];
   const managed =
-    deployment.metadata.labels?.['app.kubernetes.io/managed-by'] ===
+    workload.metadata.labels?.['app.kubernetes.io/managed-by'] ===
       egAppLabels['app.kubernetes.io/managed-by'] &&
-    (deployment.metadata.managedFields ?? []).some(
+    (workload.metadata.managedFields ?? []).some(
       (entry) => (entry as { manager?: string }).manager === egFieldManager,
     );
   if (!managed)
     return {
       problem: {
         reason: 'NotManagedByEnvoyGateway',
-        message: `Deployment ${deployment.metadata.namespace}/${deployment.metadata.name} carries ${target}'s labels but Envoy Gateway does not manage it (no app.kubernetes.io/managed-by=envoy-gateway label or no envoy-gateway field manager); it is left alone`,
+        message: `${workloadKind} ${workload.metadata.namespace}/${workload.metadata.name} carries ${target}'s labels but Envoy Gateway does not manage it (no app.kubernetes.io/managed-by=envoy-gateway label or no envoy-gateway field manager); it is left alone`,
       },
     };
-  return { deployment };
+  const { strategy } = rollout.spec;
+  if (workloadKind === 'DaemonSet') {
+    if (!strategy.daemonSet)
+      return {
+        problem: {
+          reason: 'StrategyMismatch',
+          message: `${target} runs its proxies as DaemonSet ${workload.metadata.namespace}/${workload.metadata.name}: set spec.strategy.daemonSet (node batches); canary and blueGreen roll Deployments`,
+        },
+      };
+    return { daemonSet: workload as D };
+  }
+  if (strategy.daemonSet)
+    return {
+      problem: {
+        reason: 'StrategyMismatch',
+        message: `${target} runs its proxies as Deployment ${workload.metadata.namespace}/${workload.metadata.name}: set spec.strategy.canary (steps) or spec.strategy.blueGreen instead of spec.strategy.daemonSet`,
+      },
+    };
+  return { deployment: workload as Deployment };
 }
 
 const ownedBy = (object: KubeObject, owner: KubeObject) =>

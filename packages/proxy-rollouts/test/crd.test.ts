@@ -184,15 +184,47 @@ describe('CRDs on a real API server', () => {
     const both = validRollout();
     (both.spec.strategy as Record<string, unknown>).blueGreen = {};
     const message = await refusal(rollouts, both);
-    assert.match(message, /spec\.strategy: Invalid value.*exactly one of canary or blueGreen/);
+    assert.match(message, /spec\.strategy: Invalid value.*exactly one of canary or blueGreen \(a Deployment fleet\) or daemonSet/);
     const neither = validRollout();
     neither.spec.strategy = {} as DraftSpec['strategy'];
-    assert.match(await refusal(rollouts, neither), /spec\.strategy: .*exactly one of canary or blueGreen/);
+    assert.match(await refusal(rollouts, neither), /spec\.strategy: .*exactly one of canary or blueGreen \(a Deployment fleet\) or daemonSet/);
     const negative = validRollout();
     negative.spec.strategy = { blueGreen: { autoPromotionSeconds: -1 } } as unknown as DraftSpec['strategy'];
     assert.match(
       await refusal(rollouts, negative),
       /spec\.strategy\.blueGreen\.autoPromotionSeconds: Invalid value: -1/,
+    );
+  });
+
+  it('a DaemonSet strategy: default batches, each batch checked, exactly one of canary or daemonSet', async () => {
+    const daemonSet = (name: string, strategy: Record<string, unknown>): Loose => ({
+      metadata: { name, namespace: 'default' },
+      spec: { targetRef: { kind: 'Gateway', name: 'eg' }, strategy },
+    });
+    const created = await rollouts.create(
+      daemonSet('ds', { daemonSet: { analysis: { templateRef: { name: 'health' } } } }),
+    );
+    const parsed = ProxyRollout.parse(created);
+    assert.deepEqual(parsed.spec.strategy.daemonSet?.batches, ['1 node', '10%', '50%', '100%']);
+    assert.equal(parsed.spec.strategy.daemonSet?.analysis?.templateRef.kind, 'ProxyAnalysisTemplate');
+    assert.match(
+      await refusal(rollouts, daemonSet('bad-batch', { daemonSet: { batches: ['1 node', 'half'] } })),
+      /spec\.strategy\.daemonSet\.batches\[1\]: Invalid value: "half"/,
+    );
+    assert.match(
+      await refusal(rollouts, daemonSet('bad-percent', { daemonSet: { batches: ['150%'] } })),
+      /spec\.strategy\.daemonSet\.batches\[0\]/,
+    );
+    assert.match(
+      await refusal(
+        rollouts,
+        daemonSet('both', { daemonSet: {}, canary: { steps: [{ setReplicas: { count: 1 } }] } }),
+      ),
+      /spec\.strategy: Invalid value.*exactly one of canary or blueGreen \(a Deployment fleet\) or daemonSet/,
+    );
+    assert.match(
+      await refusal(rollouts, daemonSet('neither', {})),
+      /spec\.strategy: Invalid value.*exactly one of canary/,
     );
   });
 

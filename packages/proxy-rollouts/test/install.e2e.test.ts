@@ -34,7 +34,7 @@ import { clusterProxyAnalysisTemplateType, type ProxyRollout, proxyRolloutType }
 import { startController } from '../src/controller.ts';
 import { proxyFleetRolloutType } from '../src/fleet/api.ts';
 import { startFleetController } from '../src/fleet/controller.ts';
-import { applyEgService, egDeployment, egNamespace, v180, v191 } from '../src/sim/eg-fleet.ts';
+import { applyEgService, egDeployment, egNamespace, proxyLabels, v180, v191 } from '../src/sim/eg-fleet.ts';
 import { createGatewayFleet, proxyDeploymentName } from '../src/sim/gateway-fleet.ts';
 import type { Deployment, Pod } from '../src/workloads.ts';
 
@@ -387,6 +387,44 @@ describe('install: chart, plain manifests, least-privilege RBAC and examples', {
         30_000,
       );
       await fleets.delete('edge', 'default');
+      // A DaemonSet fleet (OnDelete) on both nodes: EG renders a new template, the rollout deletes each
+      // node's old pod in turn and watches the ControllerRevisions that say which template a pod runs.
+      const dsLabels = proxyLabels('eg-ds');
+      const egDaemonSet = (images: typeof v180) => {
+        const { template } = egDeployment('envoy-default-eg-ds-1a2b3c4d', 'eg-ds', images).spec;
+        return {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          metadata: {
+            name: 'envoy-default-eg-ds-1a2b3c4d',
+            namespace: egNamespace,
+            labels: dsLabels,
+            ownerReferences: [
+              {
+                apiVersion: 'gateway.networking.k8s.io/v1',
+                kind: 'GatewayClass',
+                name: 'eg',
+                uid: gatewayClassUid,
+              },
+            ],
+          },
+          spec: { selector: { matchLabels: dsLabels }, updateStrategy: { type: 'OnDelete' }, template },
+        } as unknown as KubeObject;
+      };
+      const daemonSets = new ResourceClient<KubeObject>(cluster.rest, builtin.daemonSet);
+      await daemonSets.apply(egDaemonSet(v180), { fieldManager: 'envoy-gateway', force: true });
+      await rollouts.create({
+        metadata: { name: 'eg-ds', namespace: 'default' },
+        spec: {
+          targetRef: { kind: 'Gateway', name: 'eg-ds' },
+          autoStart: true,
+          strategy: { daemonSet: { batches: ['1 node'] } },
+        },
+      } as unknown as ProxyRollout & Loose);
+      await phase('eg-ds', 'Idle');
+      await daemonSets.apply(egDaemonSet(v191), { fieldManager: 'envoy-gateway', force: true });
+      await phase('eg-ds', 'Succeeded');
+      await rollouts.delete('eg-ds', 'default');
       await rollouts.delete('eg', 'default');
       await eventually(
         'the rollout gone (finalizer removed)',
