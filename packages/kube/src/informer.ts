@@ -1,4 +1,4 @@
-import { type KubeObject, objectKey } from './objects.ts';
+import { type KubeObject, type ObjectMeta, objectKey } from './objects.ts';
 import type { DecodedEvent, InvalidObject, ResourceClient } from './resources.ts';
 import { isGone, type Query } from './rest.ts';
 import { sleep } from './sleep.ts';
@@ -10,7 +10,7 @@ export type InformerHandlers<T> = {
   onDelete?: (object: T) => void;
 };
 
-export type InformerOptions = {
+export type InformerOptions<T extends KubeObject = KubeObject> = {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -24,7 +24,43 @@ export type InformerOptions = {
    * stays, so a bad edit does not look like a deletion.
    */
   onInvalid?: (invalid: InvalidObject) => void;
+  /**
+   * Applied to every object, from a list or a watch (deletions too), after it decoded and before it enters
+   * the cache or reaches a handler, so the cache holds only what the controller reads: client-go's
+   * `SharedIndexInformer.SetTransform`, whose typical use, controller-runtime's default transform, drops
+   * `metadata.managedFields` (see `stripManagedFields`). It may return the object it was given, changed,
+   * or a new one. The cache's key and change detection read `metadata.name`, `namespace`, `uid` and
+   * `resourceVersion`: the informer keeps them as the server sent them whatever the transform returns.
+   * Objects that do not decode never reach it (`onInvalid` sees them as the server sent them). A transform
+   * that throws fails that list or watch like a server error would (reported to `onError`, retried).
+   */
+  transform?: (object: T) => T;
+  /**
+   * Lists in pages of this many objects (`limit`/`continue`, as client-go's reflector does), so the first
+   * list of a large kind is never held whole as one response and its parse: each page is decoded and
+   * transformed before the next is read. Undefined lists in one request.
+   */
+  pageSize?: number;
 };
+
+/** What the informer itself reads of an object; a transform cannot take them away. */
+const identityFields = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+] as const satisfies (keyof ObjectMeta)[];
+
+/**
+ * controller-runtime's `TransformStripManagedFields`: the object without `metadata.managedFields`, which
+ * the API server writes on every object (one entry per field manager, each naming every field it owns) and
+ * which is often the largest part of a cached object. Use it as an informer `transform`, or inside one.
+ */
+export function stripManagedFields<T extends KubeObject>(object: T): T {
+  if (!object.metadata.managedFields) return object;
+  const { managedFields: _, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
 
 /** Backoff between list/watch attempts that fail or end at once (client-go: 800 ms doubling to 30 s). */
 const firstRetryMs = 800;
@@ -51,7 +87,7 @@ export class Informer<T extends KubeObject> {
 
   constructor(
     private readonly client: ResourceClient<T>,
-    private readonly options: InformerOptions = {},
+    private readonly options: InformerOptions<T> = {},
   ) {}
 
   addHandlers(handlers: InformerHandlers<T>): void {
@@ -120,9 +156,46 @@ export class Informer<T extends KubeObject> {
     return { labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector };
   }
 
+  /** The object as the cache keeps it: transformed, with the fields the cache depends on as they were. */
+  private cacheable(object: T): T {
+    const { transform } = this.options;
+    if (!transform) return object;
+    const original = { ...object.metadata };
+    const transformed = transform(object);
+    const drifted = identityFields.filter((field) => transformed.metadata[field] !== original[field]);
+    if (drifted.length === 0) return transformed;
+    const metadata = { ...transformed.metadata };
+    for (const field of drifted)
+      if (original[field] === undefined) delete metadata[field];
+      else metadata[field] = original[field];
+    return { ...transformed, metadata };
+  }
+
+  /** Every page of the list, each decoded and transformed before the next is read. */
+  private async listAll(signal: AbortSignal) {
+    const { pageSize } = this.options;
+    const items: T[] = [];
+    const invalid: InvalidObject[] = [];
+    let resourceVersion: string | undefined;
+    let next: string | undefined;
+    do {
+      const page = await this.client.list(
+        this.options.namespace,
+        { ...this.selectors(), limit: pageSize, continue: next },
+        signal,
+      );
+      for (const object of page.items) items.push(this.cacheable(object));
+      invalid.push(...page.invalid);
+      // Every page of one list is served from the same snapshot (the first page's resourceVersion).
+      resourceVersion ??= page.metadata.resourceVersion;
+      next = pageSize ? page.metadata.continue || undefined : undefined;
+    } while (next);
+    return { items, invalid, resourceVersion };
+  }
+
   private async relist(signal: AbortSignal): Promise<string> {
     this.listCount++;
-    const list = await this.client.list(this.options.namespace, this.selectors(), signal);
+    const list = await this.listAll(signal);
     const seen = new Set<string>();
     for (const invalid of list.invalid) {
       // Present on the server: keep what we had of it, as a watch would.
@@ -148,7 +221,7 @@ export class Informer<T extends KubeObject> {
       this.synced = true;
       for (const waiter of this.syncWaiters.splice(0)) waiter.resolve();
     }
-    return list.metadata.resourceVersion ?? '';
+    return list.resourceVersion ?? '';
   }
 
   /** Watches until the server ends the watch; returns the resourceVersion to resume from. */
@@ -187,18 +260,19 @@ export class Informer<T extends KubeObject> {
         return event.invalid.raw.metadata?.resourceVersion;
       }
       case 'DELETED': {
-        const key = objectKey(event.object);
-        this.store.delete(key);
-        this.emit('delete', event.object);
-        return event.object.metadata.resourceVersion;
+        const object = this.cacheable(event.object);
+        this.store.delete(objectKey(object));
+        this.emit('delete', object);
+        return object.metadata.resourceVersion;
       }
       default: {
-        const key = objectKey(event.object);
+        const object = this.cacheable(event.object);
+        const key = objectKey(object);
         const old = this.store.get(key);
-        this.store.set(key, event.object);
-        if (old) this.emit('update', old, event.object);
-        else this.emit('add', event.object);
-        return event.object.metadata.resourceVersion;
+        this.store.set(key, object);
+        if (old) this.emit('update', old, object);
+        else this.emit('add', object);
+        return object.metadata.resourceVersion;
       }
     }
   }

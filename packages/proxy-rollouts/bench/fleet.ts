@@ -6,10 +6,11 @@
 //           envoyStats analysis against the test exporter (needs root for the pod-IP routes).
 //  memory:  peak RSS (VmHWM) of the bundled controller process (`proxy-rollouts controller`, both loops) with
 //           1,000 Gateways and their Deployments under a fleet rollout.
-// Run: node --import tsx packages/proxy-rollouts/bench/fleet.ts [upgrade|memory|all]
+// Run: node --import tsx packages/proxy-rollouts/bench/fleet.ts [upgrade|memory|all] [--semi-space-mib N]
+//      (--semi-space-mib: the memory bench's controller runs with --max-semi-space-size=N)
 //      (memory needs the bundle: node scripts/build-cli.mjs packages/proxy-rollouts)
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { builtin, installCrds, type KubeObject, ResourceClient, readCrdFiles } from '@harbormaster/kube';
 import { eventually, startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
 import { labels, proxyAnalysisTemplateType } from '../src/api.ts';
@@ -22,9 +23,13 @@ import { egNamespace, v180, v191 } from '../src/sim/eg-fleet.ts';
 import { EnvoyExporter } from '../src/sim/envoy-exporter.ts';
 import { createGatewayFleet, gatewayName } from '../src/sim/gateway-fleet.ts';
 import type { Pod } from '../src/workloads.ts';
+import { cacheBreakdown, formatBreakdown } from './cache-breakdown.ts';
+import { announcedPort, cpuSeconds, formatHeap, sampleHeap, vmMiB } from './process-memory.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
 const which = process.argv[2] ?? 'all';
+const semiSpaceAt = process.argv.indexOf('--semi-space-mib');
+const v8Flags = semiSpaceAt >= 0 ? [`--max-semi-space-size=${Number(process.argv[semiSpaceAt + 1])}`] : [];
 
 // An interrupted bench exits through 'exit', where kube-testenv kills the control plane it started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
@@ -179,18 +184,28 @@ async function memory() {
     );
     controller = spawn(
       process.execPath,
-      [bundle, 'controller', '--kubeconfig', c.kubeconfigPath, '--no-leader-election', '--probe-port', '0'],
+      [
+        ...v8Flags,
+        bundle,
+        'controller',
+        '--kubeconfig',
+        c.kubeconfigPath,
+        '--no-leader-election',
+        '--probe-port',
+        '0',
+      ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
     const errors: string[] = [];
-    controller.stderr?.on('data', (d: Buffer) => errors.push(String(d)));
+    let port: number | undefined;
+    controller.stderr?.on('data', (d: Buffer) => {
+      errors.push(String(d));
+      port ??= announcedPort(errors.join(''));
+    });
     const pid = controller.pid ?? 0;
-    const vm = (field: string) =>
-      Number(
-        readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1] ?? 0,
-      ) / 1024;
+    const heap = sampleHeap(() => port);
     const fleets = new ResourceClient<ProxyFleetRollout & Loose>(c.rest, proxyFleetRolloutType);
     await fleets.create({
       metadata: { name: 'edge', namespace: 'default' },
@@ -209,23 +224,29 @@ async function memory() {
         (await fleets.get('edge', 'default')).status?.counts?.upToDate === size ? true : undefined,
       900_000,
     );
-    const idleRss = vm('VmRSS');
-    await fleet.render(v191, 'layered_runtime: {layers: [v191]}');
-    // Under the rollout: until 100 Gateways are upgraded (2 batches of 50 in flight), or 10 minutes.
-    const rolling = performance.now();
-    const status = await eventually(
-      '100 Gateways upgraded',
-      async () => {
-        const s = (await fleets.get('edge', 'default')).status;
-        const upgraded = s?.gateways?.filter((r) => r.phase === 'Succeeded').length ?? 0;
-        return upgraded >= 100 && s?.counts?.total === size ? { ...s, upgraded } : undefined;
-      },
-      600_000,
-    );
-    const canaries = (await pods.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items.length;
+    const idle = { rssMiB: vmMiB(pid, 'VmRSS'), heap: heap.now(), cpuSeconds: cpuSeconds(pid) };
     console.log(
-      `memory: ${status.upgraded} of ${size} upgraded in ${((performance.now() - rolling) / 1000).toFixed(0)} s (${canaries} canary pods now); controller RSS idle ${idleRss.toFixed(0)} MiB, peak (VmHWM) ${vm('VmHWM').toFixed(0)} MiB`,
+      `memory: ${size} members Idle; controller RSS ${idle.rssMiB.toFixed(0)} MiB (${formatHeap(idle.heap)}), ${idle.cpuSeconds.toFixed(1)} CPU s so far`,
     );
+    await fleet.render(v191, 'layered_runtime: {layers: [v191]}');
+    // Under the rollout: until 100 Gateways are upgraded (2 batches of 50 in flight), or 10 minutes (on a
+    // loaded machine the members' progress is bound by the API server; the memory figures stand either way).
+    const rolling = performance.now();
+    let upgraded = 0;
+    while (upgraded < 100 && performance.now() - rolling < 600_000) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const s = await fleets.get('edge', 'default').catch(() => undefined);
+      upgraded = s?.status?.gateways?.filter((r) => r.phase === 'Succeeded').length ?? upgraded;
+    }
+    const status = { upgraded };
+    const canaries = (await pods.list(egNamespace, { labelSelector: `${labels.role}=canary` })).items.length;
+    const peakRss = vmMiB(pid, 'VmHWM');
+    const cpu = cpuSeconds(pid);
+    heap.stop();
+    console.log(
+      `memory${v8Flags.length > 0 ? ` (${v8Flags.join(' ')})` : ''}: ${status.upgraded} of ${size} upgraded in ${((performance.now() - rolling) / 1000).toFixed(0)} s (${canaries} canary pods now); controller RSS now ${vmMiB(pid, 'VmRSS').toFixed(0)} MiB (${formatHeap(heap.now())}), peak (VmHWM) ${peakRss.toFixed(0)} MiB; peak ${formatHeap(heap.peak())}; CPU ${idle.cpuSeconds.toFixed(1)} s to idle, ${cpu.toFixed(1)} s in all`,
+    );
+    console.log(formatBreakdown(await cacheBreakdown(c.rest, true)));
     if (errors.length > 0)
       console.log(`memory: controller stderr (last): ${errors.slice(-3).join('').slice(-600)}`);
   } finally {

@@ -5,11 +5,12 @@
 // measured from /proc: CPU seconds (user + system) per phase and peak RSS (VmHWM). Phases: hold every
 // fleet (each rollout Idle, each Deployment paused), an EG upgrade that re-renders every Deployment (each
 // rollout Pending, no pod replaced), and 30 s at rest. Goal: peak RSS < 256 MiB.
-// Run: node --import tsx packages/proxy-rollouts/bench/scale.ts [gateways=1000] [--heap-mib N] [-o json]
-//      (--heap-mib: the controller's node runs with --max-old-space-size=N, as a Deployment would set it)
+// Run: node --import tsx packages/proxy-rollouts/bench/scale.ts [gateways=1000] [--heap-mib N] [--semi-space-mib N] [-o json]
+//      (--heap-mib: the controller's node runs with --max-old-space-size=N, as a Deployment would set it;
+//       --semi-space-mib: with --max-semi-space-size=N, the young generation's bound)
 //      (needs the bundle: node scripts/build-cli.mjs packages/proxy-rollouts)
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { builtin, type KubeObject, KubeRest, ResourceClient } from '@harbormaster/kube';
 import { eventually, startTestCluster } from '@harbormaster/kube-testenv';
 import { type ProxyRollout, proxyRolloutType } from '../src/api.ts';
@@ -24,12 +25,22 @@ import {
 } from '../src/sim/eg-fleet.ts';
 import { gatewayRollout } from '../src/sim/rollouts.ts';
 import type { Deployment } from '../src/workloads.ts';
+import { cacheBreakdown, formatBreakdown } from './cache-breakdown.ts';
+import { announcedPort, cpuSeconds, formatHeap, sampleHeap, vmMiB } from './process-memory.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
-const heapFlag = process.argv.indexOf('--heap-mib');
-const heapMiB = heapFlag >= 0 ? Number(process.argv[heapFlag + 1]) : undefined;
+const flag = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : undefined;
+};
+const heapMiB = flag('--heap-mib');
+const semiSpaceMiB = flag('--semi-space-mib');
+const v8Flags = [
+  ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []),
+  ...(semiSpaceMiB ? [`--max-semi-space-size=${semiSpaceMiB}`] : []),
+];
 const gateways = Number(
-  process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--heap-mib') ?? 1000,
+  process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && !all[i - 1]?.endsWith('-mib')) ?? 1000,
 );
 const json = process.argv.includes('json');
 const goalMiB = 256;
@@ -49,16 +60,6 @@ const names = Array.from({ length: gateways }, (_, i) => ({
 async function inBatches<T>(items: T[], width: number, work: (item: T) => Promise<unknown>) {
   for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(work));
 }
-const ticks = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s.
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
-}
-function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
-  return Number(line?.[1] ?? 0) / 1024;
-}
-
 // 110 pods fit on a kwok node.
 const cluster = await startTestCluster({ nodes: Math.ceil(gateways / 100) + 1 });
 let controller: ReturnType<typeof spawn> | undefined;
@@ -94,10 +95,11 @@ try {
 
   started = performance.now();
   let stderr = '';
+  let port: number | undefined;
   controller = spawn(
     process.execPath,
     [
-      ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []),
+      ...v8Flags,
       cli,
       'controller',
       '--kubeconfig',
@@ -108,8 +110,13 @@ try {
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  controller.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-5_000)));
+  controller.stderr?.on('data', (d) => {
+    stderr = (stderr + d).slice(-5_000);
+    port ??= announcedPort(stderr);
+  });
   const pid = controller.pid ?? 0;
+  const heap = sampleHeap(() => port);
+  const memoryNow = () => ({ rssMiB: vmMiB(pid, 'VmRSS'), heap: heap.now() });
   const phase = async (what: string, done: () => Promise<boolean>) => {
     const from = performance.now();
     const cpuFrom = cpuSeconds(pid);
@@ -122,7 +129,11 @@ try {
       900_000,
       1_000,
     );
-    return { seconds: (performance.now() - from) / 1000, cpuSeconds: cpuSeconds(pid) - cpuFrom };
+    return {
+      seconds: (performance.now() - from) / 1000,
+      cpuSeconds: cpuSeconds(pid) - cpuFrom,
+      ...memoryNow(),
+    };
   };
   const allIn = async (phaseName: string) =>
     (await rollouts.list('default')).items.filter((r) => r.status?.phase === phaseName).length === gateways;
@@ -138,18 +149,24 @@ try {
   const upgrade = await phase(`${gateways} rollouts Pending after the re-render`, () => allIn('Pending'));
   const restFrom = cpuSeconds(pid);
   await new Promise((resolve) => setTimeout(resolve, 30_000));
-  const atRest = { seconds: 30, cpuSeconds: cpuSeconds(pid) - restFrom };
+  const atRest = { seconds: 30, cpuSeconds: cpuSeconds(pid) - restFrom, ...memoryNow() };
   const totalCpu = cpuSeconds(pid);
-  const peak = peakRssMiB(pid);
+  const peak = vmMiB(pid, 'VmHWM');
+  heap.stop();
+  const peakHeap = heap.peak();
+  // What the controller's informers hold, measured in this process: the same lists decoded again.
+  const breakdown = await cacheBreakdown(rest);
   const figures = {
     gateways,
-    heapMiB,
+    v8Flags,
     fleetSetUpSeconds: fleetSeconds,
     hold,
     upgrade: { ...upgrade, egApplySeconds: applySeconds },
     atRest,
     controllerCpuSeconds: totalCpu,
     peakRssMiB: peak,
+    peakHeap,
+    breakdown,
     goalMiB,
     ratioToGoal: peak / goalMiB,
   };
@@ -158,14 +175,19 @@ try {
     console.log(
       `${gateways} Gateways (EG-shaped Deployment + Service + ProxyRollout each), fleet set up in ${fleetSeconds.toFixed(0)} s`,
     );
-    console.log(`hold all: ${hold.seconds.toFixed(1)} s wall, ${hold.cpuSeconds.toFixed(1)} CPU s`);
+    const memory = (m: { rssMiB: number; heap: Parameters<typeof formatHeap>[0] }) =>
+      `RSS ${m.rssMiB.toFixed(0)} MiB, ${formatHeap(m.heap)}`;
     console.log(
-      `EG re-renders all (applied in ${applySeconds.toFixed(1)} s) → all Pending: ${upgrade.seconds.toFixed(1)} s wall, ${upgrade.cpuSeconds.toFixed(1)} CPU s`,
+      `hold all: ${hold.seconds.toFixed(1)} s wall, ${hold.cpuSeconds.toFixed(1)} CPU s; then ${memory(hold)}`,
     );
-    console.log(`at rest 30 s: ${atRest.cpuSeconds.toFixed(2)} CPU s`);
     console.log(
-      `controller${heapMiB ? ` (--max-old-space-size=${heapMiB})` : ''} total ${totalCpu.toFixed(1)} CPU s; peak RSS ${peak.toFixed(0)} MiB; goal < ${goalMiB} MiB; ratio ${(peak / goalMiB).toFixed(2)}`,
+      `EG re-renders all (applied in ${applySeconds.toFixed(1)} s) → all Pending: ${upgrade.seconds.toFixed(1)} s wall, ${upgrade.cpuSeconds.toFixed(1)} CPU s; then ${memory(upgrade)}`,
     );
+    console.log(`at rest 30 s: ${atRest.cpuSeconds.toFixed(2)} CPU s; then ${memory(atRest)}`);
+    console.log(
+      `controller${v8Flags.length > 0 ? ` (${v8Flags.join(' ')})` : ''} total ${totalCpu.toFixed(1)} CPU s; peak RSS ${peak.toFixed(0)} MiB; peak ${formatHeap(peakHeap)}; goal < ${goalMiB} MiB; ratio ${(peak / goalMiB).toFixed(2)}`,
+    );
+    console.log(formatBreakdown(breakdown));
   }
 } finally {
   if (controller && controller.exitCode === null) {

@@ -40,6 +40,7 @@ import {
   proxyAnalysisTemplateType,
   proxyRolloutType,
 } from './api.ts';
+import { cacheTransforms, listPageSize } from './cache.ts';
 import { type Gateway, gatewayType } from './fleet/api.ts';
 import { type DaemonSetRolloutDeps, reconcileDaemonSetRollout } from './daemonset/adapter.ts';
 import { type ControllerRevision, controllerRevisionType, type DaemonSet } from './daemonset/observe.ts';
@@ -178,33 +179,54 @@ export async function startController(
       rollouts: new Informer(rollouts, {
         namespace: options.namespace,
         resyncMs: 300_000,
+        pageSize: listPageSize,
+        transform: cacheTransforms.other,
         onError: onError('rollouts'),
         onInvalid: invalid(proxyRolloutType),
       }),
       templates: new Informer(templates, {
+        transform: cacheTransforms.other,
         onError: onError('templates'),
         onInvalid: invalid(proxyAnalysisTemplateType),
       }),
       clusterTemplates: new Informer(clusterTemplates, {
+        transform: cacheTransforms.other,
         onError: onError('cluster templates'),
         onInvalid: invalid(clusterProxyAnalysisTemplateType),
       }),
       deployments: new Informer(deployments, {
         labelSelector: proxySelector,
+        pageSize: listPageSize,
+        transform: cacheTransforms.deployment,
         onError: onError('deployments'),
       }),
-      daemonSets: new Informer(daemonSets, { labelSelector: proxySelector, onError: onError('daemonsets') }),
+      daemonSets: new Informer(daemonSets, {
+        labelSelector: proxySelector,
+        transform: cacheTransforms.daemonSet,
+        onError: onError('daemonsets'),
+      }),
       egReplicaSets: new Informer(replicaSets, {
         labelSelector: proxySelector,
+        pageSize: listPageSize,
+        transform: cacheTransforms.replicaSet,
         onError: onError('replicasets'),
       }),
       canaryReplicaSets: new Informer(replicaSets, {
         labelSelector: `${ourLabels.role}=canary`,
+        pageSize: listPageSize,
+        transform: cacheTransforms.replicaSet,
         onError: onError('canaries'),
       }),
-      pods: new Informer(pods, { labelSelector: proxySelector, onError: onError('pods') }),
+      pods: new Informer(pods, {
+        labelSelector: proxySelector,
+        pageSize: listPageSize,
+        transform: cacheTransforms.pod,
+        onError: onError('pods'),
+      }),
       controllerRevisions: new Informer(controllerRevisions, {
         labelSelector: proxySelector,
+        pageSize: listPageSize,
+        transform: cacheTransforms.other,
         onError: onError('controllerrevisions'),
       }),
     };

@@ -19,6 +19,8 @@ export const podTemplateHashLabel = 'pod-template-hash';
  * exactly when the Deployment controller's EqualIgnoreHash says they are equal.
  */
 export function templateHash(template: PodTemplate): string {
+  const summarised = summaries.get(template);
+  if (summarised) return summarised.hash;
   const labels = { ...template.metadata?.labels };
   delete labels[podTemplateHashLabel];
   const normalised = { ...template, metadata: { ...template.metadata, labels } };
@@ -27,6 +29,8 @@ export function templateHash(template: PodTemplate): string {
 
 /** The revision a template stands for: its hash and, for display, the Envoy and shutdown-manager images. */
 export function revisionOf(template: PodTemplate): Revision {
+  const summarised = summaries.get(template);
+  if (summarised) return { ...summarised };
   const image = (name: string) => template.spec?.containers?.find((c) => c.name === name)?.image;
   const revision: Revision = { hash: templateHash(template) };
   const envoyImage = image('envoy');
@@ -34,6 +38,24 @@ export function revisionOf(template: PodTemplate): Revision {
   if (envoyImage) revision.envoyImage = envoyImage;
   if (shutdownManagerImage) revision.shutdownManagerImage = shutdownManagerImage;
   return revision;
+}
+
+/** The revisions of the templates `templateSummary` made, which no longer hold what the hash is taken over. */
+const summaries = new WeakMap<PodTemplate, Revision>();
+
+/**
+ * A small stand-in for a pod template that nothing reads in full (an informer's cached ReplicaSets keep
+ * only this; see cache.ts): its labels, annotations and each container's name and image, and, for
+ * `revisionOf` and `templateHash`, the revision of the whole template it replaces. Never build a pod from
+ * it: the canary is made from EG's Deployment's own template.
+ */
+export function templateSummary(template: PodTemplate): PodTemplate {
+  const summary: PodTemplate = {
+    metadata: { labels: template.metadata?.labels, annotations: template.metadata?.annotations },
+    spec: { containers: template.spec?.containers?.map(({ name, image }) => ({ name, image })) },
+  };
+  summaries.set(summary, revisionOf(template));
+  return summary;
 }
 
 /** The canary ReplicaSet's name: short enough that pod names stay within 63 characters. */

@@ -64,6 +64,8 @@ export class FakeApiServer {
   private readonly faults: (Fault & { hits: number })[] = [];
   private revision = 1;
   private compactedThrough = 0;
+  /** The rest of each paged list, by continue token: later pages come from the first page's snapshot. */
+  private readonly listContinuations = new Map<string, { items: Stored[]; resourceVersion: number }>();
 
   private constructor(private readonly server: http.Server) {
     const { port } = server.address() as AddressInfo;
@@ -112,6 +114,7 @@ export class FakeApiServer {
   compact(): void {
     this.compactedThrough = this.revision;
     this.history.length = 0;
+    this.listContinuations.clear();
   }
 
   /** Sends a BOOKMARK with the current resourceVersion on every open watch that asked for bookmarks. */
@@ -188,18 +191,36 @@ export class FakeApiServer {
     return fault;
   }
 
+  /**
+   * A list, in pages when `limit` is given: every page of one list is served from the snapshot taken for
+   * its first page (the API server's consistent paged list), and a continue token from before `compact()`
+   * is refused with 410 Expired, as one older than etcd's compaction is.
+   */
   private list(target: Target, params: URLSearchParams, response: http.ServerResponse) {
-    const selector = parseSelector(params.get('labelSelector'));
-    const items = [...this.objects.entries()]
-      .filter(([key]) => inCollection(key, target))
-      .map(([, object]) => object)
-      .filter((object) => selector(object.metadata.labels ?? {}));
-    sendJson(response, 200, {
-      kind: 'List',
-      apiVersion: 'v1',
-      metadata: { resourceVersion: `${this.revision}` },
-      items,
-    });
+    const token = params.get('continue');
+    let snapshot = token ? this.listContinuations.get(token) : undefined;
+    if (token && !snapshot)
+      return sendStatus(response, 410, 'Expired', 'The provided continue parameter is too old');
+    if (token) this.listContinuations.delete(token);
+    if (!snapshot) {
+      const selector = parseSelector(params.get('labelSelector'));
+      const items = [...this.objects.entries()]
+        .filter(([key]) => inCollection(key, target))
+        .map(([, object]) => object)
+        .filter((object) => selector(object.metadata.labels ?? {}));
+      snapshot = { items, resourceVersion: this.revision };
+    }
+    const limit = Number(params.get('limit') || 0);
+    const items = limit > 0 ? snapshot.items.slice(0, limit) : snapshot.items;
+    const rest = snapshot.items.slice(items.length);
+    const metadata: Record<string, unknown> = { resourceVersion: `${snapshot.resourceVersion}` };
+    if (rest.length > 0) {
+      const next = randomUUID();
+      this.listContinuations.set(next, { items: rest, resourceVersion: snapshot.resourceVersion });
+      metadata.continue = next;
+      metadata.remainingItemCount = rest.length;
+    }
+    sendJson(response, 200, { kind: 'List', apiVersion: 'v1', metadata, items });
   }
 
   private read(target: Target, response: http.ServerResponse) {

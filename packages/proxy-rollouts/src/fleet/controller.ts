@@ -16,6 +16,7 @@ import {
 } from '@harbormaster/kube';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { actionAnnotation, ProxyRollout, proxyRolloutType } from '../api.ts';
+import { cacheTransforms, listPageSize } from '../cache.ts';
 import {
   type FleetManualAction,
   fleetFieldManager,
@@ -153,13 +154,21 @@ export async function startFleetController(
       fleets: new Informer(fleets, {
         namespace: options.namespace,
         resyncMs: 300_000,
+        transform: cacheTransforms.other,
         onError: onError('fleets'),
         onInvalid: reportInvalidObjects(recorder, proxyFleetRolloutType, invalidObjects),
       }),
-      gateways: new Informer(gateways, { namespace: options.namespace, onError: onError('gateways') }),
+      gateways: new Informer(gateways, {
+        namespace: options.namespace,
+        pageSize: listPageSize,
+        transform: cacheTransforms.other,
+        onError: onError('gateways'),
+      }),
       members: new Informer(rollouts, {
         namespace: options.namespace,
         labelSelector: fleetLabels.fleet,
+        pageSize: listPageSize,
+        transform: cacheTransforms.other,
         onError: onError('members'),
         onInvalid: reportInvalidObjects(recorder, proxyRolloutType, invalidObjects),
       }),
