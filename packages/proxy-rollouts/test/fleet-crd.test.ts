@@ -37,6 +37,12 @@ describe('the ProxyFleetRollout CRD', () => {
     assert.deepEqual(template.required, ['strategy']);
   });
 
+  it("a wave's strategy is the ProxyRollout strategy schema", async () => {
+    const rollout = await specSchema('proxyrollouts');
+    const waves = (await specSchema('proxyfleetrollouts')).properties?.waves as Schema & { items: Schema };
+    assert.deepEqual(waves.items.properties?.strategy, rollout.properties?.strategy);
+  });
+
   describe('on a real API server', () => {
     let cluster: TestCluster;
     let fleets: ResourceClient<Loose>;
@@ -65,6 +71,22 @@ describe('the ProxyFleetRollout CRD', () => {
       assert.equal(parsed.spec.detectionWindowSeconds, 15);
       assert.equal(parsed.spec.template.hold, true);
       assert.equal(parsed.spec.template.progressDeadlineSeconds, 600);
+      const gated = await fleets.create(
+        validFleet(
+          {
+            waves: [
+              { gateways: ['gw-000'], strategy: { canary: { steps: [{ setReplicas: { count: 2 } }] } } },
+              { rest: true, gate: { analysis: { templateRef: { name: 'upgraded-health' } } } },
+            ],
+          },
+          'gated',
+        ),
+      );
+      const gatedSpec = ProxyFleetRollout.parse(gated).spec;
+      assert.deepEqual(gatedSpec.waves[1]?.gate, {
+        analysis: { templateRef: { name: 'upgraded-health', kind: 'ProxyAnalysisTemplate' } },
+      });
+      assert.deepEqual(gatedSpec.waves[0]?.strategy?.canary.steps, [{ setReplicas: { count: 2 } }]);
       const withStatus = await fleets.patch(
         'edge',
         'default',
@@ -89,11 +111,27 @@ describe('the ProxyFleetRollout CRD', () => {
         [{ waves: [] }, /spec\.waves.*at least 1/],
         [
           { waves: [{ rest: true, gate: { approval: {}, pause: { duration: '1m' } } }] },
-          /a gate is exactly one of approval or pause/,
+          /a gate is exactly one of approval, pause or analysis/,
         ],
         [
           { waves: [{ rest: true, gate: { pause: { duration: 'soon' } } }] },
           /spec\.waves\[0\]\.gate\.pause\.duration/,
+        ],
+        [
+          { waves: [{ rest: true, gate: { analysis: { templateRef: {} } } }] },
+          /spec\.waves\[0\]\.gate\.analysis\.templateRef\.name: Required value/,
+        ],
+        [
+          {
+            waves: [
+              { rest: true, strategy: { canary: { steps: [{ setReplicas: { count: 1 }, pause: {} }] } } },
+            ],
+          },
+          /each step needs exactly one of setReplicas, pause or analysis/,
+        ],
+        [
+          { waves: [{ rest: true, strategy: { canary: { steps: [] } } }] },
+          /spec\.waves\[0\]\.strategy\.canary\.steps.*at least 1/,
         ],
         [{ maxConcurrent: 0 }, /spec\.maxConcurrent.*greater than or equal to 1/],
         [

@@ -1,6 +1,6 @@
 import type { Condition, KubeObject, ObjectMeta, ResourceType } from '@harbormaster/kube';
 import { z } from 'zod';
-import { group, ProxyRolloutSpec, phases, version } from '../api.ts';
+import { AnalysisRun, AnalysisStep, group, ProxyRolloutSpec, phases, version } from '../api.ts';
 
 export const proxyFleetRolloutType: ResourceType = {
   group,
@@ -41,12 +41,18 @@ export const LabelSelector = z.object({
 });
 export type LabelSelector = z.infer<typeof LabelSelector>;
 
-/** What must happen before a wave starts: a user's approval or a pause. */
+/**
+ * What must happen before a wave starts: a user's approval, a pause, or an analysis run that compares the
+ * Gateways the earlier waves upgraded (as the canary) with those not rolled yet (as the stable fleet).
+ */
 export const Gate = z.union([
   z.object({ approval: z.object({}) }),
   z.object({ pause: z.object({ duration }) }),
+  z.object({ analysis: AnalysisStep }),
 ]);
 export type Gate = z.infer<typeof Gate>;
+export const gateKinds = ['approval', 'pause', 'analysis'] as const;
+export type GateKind = (typeof gateKinds)[number];
 
 /** One wave: exactly one of named Gateways, a percentage of the fleet, or the rest. */
 export const Wave = z
@@ -58,6 +64,8 @@ export const Wave = z
     maxConcurrent: z.number().int().min(1).optional(),
     /** Checked before this wave starts, once its predecessors succeeded. */
     gate: Gate.optional(),
+    /** This wave's members roll with this strategy instead of the template's (validated the same way). */
+    strategy: ProxyRolloutSpec.shape.strategy.optional(),
   })
   .refine((w) => [w.gateways, w.percent, w.rest].filter((x) => x !== undefined).length === 1, {
     message: 'a wave has exactly one of gateways, percent or rest',
@@ -119,8 +127,18 @@ export const ProxyFleetRolloutStatus = z.object({
   observedGeneration: z.number().int().optional(),
   currentWave: z.number().int().optional(),
   /** The gate the fleet waits at: before `wave`, since `startedAt`. */
-  gate: z
-    .object({ wave: z.number().int(), kind: z.enum(['approval', 'pause']), startedAt: z.string() })
+  gate: z.object({ wave: z.number().int(), kind: z.enum(gateKinds), startedAt: z.string() }).optional(),
+  /** The analysis run of the analysis gate the fleet waits at (or the one that failed, until retry). */
+  gateAnalysis: AnalysisRun.optional(),
+  /** The analysis gate that failed and halted the fleet; kept until `retry`, which runs the gate again. */
+  gateFailure: z
+    .object({
+      wave: z.number().int(),
+      template: z.string(),
+      metric: z.string().optional(),
+      phase: z.string(),
+      message: z.string(),
+    })
     .optional(),
   /** When this round's first pending revision was seen (cleared when every Gateway is up to date). */
   roundStartedAt: z.string().optional(),

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { setCondition } from '@harbormaster/kube';
-import type { Phase } from '../api.ts';
+import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from '../analysis.ts';
+import type { AnalysisRun, AnalysisStep, Metric, Phase } from '../api.ts';
 import { parseDuration } from '../duration.ts';
+import { templateKey } from '../reconcile.ts';
 import type {
   FleetManualAction,
   FleetPhase,
   Gate,
+  GateKind,
   GatewayRow,
   LabelSelector,
   MemberTemplate,
@@ -44,11 +47,23 @@ export type FleetObserved = {
   gateways: ObservedGateway[];
   /** Every ProxyRollout labelled as a member of this fleet. */
   members: ObservedMember[];
+  /** Analysis templates of analysis gates by `kind/name`: their metrics, or why they cannot be used. */
+  templates?: Record<string, { metrics: Metric[] } | { problem: string }>;
+  /** Measurements of the running gate analysis (`status.gateAnalysis`) the adapter took this round. */
+  measurements?: Measurement[];
 };
 
 export type FleetAction =
   /** Server-side apply of the member ProxyRollout for `gateway` (template, target, approval, labels). */
-  | { type: 'applyMember'; name: string; gateway: string; approvedRevision?: string; templateHash: string }
+  | {
+      type: 'applyMember';
+      name: string;
+      gateway: string;
+      /** The member's wave: its strategy is that wave's, if it has one (see `memberTemplateFor`). */
+      wave: number;
+      approvedRevision?: string;
+      templateHash: string;
+    }
   | { type: 'deleteMember'; name: string }
   /** Sets a manual action on a member (its own controller runs it and clears it). */
   | { type: 'memberAction'; name: string; action: 'abort' | 'retry' }
@@ -65,6 +80,32 @@ export type FleetDecision = {
 export type MemberState = 'creating' | 'upToDate' | 'waiting' | 'progressing' | 'aborted' | 'degraded';
 
 export const memberName = (fleet: string, gateway: string) => `${fleet}-${gateway}`;
+
+/** The spec template of a member of `wave`: the fleet's template, with the wave's strategy if it has one. */
+export function memberTemplateFor(spec: ProxyFleetRolloutSpec, wave: number): MemberTemplate {
+  const strategy = spec.waves[wave]?.strategy;
+  return strategy ? { ...spec.template, strategy } : spec.template;
+}
+
+/** The name of the analysis run of the gate before `wave`. */
+export const gateRunName = (wave: number) => `gate-${wave}`;
+
+/**
+ * The Gateways an analysis gate before `wave` compares: those the earlier waves upgraded (its canary) and
+ * those not rolled yet, this wave's and every later one's (its stable fleet).
+ */
+export function gateGateways(
+  gateways: ObservedGateway[],
+  spec: ProxyFleetRolloutSpec,
+  wave: number,
+): { canary: string[]; stable: string[] } {
+  const waves = assignWaves(selectGateways(gateways, spec), spec.waves);
+  const names = [...waves.keys()];
+  return {
+    canary: names.filter((g) => (waves.get(g) ?? 0) < wave),
+    stable: names.filter((g) => (waves.get(g) ?? 0) >= wave),
+  };
+}
 
 /** A stable hash of the member template: members applied from another template are applied again. */
 export function memberTemplateHash(template: MemberTemplate): string {
@@ -148,6 +189,8 @@ export function reconcileFleet(
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** How long a member may sit Aborted after a retry before the retry annotation is written again. */
 const retryResendMs = 10_000;
+/** How often a gate whose analysis template is missing looks for it again. */
+const templatePollMs = 10_000;
 
 class FleetReconcile {
   private readonly actions: FleetAction[] = [];
@@ -156,6 +199,8 @@ class FleetReconcile {
   private requeueAt?: number;
   /** The user's approve opened a gate this round (else it is reported as having nothing to approve). */
   private approvedAGate = false;
+  /** Why the analysis gate the fleet waits at cannot run (its template is missing or unusable). */
+  private gateProblem?: string;
 
   constructor(
     private readonly observed: FleetObserved,
@@ -173,7 +218,7 @@ class FleetReconcile {
     const waves = assignWaves(selected, spec.waves);
     const members = new Map(observed.members.map((m) => [m.gateway, m]));
     const approvals = new Map((status.gateways ?? []).map((row) => [row.gateway, row.approvedRevision]));
-    const hash = memberTemplateHash(spec.template);
+    const hashes = spec.waves.map((_, wave) => memberTemplateHash(memberTemplateFor(spec, wave)));
 
     if (observed.action === 'abort' && !status.aborted) {
       status.aborted = true;
@@ -183,14 +228,24 @@ class FleetReconcile {
         'aborted by the user: rolling members are aborted, no member is approved until retry',
       );
     }
-    if (observed.action === 'retry' && (status.aborted || status.halted)) {
+    if (observed.action === 'retry' && (status.aborted || status.halted || status.gateFailure)) {
+      const after = status.halted
+        ? ` after Gateway ${status.halted.gateway} aborted`
+        : status.gateFailure
+          ? ` after the analysis gate before wave ${status.gateFailure.wave} failed`
+          : '';
       this.event(
         'Normal',
         'FleetRetry',
-        `retrying${status.halted ? ` after Gateway ${status.halted.gateway} aborted` : ''}: aborted members start again`,
+        `retrying${after}: aborted members start again${status.gateFailure ? ', the gate analysis runs again' : ''}`,
       );
+      if (status.gateFailure) {
+        status.gate = undefined;
+        status.gateAnalysis = undefined;
+      }
       status.aborted = undefined;
       status.halted = undefined;
+      status.gateFailure = undefined;
       status.retriedAt = iso(this.now);
     } else if (observed.action === 'retry') {
       this.event('Warning', 'NothingToRetry', 'the fleet is neither halted nor aborted');
@@ -244,8 +299,11 @@ class FleetReconcile {
       status.retriedAt = undefined;
       status.roundStartedAt = undefined;
       status.currentWave = undefined;
+      // A gate run of this round must not pass the same gate of the next one.
+      if (!status.gateFailure) status.gateAnalysis = undefined;
       const wasRolling = previousPhase !== undefined && previousPhase !== 'Idle';
-      if (status.aborted || status.halted) this.enter(status.aborted ? 'Aborted' : 'Halted');
+      if (status.aborted || status.halted || status.gateFailure)
+        this.enter(status.aborted ? 'Aborted' : 'Halted');
       else this.enter(wasRolling && selected.length > 0 ? 'Succeeded' : 'Idle');
     } else {
       status.currentWave = current;
@@ -259,11 +317,14 @@ class FleetReconcile {
     for (const gateway of selected) {
       const m = members.get(gateway);
       const approvedRevision = approvals.get(gateway);
+      const wave = waves.get(gateway) ?? 0;
+      const hash = hashes[wave] as string;
       if (!m || m.templateHash !== hash || m.approvedRevision !== approvedRevision)
         this.actions.push({
           type: 'applyMember',
           name: memberName(observed.fleet, gateway),
           gateway,
+          wave,
           approvedRevision,
           templateHash: hash,
         });
@@ -336,6 +397,11 @@ class FleetReconcile {
         'Halted',
         `Gateway ${status.halted.gateway} aborted (${status.halted.reason}); waves after ${current} are held`,
       );
+    if (status.gateFailure)
+      return this.enter(
+        'Halted',
+        `the analysis gate before wave ${status.gateFailure.wave} failed (${gateFailureText(status.gateFailure)}); wave ${status.gateFailure.wave} and later are held`,
+      );
     const rolling = ['Progressing', 'Waiting', 'Halted', 'Aborted'];
     if (notUpToDate.every((g) => states.get(g) === 'creating') && !rolling.includes(status.phase ?? ''))
       return this.enter('Idle', `waiting for ${notUpToDate.length} member ProxyRollouts to report`);
@@ -355,21 +421,23 @@ class FleetReconcile {
         status.gate = { wave: current, kind: gateKind(wave.gate), startedAt: iso(this.now) };
       const gate = status.gate;
       let open = false;
+      let waitingFor: string;
       if ('approval' in wave.gate) {
         open = observed.action === 'approve';
         if (open) this.approvedAGate = true;
-      } else {
+        waitingFor = `wave ${current} waits for approval (kubectl proxyrollout fleet approve ${observed.fleet})`;
+      } else if ('pause' in wave.gate) {
         const opensAt = Date.parse(gate.startedAt) + parseDuration(wave.gate.pause.duration);
         open = this.now >= opensAt;
         if (!open) this.requeueAt = opensAt;
+        waitingFor = `wave ${current} starts at ${iso(opensAt)} (pause ${wave.gate.pause.duration})`;
+      } else {
+        const outcome = this.analysisGate(current, wave.gate.analysis);
+        if (outcome === 'failed') return;
+        open = outcome === 'passed';
+        waitingFor = outcome === 'passed' ? '' : outcome.waiting;
       }
-      if (!open)
-        return this.enter(
-          'Waiting',
-          'approval' in wave.gate
-            ? `wave ${current} waits for approval (kubectl proxyrollout fleet approve ${observed.fleet})`
-            : `wave ${current} starts at ${iso(Date.parse(gate.startedAt) + parseDuration(wave.gate.pause.duration))} (pause ${wave.gate.pause.duration})`,
-        );
+      if (!open) return this.enter('Waiting', waitingFor);
       status.passedGates = [...passed, current].sort((a, b) => a - b);
       status.gate = undefined;
       this.event('Normal', 'GatePassed', `the ${gateKind(wave.gate)} gate before wave ${current} passed`);
@@ -395,6 +463,64 @@ class FleetReconcile {
       'Progressing',
       `wave ${current} of ${spec.waves.length}: ${notUpToDate.length - waiting} rolling or not ready, ${waiting} waiting (maxConcurrent ${limit})`,
     );
+  }
+
+  /**
+   * The analysis gate before `wave`: starts its run (the adapter measures it against the Gateways the earlier
+   * waves upgraded and those not rolled yet), records this round's measurements, and passes when the run is
+   * Successful. Any other end halts the fleet, naming the template and the metric, until retry.
+   */
+  private analysisGate(wave: number, step: AnalysisStep): 'passed' | 'failed' | { waiting: string } {
+    const { status, observed } = this;
+    const key = templateKey(step);
+    const found = observed.templates?.[key];
+    if (!found || 'problem' in found) {
+      this.gateProblem = found
+        ? `${key}: ${found.problem}`
+        : `${key} was not found; create it or fix the gate's templateRef`;
+      status.gateAnalysis = undefined;
+      // Templates are read, not watched: look again soon.
+      this.requeueAt = Math.min(this.requeueAt ?? Number.POSITIVE_INFINITY, this.now + templatePollMs);
+      return { waiting: `wave ${wave} waits: the analysis gate cannot run (${this.gateProblem})` };
+    }
+    const name = gateRunName(wave);
+    let run: AnalysisRun =
+      status.gateAnalysis?.name === name && status.gateAnalysis.template === key
+        ? status.gateAnalysis
+        : { name, template: key, phase: 'Running', startedAt: iso(this.now), metrics: [] };
+    for (const m of observed.measurements ?? [])
+      if (m.run === name) run = recordMeasurement(run, found.metrics, m);
+    if (run.phase === 'Running') run = { ...run, ...runOutcome(run, found.metrics) };
+    status.gateAnalysis = run;
+    if (run.phase === 'Successful') return 'passed';
+    if (run.phase === 'Running') {
+      for (const metric of found.metrics) {
+        const at = Math.max(nextMeasurementAt(run, metric), this.now + 100);
+        this.requeueAt = Math.min(this.requeueAt ?? at, at);
+      }
+      const taken = run.metrics.map((t) => `${t.name} ${t.successful + t.failed + t.inconclusive}`);
+      return {
+        waiting: `wave ${wave} waits for the analysis gate ${key}${taken.length ? ` (measured: ${taken.join(', ')})` : ''}`,
+      };
+    }
+    const message = run.message ?? run.phase;
+    status.gateFailure = {
+      wave,
+      template: key,
+      metric: message.includes(':') ? message.slice(0, message.indexOf(':')) : undefined,
+      phase: run.phase,
+      message,
+    };
+    this.event(
+      'Warning',
+      'GateAnalysisFailed',
+      `the analysis gate before wave ${wave} ended ${run.phase} (${gateFailureText(status.gateFailure)}); wave ${wave} and later are held`,
+    );
+    this.enter(
+      'Halted',
+      `the analysis gate before wave ${wave} failed (${gateFailureText(status.gateFailure)}); wave ${wave} and later are held`,
+    );
+    return 'failed';
   }
 
   /** A member that aborted before the user's retry is being retried, not a new abort. */
@@ -445,21 +571,26 @@ class FleetReconcile {
       set('Ready', 'True', 'AllUpToDate', `all ${total} Gateways run their newest revision`);
       set('Progressing', 'False', 'AllUpToDate', 'no Gateway has a pending revision');
     } else {
+      const waitingReasons: Record<GateKind, string> = {
+        approval: 'AwaitingApproval',
+        pause: 'GatePause',
+        analysis: 'GateAnalysis',
+      };
       const reason = status.aborted
         ? 'FleetAborted'
         : status.halted
           ? 'MemberAborted'
-          : status.phase === 'Waiting'
-            ? status.gate?.kind === 'approval'
-              ? 'AwaitingApproval'
-              : 'GatePause'
-            : names('creating').length > 0 && names('progressing').length === 0
-              ? 'WaitingForMembers'
-              : 'WaveProgressing';
+          : status.gateFailure
+            ? 'GateAnalysisFailed'
+            : status.phase === 'Waiting'
+              ? waitingReasons[status.gate?.kind ?? 'approval']
+              : names('creating').length > 0 && names('progressing').length === 0
+                ? 'WaitingForMembers'
+                : 'WaveProgressing';
       set('Ready', 'False', reason, status.message ?? reason);
       set(
         'Progressing',
-        status.aborted || status.halted ? 'False' : 'True',
+        status.aborted || status.halted || status.gateFailure ? 'False' : 'True',
         reason,
         status.message ?? reason,
       );
@@ -471,8 +602,17 @@ class FleetReconcile {
         'MemberAborted',
         `Gateway ${status.halted.gateway} aborted (${status.halted.reason}: ${status.halted.message}); upgraded Gateways stay upgraded, the rest stay held. Fix the cause, then ${retry}`,
       );
+    else if (status.gateFailure)
+      set(
+        'Degraded',
+        'True',
+        'GateAnalysisFailed',
+        `the analysis gate before wave ${status.gateFailure.wave} failed (${gateFailureText(status.gateFailure)}); upgraded Gateways stay upgraded, the rest stay held. Fix the cause, then ${retry} (the gate runs again)`,
+      );
     else if (status.aborted)
       set('Degraded', 'True', 'FleetAborted', `aborted by the user; ${retry} continues`);
+    else if (this.gateProblem)
+      set('Degraded', 'True', 'GateTemplateMissing', `${this.gateProblem}; the gate waits`);
     else if (degradedMembers.length > 0)
       set(
         'Degraded',
@@ -484,4 +624,8 @@ class FleetReconcile {
   }
 }
 
-const gateKind = (gate: Gate): 'approval' | 'pause' => ('approval' in gate ? 'approval' : 'pause');
+const gateKind = (gate: Gate): GateKind =>
+  'approval' in gate ? 'approval' : 'pause' in gate ? 'pause' : 'analysis';
+
+const gateFailureText = (failure: NonNullable<ProxyFleetRolloutStatus['gateFailure']>) =>
+  `template ${failure.template}${failure.metric ? `, metric ${failure.metric}` : ''}: ${failure.phase}: ${failure.message}`;
