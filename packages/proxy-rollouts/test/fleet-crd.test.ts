@@ -83,6 +83,22 @@ describe('the ProxyFleetRollout CRD', () => {
         ),
       );
       const gatedSpec = ProxyFleetRollout.parse(gated).spec;
+      const withCanary = await fleets.create(
+        validFleet(
+          {
+            controlPlaneCanary: {
+              controllerName: 'example.com/eg-next',
+              gatewayClassName: 'eg-next',
+              count: 1,
+              soak: '2m',
+            },
+          },
+          'preflight',
+        ),
+      );
+      const canary = ProxyFleetRollout.parse(withCanary).spec.controlPlaneCanary;
+      assert.equal(canary?.failureLimit, 0);
+      assert.equal(canary?.programmedDeadlineSeconds, 300);
       assert.deepEqual(gatedSpec.waves[1]?.gate, {
         analysis: { templateRef: { name: 'upgraded-health', kind: 'ProxyAnalysisTemplate' } },
       });
@@ -132,6 +148,22 @@ describe('the ProxyFleetRollout CRD', () => {
         [
           { waves: [{ rest: true, strategy: { canary: { steps: [] } } }] },
           /spec\.waves\[0\]\.strategy\.canary\.steps.*at least 1/,
+        ],
+        [
+          {
+            controlPlaneCanary: {
+              controllerName: 'x/y',
+              gatewayClassName: 'c',
+              soak: '1m',
+              count: 1,
+              gateways: ['a'],
+            },
+          },
+          /a control-plane canary takes exactly one of gateways or count/,
+        ],
+        [
+          { controlPlaneCanary: { controllerName: 'x/y', gatewayClassName: 'c', soak: 'a while', count: 1 } },
+          /spec\.controlPlaneCanary\.soak/,
         ],
         [{ maxConcurrent: 0 }, /spec\.maxConcurrent.*greater than or equal to 1/],
         [

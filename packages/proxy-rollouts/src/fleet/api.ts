@@ -80,6 +80,37 @@ export const MemberTemplate = ProxyRolloutSpec.omit({
 });
 export type MemberTemplate = z.infer<typeof MemberTemplate>;
 
+/**
+ * A pre-flight of a new Envoy Gateway control plane (Istio's revision tags are the model): the user runs the
+ * new EG beside the old one under its own controllerName; the fleet lends it a few Gateways (through a
+ * GatewayClass of that controller), compares how the new EG accepts their configuration with how the old one
+ * did over the soak, and moves them back. Nothing is approved until it passed.
+ */
+export const ControlPlaneCanary = z
+  .object({
+    /** The new EG's gateway.controllerName. */
+    controllerName: z.string().min(1),
+    /** The GatewayClass of that controller; created (copying the original class's parametersRef) if missing. */
+    gatewayClassName: z.string().min(1),
+    /** The Gateways to lend, by name, or `count` of the fleet's, taken in wave order. */
+    gateways: z.array(z.string().min(1)).min(1).optional(),
+    count: z.number().int().min(1).optional(),
+    /** How long the lent Gateways run under the new EG once it programmed them all. */
+    soak: duration,
+    /** xDS updates the new EG's proxies may reject (xds_nack_total) beyond the old EG's count. */
+    failureLimit: z.number().int().min(0).default(0),
+    /** How long the new EG may take to program the lent Gateways. */
+    programmedDeadlineSeconds: z.number().int().min(10).default(300),
+    /** Where each EG serves its metrics (xds_nack_total); without `canary`, NACKs are not compared. */
+    metrics: z
+      .object({ canary: z.string().url().optional(), stable: z.string().url().optional() })
+      .optional(),
+  })
+  .refine((c) => (c.gateways === undefined) !== (c.count === undefined), {
+    message: 'a control-plane canary takes exactly one of gateways or count',
+  });
+export type ControlPlaneCanary = z.infer<typeof ControlPlaneCanary>;
+
 export const ProxyFleetRolloutSpec = z.object({
   selector: LabelSelector.optional(),
   gatewayClassName: z.string().min(1).optional(),
@@ -92,6 +123,7 @@ export const ProxyFleetRolloutSpec = z.object({
    * would look up to date.
    */
   detectionWindowSeconds: z.number().int().min(0).default(15),
+  controlPlaneCanary: ControlPlaneCanary.optional(),
 });
 export type ProxyFleetRolloutSpec = z.infer<typeof ProxyFleetRolloutSpec>;
 
@@ -120,6 +152,46 @@ const ConditionSchema: z.ZodType<Condition> = z.object({
   lastTransitionTime: z.string(),
   observedGeneration: z.number().optional(),
 });
+
+/** What one EG said of one object: a condition of a Gateway, route or policy, for the lent Gateway. */
+export const CanaryVerdict = z.object({
+  gateway: z.string(),
+  /** `Kind namespace/name`. */
+  object: z.string(),
+  condition: z.string(),
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
+export type CanaryVerdict = z.infer<typeof CanaryVerdict>;
+
+export const canaryPhases = ['Moving', 'Soaking', 'Restoring', 'Passed', 'Failed'] as const;
+
+export const ControlPlaneCanaryStatus = z.object({
+  /** The hash of spec.controlPlaneCanary this pre-flight ran for (another spec runs it again). */
+  specHash: z.string(),
+  phase: z.enum(canaryPhases),
+  /** Where Restoring ends. */
+  outcome: z.enum(['Passed', 'Failed']).optional(),
+  message: z.string().optional(),
+  startedAt: z.string(),
+  soakStartedAt: z.string().optional(),
+  oldControllerName: z.string().optional(),
+  /** The pre-flight created the canary GatewayClass, and deletes it when its Gateways are back. */
+  createdClass: z.boolean().optional(),
+  /** The lent Gateways and the class each is moved back to. */
+  gateways: z.array(z.object({ name: z.string(), originalClass: z.string() })).default([]),
+  /** The old EG's verdicts on the lent Gateways and what hangs off them, before the move. */
+  baseline: z.array(CanaryVerdict).default([]),
+  /** The old EG's NACKs of the lent Gateways' proxies before the move, by xDS type. */
+  baselineNacks: z.record(z.string(), z.number()).optional(),
+  /** Successful reads of the new EG's xds_nack_total during the soak, and the last read's error. */
+  nackReads: z.number().int().optional(),
+  nackError: z.string().optional(),
+  /** What the new EG rejected (or did not program), one line each. */
+  rejected: z.array(z.string()).optional(),
+});
+export type ControlPlaneCanaryStatus = z.infer<typeof ControlPlaneCanaryStatus>;
 
 export const ProxyFleetRolloutStatus = z.object({
   phase: z.enum(fleetPhases).optional(),
@@ -160,6 +232,7 @@ export const ProxyFleetRolloutStatus = z.object({
     })
     .optional(),
   gateways: z.array(GatewayRow).optional(),
+  controlPlaneCanary: ControlPlaneCanaryStatus.optional(),
   conditions: z.array(ConditionSchema).optional(),
 });
 export type ProxyFleetRolloutStatus = z.infer<typeof ProxyFleetRolloutStatus>;

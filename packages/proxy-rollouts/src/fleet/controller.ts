@@ -28,6 +28,7 @@ import {
   proxyFleetRolloutType,
   templateHashAnnotation,
 } from './api.ts';
+import { ControlPlaneObserver } from './control-plane-observer.ts';
 import { GateAnalysis } from './gate-analysis.ts';
 import { type FleetAction, memberTemplateFor, type ObservedMember, reconcileFleet } from './reconcile.ts';
 
@@ -149,6 +150,7 @@ export async function startFleetController(
   const gateways = new ResourceClient<Gateway>(rest, gatewayType);
   const rollouts = new ResourceClient(rest, proxyRolloutType, ProxyRollout);
   const gateAnalysis = new GateAnalysis(rest, options.fetch);
+  const controlPlanes = new ControlPlaneObserver(rest, options.fetch);
 
   function createSession() {
     const onError = (what: string) => (error: unknown) =>
@@ -208,6 +210,11 @@ export async function startFleetController(
           }),
         );
         return;
+      case 'ensureGatewayClass':
+      case 'moveGateway':
+      case 'deleteGatewayClass':
+        await controlPlanes.perform(action, namespace);
+        return;
       case 'clearAction':
         await fleets.patch(name, namespace, 'merge', {
           metadata: { annotations: { [actionAnnotation]: null } },
@@ -249,14 +256,15 @@ export async function startFleetController(
           (m.metadata.ownerReferences ?? []).some((o) => o.uid === fleet.metadata.uid),
       );
     const at = now();
-    const observedGateways = informers.gateways
-      .list()
-      .filter((g) => g.metadata.namespace === namespace)
-      .map((g) => ({
-        name: g.metadata.name ?? '',
-        labels: g.metadata.labels,
-        gatewayClassName: g.spec?.gatewayClassName,
-      }));
+    const namespaceGateways = informers.gateways.list().filter((g) => g.metadata.namespace === namespace);
+    const controlPlane = controlPlanes.needed(fleet, action === 'retry')
+      ? await controlPlanes.observe(fleet, namespaceGateways, abort)
+      : undefined;
+    const observedGateways = namespaceGateways.map((g) => ({
+      name: g.metadata.name ?? '',
+      labels: g.metadata.labels,
+      gatewayClassName: g.spec?.gatewayClassName,
+    }));
     const templates = await gateAnalysis.templatesOf(fleet, abort);
     const measurements = await gateAnalysis.measure(fleet, observedGateways, members, templates, at, abort);
     for (const m of measurements)
@@ -271,6 +279,7 @@ export async function startFleetController(
         members: members.map(observeMember),
         templates,
         measurements,
+        controlPlane,
       },
       fleet.spec,
       fleet.status ?? {},

@@ -16,6 +16,12 @@ import type {
   ProxyFleetRolloutStatus,
   Wave,
 } from './api.ts';
+import {
+  type CanaryAction,
+  type CanaryDecision,
+  type ControlPlaneObserved,
+  reconcileControlPlaneCanary,
+} from './control-plane-canary.ts';
 
 /** A Gateway in the fleet's namespace, as the fleet controller sees it. */
 export type ObservedGateway = { name: string; labels?: Record<string, string>; gatewayClassName?: string };
@@ -51,6 +57,8 @@ export type FleetObserved = {
   templates?: Record<string, { metrics: Metric[] } | { problem: string }>;
   /** Measurements of the running gate analysis (`status.gateAnalysis`) the adapter took this round. */
   measurements?: Measurement[];
+  /** What the control-plane canary pre-flight reads (when spec.controlPlaneCanary is set or was). */
+  controlPlane?: ControlPlaneObserved;
 };
 
 export type FleetAction =
@@ -68,6 +76,7 @@ export type FleetAction =
   /** Sets a manual action on a member (its own controller runs it and clears it). */
   | { type: 'memberAction'; name: string; action: 'abort' | 'retry' }
   | { type: 'clearAction' }
+  | CanaryAction
   | { type: 'event'; eventType: 'Normal' | 'Warning'; reason: string; note: string };
 
 export type FleetDecision = {
@@ -201,6 +210,10 @@ class FleetReconcile {
   private approvedAGate = false;
   /** Why the analysis gate the fleet waits at cannot run (its template is missing or unusable). */
   private gateProblem?: string;
+  /** Whether the control-plane canary pre-flight lets waves be approved. */
+  private canaryGate: CanaryDecision['gate'] = 'clear';
+  /** The previous round only held for the control-plane canary: its phase says nothing about rolling. */
+  private readonly heldByCanary: boolean;
 
   constructor(
     private readonly observed: FleetObserved,
@@ -209,13 +222,35 @@ class FleetReconcile {
   ) {
     this.status = structuredClone(previous);
     this.now = observed.now.getTime();
+    const ready = previous.conditions?.find((c) => c.type === 'Ready');
+    this.heldByCanary =
+      ready?.reason === 'ControlPlaneCanary' || ready?.reason === 'ControlPlaneCanaryFailed';
   }
 
   run(): FleetDecision {
     const { observed, spec, status } = this;
     const previousPhase = status.phase;
-    const selected = selectGateways(observed.gateways, spec);
+    // A Gateway lent to the control-plane canary is still the fleet's, in the class it goes back to.
+    const originalClass = new Map(
+      (status.controlPlaneCanary?.gateways ?? []).map((g) => [g.name, g.originalClass]),
+    );
+    const selected = selectGateways(
+      observed.gateways.map((g) =>
+        originalClass.has(g.name) ? { ...g, gatewayClassName: originalClass.get(g.name) } : g,
+      ),
+      spec,
+    );
     const waves = assignWaves(selected, spec.waves);
+    const canaryRetry =
+      observed.action === 'retry' &&
+      status.controlPlaneCanary?.phase === 'Failed' &&
+      !!spec.controlPlaneCanary;
+    const canary = this.controlPlaneCanary(
+      [...selected].sort((a, b) => (waves.get(a) ?? 0) - (waves.get(b) ?? 0) || (a < b ? -1 : 1)),
+      canaryRetry,
+    );
+    const lent = new Set(canary.lent);
+    this.canaryGate = canary.gate;
     const members = new Map(observed.members.map((m) => [m.gateway, m]));
     const approvals = new Map((status.gateways ?? []).map((row) => [row.gateway, row.approvedRevision]));
     const hashes = spec.waves.map((_, wave) => memberTemplateHash(memberTemplateFor(spec, wave)));
@@ -247,7 +282,7 @@ class FleetReconcile {
       status.halted = undefined;
       status.gateFailure = undefined;
       status.retriedAt = iso(this.now);
-    } else if (observed.action === 'retry') {
+    } else if (observed.action === 'retry' && !canaryRetry) {
       this.event('Warning', 'NothingToRetry', 'the fleet is neither halted nor aborted');
     }
 
@@ -292,7 +327,12 @@ class FleetReconcile {
         break;
       }
 
-    if (current === undefined) {
+    const canaryMessage = `control-plane canary ${status.controlPlaneCanary?.phase ?? ''}: ${status.controlPlaneCanary?.message ?? ''}`;
+    if (canary.gate !== 'clear' && !status.aborted) {
+      // Nothing is approved before the new control plane passed its pre-flight.
+      status.currentWave = current;
+      this.enter(canary.gate === 'failed' ? 'Halted' : 'Progressing', canaryMessage);
+    } else if (current === undefined) {
       // Every Gateway runs its newest revision: the round is over.
       status.gate = undefined;
       status.passedGates = undefined;
@@ -301,7 +341,7 @@ class FleetReconcile {
       status.currentWave = undefined;
       // A gate run of this round must not pass the same gate of the next one.
       if (!status.gateFailure) status.gateAnalysis = undefined;
-      const wasRolling = previousPhase !== undefined && previousPhase !== 'Idle';
+      const wasRolling = previousPhase !== undefined && previousPhase !== 'Idle' && !this.heldByCanary;
       if (status.aborted || status.halted || status.gateFailure)
         this.enter(status.aborted ? 'Aborted' : 'Halted');
       else this.enter(wasRolling && selected.length > 0 ? 'Succeeded' : 'Idle');
@@ -315,6 +355,7 @@ class FleetReconcile {
 
     // Members: one per selected Gateway, applied when missing, from another template or with another approval.
     for (const gateway of selected) {
+      if (lent.has(gateway)) continue;
       const m = members.get(gateway);
       const approvedRevision = approvals.get(gateway);
       const wave = waves.get(gateway) ?? 0;
@@ -330,7 +371,14 @@ class FleetReconcile {
         });
     }
     for (const m of observed.members)
-      if (!waves.has(m.gateway)) {
+      if (lent.has(m.gateway)) {
+        this.actions.push({ type: 'deleteMember', name: m.name });
+        this.event(
+          'Normal',
+          'MemberRemoved',
+          `Gateway ${m.gateway} is lent to the control-plane canary; its ProxyRollout ${m.name} is deleted until it is back (holding the canary EG's new Deployment would keep it from starting pods)`,
+        );
+      } else if (!waves.has(m.gateway)) {
         this.actions.push({ type: 'deleteMember', name: m.name });
         this.event(
           'Normal',
@@ -403,7 +451,10 @@ class FleetReconcile {
         `the analysis gate before wave ${status.gateFailure.wave} failed (${gateFailureText(status.gateFailure)}); wave ${status.gateFailure.wave} and later are held`,
       );
     const rolling = ['Progressing', 'Waiting', 'Halted', 'Aborted'];
-    if (notUpToDate.every((g) => states.get(g) === 'creating') && !rolling.includes(status.phase ?? ''))
+    if (
+      notUpToDate.every((g) => states.get(g) === 'creating') &&
+      (!rolling.includes(status.phase ?? '') || this.heldByCanary)
+    )
       return this.enter('Idle', `waiting for ${notUpToDate.length} member ProxyRollouts to report`);
     status.roundStartedAt ??= iso(this.now);
     const collectedAt = Date.parse(status.roundStartedAt) + spec.detectionWindowSeconds * 1000;
@@ -523,6 +574,27 @@ class FleetReconcile {
     return 'failed';
   }
 
+  /** Runs the control-plane canary pre-flight's round and takes its actions, events and status. */
+  private controlPlaneCanary(selectedInWaveOrder: string[], retry: boolean): CanaryDecision {
+    const { status, spec, observed } = this;
+    if (!spec.controlPlaneCanary && !status.controlPlaneCanary)
+      return { actions: [], events: [], lent: [], gate: 'clear' };
+    const decision = reconcileControlPlaneCanary(
+      spec.controlPlaneCanary,
+      status.controlPlaneCanary,
+      observed.controlPlane ?? { classes: {}, gateways: {}, verdicts: [], proxyPods: {}, nacks: {} },
+      selectedInWaveOrder,
+      this.now,
+      retry,
+    );
+    status.controlPlaneCanary = decision.status;
+    this.actions.push(...decision.actions);
+    for (const e of decision.events) this.event(e.eventType, e.reason, e.note);
+    if (decision.requeueAt !== undefined)
+      this.requeueAt = Math.min(this.requeueAt ?? Number.POSITIVE_INFINITY, decision.requeueAt);
+    return decision;
+  }
+
   /** A member that aborted before the user's retry is being retried, not a new abort. */
   private retrying(m: ObservedMember): boolean {
     const { retriedAt } = this.status;
@@ -595,6 +667,20 @@ class FleetReconcile {
         status.message ?? reason,
       );
     }
+    const cp = status.controlPlaneCanary;
+    const canaryFailed = this.canaryGate === 'failed';
+    if (this.canaryGate !== 'clear' && !status.aborted) {
+      const reason = canaryFailed ? 'ControlPlaneCanaryFailed' : 'ControlPlaneCanary';
+      set('Ready', 'False', reason, status.message ?? reason);
+      set('Progressing', canaryFailed ? 'False' : 'True', reason, status.message ?? reason);
+    }
+    if (cp)
+      set(
+        'ControlPlaneCanary',
+        cp.phase === 'Passed' ? 'True' : 'False',
+        cp.phase === 'Restoring' ? `Restoring${cp.outcome}` : cp.phase,
+        cp.message ?? cp.phase,
+      );
     if (status.halted)
       set(
         'Degraded',
@@ -608,6 +694,13 @@ class FleetReconcile {
         'True',
         'GateAnalysisFailed',
         `the analysis gate before wave ${status.gateFailure.wave} failed (${gateFailureText(status.gateFailure)}); upgraded Gateways stay upgraded, the rest stay held. Fix the cause, then ${retry} (the gate runs again)`,
+      );
+    else if (canaryFailed)
+      set(
+        'Degraded',
+        'True',
+        'ControlPlaneCanaryFailed',
+        `the new control plane rejected what the old one accepted: ${(cp?.rejected ?? []).join('; ') || cp?.message}. Nothing is approved; fix the new EG's configuration (or the objects), then ${retry} (the pre-flight runs again)`,
       );
     else if (status.aborted)
       set('Degraded', 'True', 'FleetAborted', `aborted by the user; ${retry} continues`);

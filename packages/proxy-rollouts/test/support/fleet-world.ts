@@ -11,6 +11,7 @@ import {
   type ObservedMember,
   reconcileFleet,
 } from '../../src/fleet/reconcile.ts';
+import type { ControlPlanes } from './control-planes.ts';
 
 export const fleetSpec = (overrides: Record<string, unknown> = {}) =>
   ProxyFleetRolloutSpec.parse({
@@ -41,6 +42,8 @@ export class FleetWorld {
   gateValue: (metric: string) => Omit<Measurement, 'run' | 'metric' | 'at'> = () => ({
     value: { canary: 0.01, stable: 0.01, samples: 1000 },
   });
+  /** Both EGs, when the fleet runs a control-plane canary. */
+  controlPlanes?: ControlPlanes;
   /** Every gate measurement taken, in order. */
   readonly gateMeasurements: Measurement[] = [];
   /** Every decision with the gateways it approved (newly) and the state of the world when it was made. */
@@ -102,6 +105,7 @@ export class FleetWorld {
         members: [...this.members.values()].map(({ ticks: _, ...m }) => structuredClone(m)),
         templates: this.templates,
         measurements,
+        controlPlane: this.controlPlanes?.observe(),
       },
       this.spec,
       this.status,
@@ -142,6 +146,14 @@ export class FleetWorld {
         if (m) m.action = action.action;
         return;
       }
+      case 'ensureGatewayClass':
+      case 'deleteGatewayClass':
+      case 'moveGateway':
+        this.controlPlanes?.apply(action);
+        if (action.type === 'moveGateway')
+          for (const g of this.gateways)
+            if (g.name === action.gateway) g.gatewayClassName = action.gatewayClassName;
+        return;
       case 'clearAction':
       case 'event':
         return;
@@ -193,6 +205,7 @@ export class FleetWorld {
   step(ms = 1_000): FleetDecision {
     const decision = this.reconcile();
     this.tickMembers();
+    this.controlPlanes?.tick();
     this.now += ms;
     return decision;
   }
