@@ -1,8 +1,9 @@
 // The ProxyFleetRollout CRD on a real API server: defaults, the status subresource, and bad specs refused
 // with a message naming the field; and its member template kept equal to the ProxyRollout spec schema.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { type KubeObject, ResourceClient } from '@harbormaster/kube';
+import { applyManifests, builtin, type KubeObject, parseManifests, ResourceClient } from '@harbormaster/kube';
 import { startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
 import { installOurCrds, readCrds } from '../src/crds.ts';
 import { ProxyFleetRollout, proxyFleetRolloutType } from '../src/fleet/api.ts';
@@ -117,6 +118,21 @@ describe('the ProxyFleetRollout CRD', () => {
         'Idle',
         'status only through the subresource',
       );
+    });
+
+    it('examples/fleet-gates.yaml applies as it is and parses as our type', async () => {
+      const file = new URL('../examples/fleet-gates.yaml', import.meta.url).pathname;
+      await new ResourceClient(cluster.rest, builtin.namespace).create({ metadata: { name: 'shop' } });
+      await applyManifests(cluster.rest, parseManifests(readFileSync(file, 'utf8'), file), {
+        fieldManager: 'kubectl',
+      });
+      const fleet = ProxyFleetRollout.parse(await fleets.get('shop-edge', 'shop'));
+      assert.deepEqual(
+        fleet.spec.waves.map((w) => (w.gate ? Object.keys(w.gate)[0] : '-')),
+        ['-', 'analysis', 'approval'],
+      );
+      assert.equal(fleet.spec.waves[0]?.strategy?.canary.steps.length, 3);
+      assert.equal(fleet.spec.controlPlaneCanary?.soak, '10m');
     });
 
     it('refuses bad specs, naming the field and why', async () => {

@@ -157,7 +157,23 @@ describe('proxy-rollouts fleet command line', () => {
     );
     const nothing = await run('fleet', 'approve', 'edge');
     assert.equal(nothing.code, 2, 'an analysis gate is not approved by hand');
-    await setStatus({ gateAnalysis: null, gateFailure: null });
+    await setStatus({
+      gateAnalysis: null,
+      gateFailure: null,
+      controlPlaneCanary: {
+        specHash: 'abc',
+        phase: 'Failed',
+        startedAt: '2026-06-01T12:00:00Z',
+        message: 'the new EG rejected what the old one accepted',
+        gateways: [{ name: 'gw-00', originalClass: 'eg' }],
+        baseline: [],
+        rejected: ['EnvoyExtensionPolicy default/lua: Accepted=False (Invalid: Lua disabled)'],
+      },
+    });
+    const preflight = await run('fleet', 'status', 'edge');
+    assert.match(preflight.stdout, /Pre-flight: control-plane canary Failed — the new EG rejected/);
+    assert.match(preflight.stdout, / {2}rejected: EnvoyExtensionPolicy default\/lua: Accepted=False/);
+    await setStatus({ controlPlaneCanary: null });
   });
 
   it('names what is wrong: a missing fleet, approve with no approval gate', async () => {

@@ -82,6 +82,13 @@ export function describeFleet(f: ProxyFleetRollout): string {
         `  ${t.name}: ${t.successful} successful, ${t.failed} failed, ${t.inconclusive} inconclusive, ${t.errors} errors; last ${t.lastValue ?? '-'}`,
       );
   }
+  const preflight = s.controlPlaneCanary;
+  if (preflight) {
+    lines.push(
+      `Pre-flight: control-plane canary ${preflight.phase}${preflight.message ? ` — ${preflight.message}` : ''}`,
+    );
+    for (const rejected of preflight.rejected ?? []) lines.push(`  rejected: ${rejected}`);
+  }
   const failure = s.gateFailure;
   if (failure)
     lines.push(

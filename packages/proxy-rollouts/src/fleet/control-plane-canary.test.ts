@@ -216,6 +216,38 @@ describe('the control-plane canary pre-flight', () => {
     assert.match(missing.status.controlPlaneCanary?.message ?? '', /Gateway gw-99 not found/);
   });
 
+  it('a new pre-flight waits until the class the previous one deleted is gone', () => {
+    const w = world();
+    w.controlPlanes?.attached.set('gw-00', [
+      { object: 'HTTPRoute default/web', acceptedBy: (c) => c === oldController },
+    ]);
+    stepUntil(w, () => w.status.controlPlaneCanary?.phase === 'Failed');
+    assert.ok(
+      w.controlPlanes?.applied.some((a) => a.type === 'deleteGatewayClass'),
+      'the class it created is deleted (foreground)',
+    );
+    // The garbage collector is still removing the lent proxies: the class is there, being deleted.
+    if (w.controlPlanes)
+      w.controlPlanes.classes['eg-canary'] = {
+        controllerName: newController,
+        acceptedByItsEg: true,
+        deleting: true,
+      };
+    const cp = () => w.status.controlPlaneCanary;
+    w.action = 'retry';
+    w.reconcile();
+    assert.equal(cp(), undefined);
+    assert.match(
+      w.status.message ?? '',
+      /waiting until GatewayClass eg-canary of the previous pre-flight is deleted/,
+    );
+    assert.equal(w.status.phase, 'Progressing');
+    w.controlPlanes?.tick();
+    w.step();
+    assert.equal(cp()?.phase, 'Moving');
+    assert.equal(w.controlPlanes?.applied.filter((a) => a.type === 'ensureGatewayClass').length, 2);
+  });
+
   it('removing the pre-flight mid-soak gives the Gateways back and clears it', () => {
     const w = world({ gateways: ['gw-01', 'gw-02'], count: undefined });
     stepUntil(w, () => w.status.controlPlaneCanary?.phase === 'Soaking');

@@ -21,7 +21,12 @@ export type ControlPlaneObserved = {
   /** GatewayClasses by name: their controller and, if reported, their Accepted condition. */
   classes: Record<
     string,
-    { controllerName: string; accepted?: { status: string; reason?: string; message?: string } }
+    {
+      controllerName: string;
+      accepted?: { status: string; reason?: string; message?: string };
+      /** Being deleted (foreground: its dependents, a previous pre-flight's lent proxies, go first). */
+      deleting?: boolean;
+    }
   >;
   /** The namespace's Gateways: their class and the conditions written for their current generation. */
   gateways: Record<
@@ -60,6 +65,8 @@ export type CanaryDecision = {
   lent: string[];
   /** `hold`: nothing may be approved; `failed`: halt the fleet; `clear`: no pre-flight or it passed. */
   gate: 'clear' | 'hold' | 'failed';
+  /** What it waits for before it can start, when it has no status yet. */
+  note?: string;
 };
 
 /** How often a running pre-flight looks again (it reads statuses and metrics, it does not watch them). */
@@ -154,8 +161,18 @@ export function reconcileControlPlaneCanary(
     status = undefined;
   }
   if (!spec) return decision;
-  if (!status) status = start(spec, hash as string);
-  else step(status);
+  if (!status) {
+    const existing = observed.classes[spec.gatewayClassName];
+    if (existing?.deleting) {
+      // The class of a previous pre-flight is going, and its lent proxies with it: a new class of the same
+      // name now would have EG apply to objects the garbage collector is about to delete.
+      decision.gate = 'hold';
+      decision.note = `waiting until GatewayClass ${spec.gatewayClassName} of the previous pre-flight is deleted`;
+      decision.requeueAt = now + pollMs;
+      return decision;
+    }
+    status = start(spec, hash as string);
+  } else step(status);
   decision.status = status;
   return decision;
 

@@ -115,6 +115,7 @@ export class ControlPlaneObserver {
       observed.classes[c.metadata.name ?? ''] = {
         controllerName: String(c.spec?.controllerName ?? ''),
         ...(accepted ? { accepted } : {}),
+        ...(c.metadata.deletionTimestamp ? { deleting: true } : {}),
       };
     }
     for (const g of gateways) {
@@ -200,10 +201,13 @@ export class ControlPlaneObserver {
       return;
     }
     if (action.type === 'deleteGatewayClass') {
-      await ignoreNotFound(this.classes.delete(action.name));
+      // Foreground: the class stays (deleting) until the garbage collector removed the lent proxies it owns.
+      await ignoreNotFound(this.classes.delete(action.name, undefined, 'Foreground'));
       return;
     }
-    const original = await ignoreNotFound(this.classes.get(action.copyFrom));
+    const original = (
+      await this.classes.list(undefined, { fieldSelector: `metadata.name=${action.copyFrom}` })
+    ).items[0];
     const parametersRef = original?.spec?.parametersRef;
     try {
       await this.classes.create({

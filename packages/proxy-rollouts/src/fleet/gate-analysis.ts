@@ -1,7 +1,7 @@
 // The fleet controller's side of analysis gates: reads the gates' templates, finds the proxy pods of the
 // Gateways a gate compares, and measures the running gate analysis with the same providers (and the same
 // envoyStats baselines kept in the status) as a ProxyRollout's analysis steps.
-import { builtin, ignoreNotFound, type KubeRest, ResourceClient } from '@harbormaster/kube';
+import { builtin, type KubeRest, ResourceClient } from '@harbormaster/kube';
 import { dueMeasurements, type Measurement } from '../analysis.ts';
 import {
   AnalysisTemplate,
@@ -40,12 +40,12 @@ export class GateAnalysis {
       const step = wave.gate.analysis;
       const key = templateKey(step);
       if (key in found) continue;
+      // Listed by name: the controller's RBAC grants list and watch on templates, not get.
+      const byName = { fieldSelector: `metadata.name=${step.templateRef.name}` };
       const template =
         step.templateRef.kind === 'ClusterProxyAnalysisTemplate'
-          ? await ignoreNotFound(this.clusterTemplates.get(step.templateRef.name, undefined, signal))
-          : await ignoreNotFound(
-              this.templates.get(step.templateRef.name, fleet.metadata.namespace ?? '', signal),
-            );
+          ? (await this.clusterTemplates.list(undefined, byName, signal)).items[0]
+          : (await this.templates.list(fleet.metadata.namespace ?? '', byName, signal)).items[0];
       if (template) found[key] = { metrics: template.spec.metrics };
     }
     return found;

@@ -327,7 +327,9 @@ class FleetReconcile {
         break;
       }
 
-    const canaryMessage = `control-plane canary ${status.controlPlaneCanary?.phase ?? ''}: ${status.controlPlaneCanary?.message ?? ''}`;
+    const canaryMessage = status.controlPlaneCanary
+      ? `control-plane canary ${status.controlPlaneCanary.phase}: ${status.controlPlaneCanary.message ?? ''}`
+      : `control-plane canary: ${canary.note ?? ''}`;
     if (canary.gate !== 'clear' && !status.aborted) {
       // Nothing is approved before the new control plane passed its pre-flight.
       status.currentWave = current;

@@ -9,9 +9,10 @@ export const oldController = 'gateway.envoyproxy.io/gatewayclass-controller';
 export const newController = 'gateway.envoyproxy.io/canary-v1-9-1';
 
 export class ControlPlanes {
-  readonly classes: Record<string, { controllerName: string; acceptedByItsEg: boolean }> = {
-    eg: { controllerName: oldController, acceptedByItsEg: true },
-  };
+  readonly classes: Record<string, { controllerName: string; acceptedByItsEg: boolean; deleting?: boolean }> =
+    {
+      eg: { controllerName: oldController, acceptedByItsEg: true },
+    };
   /** Gateway → its class and the class its current EG has programmed it in (a round after a move). */
   readonly gateways = new Map<string, { gatewayClassName: string; programmedIn?: string }>();
   /** Objects hanging off each Gateway: `Kind ns/name` → whether each controller accepts it. */
@@ -49,6 +50,7 @@ export class ControlPlanes {
     for (const [name, c] of Object.entries(this.classes))
       observed.classes[name] = {
         controllerName: c.controllerName,
+        ...(c.deleting ? { deleting: true } : {}),
         accepted: {
           status: c.acceptedByItsEg ? 'True' : 'False',
           reason: c.acceptedByItsEg ? 'Accepted' : 'InvalidParameters',
@@ -96,8 +98,11 @@ export class ControlPlanes {
     this.applied.push(action);
     if (action.type === 'ensureGatewayClass')
       this.classes[action.name] = { controllerName: action.controllerName, acceptedByItsEg: true };
-    else if (action.type === 'deleteGatewayClass') delete this.classes[action.name];
-    else {
+    else if (action.type === 'deleteGatewayClass') {
+      // Foreground deletion: gone a round later, with the proxies it owns.
+      const c = this.classes[action.name];
+      if (c) c.deleting = true;
+    } else {
       const g = this.gateways.get(action.gateway);
       if (g) g.gatewayClassName = action.gatewayClassName;
     }
@@ -106,5 +111,6 @@ export class ControlPlanes {
   /** The EGs catch up: each programs the Gateways that joined its class. */
   tick(): void {
     for (const g of this.gateways.values()) g.programmedIn = g.gatewayClassName;
+    for (const [name, c] of Object.entries(this.classes)) if (c.deleting) delete this.classes[name];
   }
 }
