@@ -166,7 +166,13 @@ describe('a ProxyFleetRollout with an analysis gate and a per-wave strategy on a
       degraded?.message ?? '',
       /template ProxyAnalysisTemplate\/upgraded-health, metric error-ratio: Failed/,
     );
-    assert.match(status?.gateAnalysis?.metrics[0]?.lastValue ?? '', /canary=0\.2 stable=0\.01/);
+    // The upgraded proxies' 5xx ratio is far above the held ones' 0.01 (not exactly 0.2: kwok reuses pod IPs,
+    // and the exporter's counters are per IP).
+    const last = /canary=([0-9.]+) stable=([0-9.]+)/.exec(status?.gateAnalysis?.metrics[0]?.lastValue ?? '');
+    assert.ok(
+      last && Number(last[1]) > 0.05 && Number(last[2]) < 0.02,
+      status?.gateAnalysis?.metrics[0]?.lastValue,
+    );
     const rows = status?.gateways ?? [];
     assert.ok(
       rows.filter((r) => r.wave < 2).every((r) => r.phase === 'Succeeded'),
