@@ -2,7 +2,7 @@
 // Gateways a gate compares, and measures the running gate analysis with the same providers (and the same
 // envoyStats baselines kept in the status) as a ProxyRollout's analysis steps.
 import { builtin, type KubeRest, ResourceClient } from '@harbormaster/kube';
-import { dueMeasurements, type Measurement } from '../analysis.ts';
+import { dueMeasurements, type Measurement, withArgs } from '../analysis.ts';
 import {
   AnalysisTemplate,
   clusterProxyAnalysisTemplateType,
@@ -12,10 +12,9 @@ import {
   proxyAnalysisTemplateType,
 } from '../api.ts';
 import { type MeasureContext, type PodSets, Providers } from '../providers.ts';
-import { templateKey } from '../reconcile.ts';
 import { egAppLabels, egOwnerLabels, type Pod, podReady } from '../workloads.ts';
 import type { ProxyFleetRollout, ProxyFleetRolloutStatus } from './api.ts';
-import { gateGateways, type ObservedGateway } from './reconcile.ts';
+import { gateGateways, gateTemplateKey, type ObservedGateway } from './reconcile.ts';
 
 type Templates = Record<string, { metrics: Metric[] } | { problem: string }>;
 
@@ -38,7 +37,7 @@ export class GateAnalysis {
     for (const wave of fleet.spec.waves) {
       if (!wave.gate || !('analysis' in wave.gate)) continue;
       const step = wave.gate.analysis;
-      const key = templateKey(step);
+      const key = gateTemplateKey(step);
       if (key in found) continue;
       // Listed by name: the controller's RBAC grants list and watch on templates, not get.
       const byName = { fieldSelector: `metadata.name=${step.templateRef.name}` };
@@ -46,7 +45,7 @@ export class GateAnalysis {
         step.templateRef.kind === 'ClusterProxyAnalysisTemplate'
           ? (await this.clusterTemplates.list(undefined, byName, signal)).items[0]
           : (await this.templates.list(fleet.metadata.namespace ?? '', byName, signal)).items[0];
-      if (template) found[key] = { metrics: template.spec.metrics };
+      if (template) found[key] = withArgs(template.spec.metrics, template.spec.args, step.args);
     }
     return found;
   }

@@ -648,11 +648,47 @@ describe('an analysis gate between waves', () => {
     stepUntil(world, () => world.status.phase === 'Waiting');
     for (let i = 0; i < 5; i++) world.step(10_000);
     assert.equal(world.status.phase, 'Waiting');
-    assert.equal(condition(world, 'Degraded')?.reason, 'GateTemplateMissing');
+    assert.equal(condition(world, 'Degraded')?.reason, 'GateTemplateProblem');
     assert.match(world.status.message ?? '', /ProxyAnalysisTemplate\/upgraded-health was not found/);
     withTemplate(world);
     stepUntil(world, () => world.status.phase === 'Succeeded', 200);
     assert.equal(condition(world, 'Degraded')?.reason, 'AsExpected');
+  });
+
+  it("a gate with args looks its template up with them, and the run's template names them", () => {
+    const world = settledWorld(
+      fleetSpec({
+        waves: [
+          { gateways: ['gw-00'] },
+          {
+            rest: true,
+            gate: {
+              analysis: {
+                templateRef: { name: 'upgraded-health' },
+                args: [{ name: 'quantile', value: '0.99' }],
+              },
+            },
+          },
+        ],
+      }),
+      4,
+    );
+    world.templates['ProxyAnalysisTemplate/upgraded-health?quantile=0.99'] = { metrics: [errorRatio] };
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Waiting');
+    assert.equal(world.status.gateAnalysis?.template, 'ProxyAnalysisTemplate/upgraded-health?quantile=0.99');
+    stepUntil(world, () => world.status.phase === 'Succeeded', 200);
+  });
+
+  it('a template whose args have no value keeps the gate waiting, saying so', () => {
+    const world = settledWorld(gated(), 4);
+    world.templates['ProxyAnalysisTemplate/upgraded-health'] = {
+      problem: 'args gateway have no value (neither the template nor the step gives one)',
+    };
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Waiting');
+    assert.equal(condition(world, 'Degraded')?.reason, 'GateTemplateProblem');
+    assert.match(condition(world, 'Degraded')?.message ?? '', /args gateway have no value/);
   });
 
   it('approve does not open an analysis gate', () => {

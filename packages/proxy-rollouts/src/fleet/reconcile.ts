@@ -96,6 +96,15 @@ export function memberTemplateFor(spec: ProxyFleetRolloutSpec, wave: number): Me
   return strategy ? { ...spec.template, strategy } : spec.template;
 }
 
+/**
+ * How an analysis gate's template is looked up: its `kind/name`, with its args when it has some (one template
+ * used by two gates with different args is two sets of metrics).
+ */
+export const gateTemplateKey = (step: AnalysisStep): string =>
+  step.args?.length
+    ? `${templateKey(step)}?${step.args.map((a) => `${a.name}=${a.value}`).join('&')}`
+    : templateKey(step);
+
 /** The name of the analysis run of the gate before `wave`. */
 export const gateRunName = (wave: number) => `gate-${wave}`;
 
@@ -525,7 +534,7 @@ class FleetReconcile {
    */
   private analysisGate(wave: number, step: AnalysisStep): 'passed' | 'failed' | { waiting: string } {
     const { status, observed } = this;
-    const key = templateKey(step);
+    const key = gateTemplateKey(step);
     const found = observed.templates?.[key];
     if (!found || 'problem' in found) {
       this.gateProblem = found
@@ -707,7 +716,7 @@ class FleetReconcile {
     else if (status.aborted)
       set('Degraded', 'True', 'FleetAborted', `aborted by the user; ${retry} continues`);
     else if (this.gateProblem)
-      set('Degraded', 'True', 'GateTemplateMissing', `${this.gateProblem}; the gate waits`);
+      set('Degraded', 'True', 'GateTemplateProblem', `${this.gateProblem}; the gate waits`);
     else if (degradedMembers.length > 0)
       set(
         'Degraded',
