@@ -177,6 +177,8 @@ export const ControlPlaneCanaryStatus = z.object({
   startedAt: z.string(),
   soakStartedAt: z.string().optional(),
   oldControllerName: z.string().optional(),
+  /** The canary GatewayClass the Gateways were lent through. */
+  gatewayClassName: z.string().optional(),
   /** The pre-flight created the canary GatewayClass, and deletes it when its Gateways are back. */
   createdClass: z.boolean().optional(),
   /** The lent Gateways and the class each is moved back to. */

@@ -256,6 +256,10 @@ describe('the control-plane canary pre-flight', () => {
     assert.equal(w.status.controlPlaneCanary?.phase, 'Restoring');
     assert.deepEqual(moves(w).slice(-2).sort(), ['gw-01→eg', 'gw-02→eg']);
     stepUntil(w, () => w.status.controlPlaneCanary === undefined);
+    assert.ok(
+      w.controlPlanes?.applied.some((a) => a.type === 'deleteGatewayClass' && a.name === 'eg-canary'),
+      'the class it created goes too',
+    );
     stepUntil(w, () => w.members.has('gw-01') && w.members.has('gw-02'));
     assert.equal(w.status.phase, 'Idle');
   });

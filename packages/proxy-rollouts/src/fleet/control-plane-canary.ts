@@ -158,6 +158,9 @@ export function reconcileControlPlaneCanary(
       decision.status = status;
       return decision;
     }
+    // Given back before it ended: the class it created goes too (a finished one deleted its class already).
+    if (status.createdClass && status.gatewayClassName && status.phase === 'Restoring')
+      decision.actions.push({ type: 'deleteGatewayClass', name: status.gatewayClassName });
     status = undefined;
   }
   if (!spec) return decision;
@@ -229,6 +232,7 @@ export function reconcileControlPlaneCanary(
       phase: 'Moving',
       startedAt: iso(now),
       oldControllerName,
+      gatewayClassName: canary.gatewayClassName,
       gateways: originals,
       baseline: verdictsOf(observed, oldControllerName, names),
       message: `lending ${names.join(', ')} to ${canary.controllerName} (class ${canary.gatewayClassName})`,
@@ -334,8 +338,8 @@ export function reconcileControlPlaneCanary(
         s.nackReads = (s.nackReads ?? 0) + 1;
         s.nackError = undefined;
         const pods = new Set(names.flatMap((g) => observed.proxyPods[g] ?? []));
-        const now = nacksByType(canaryNacks, pods);
-        const excess = Object.entries(now)
+        const counted = nacksByType(canaryNacks, pods);
+        const excess = Object.entries(counted)
           .map(([type, count]) => [type, count - (s.baselineNacks?.[type] ?? 0)] as const)
           .filter(([, extra]) => extra > 0);
         const total = excess.reduce((sum, [, extra]) => sum + extra, 0);
