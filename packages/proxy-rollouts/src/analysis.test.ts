@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { dueMeasurements, errorLimit, judge, type Measurement, recordMeasurement } from './analysis.ts';
-import type { AnalysisRun, Metric } from './api.ts';
+import {
+  dueMeasurements,
+  errorLimit,
+  judge,
+  type Measurement,
+  recordMeasurement,
+  withArgs,
+} from './analysis.ts';
+import { type AnalysisRun, Metric } from './api.ts';
 import { parseDuration } from './duration.ts';
 
 const metric: Metric = {
@@ -116,5 +123,47 @@ describe('analysis', () => {
     assert.equal(parseDuration('500ms'), 500);
     assert.equal(parseDuration('1.5h'), 5_400_000);
     assert.throws(() => parseDuration('10 minutes'), /not a duration/);
+  });
+});
+
+describe('template args', () => {
+  const metrics = [
+    Metric.parse({
+      name: 'latency',
+      provider: {
+        prometheus: {
+          address: 'http://{{args.prometheus}}:9090',
+          query: 'sum(rate(x{gateway="{{ args.gateway }}", pod=~"{{pods}}"}[1m]))',
+        },
+      },
+    }),
+    Metric.parse({ name: 'hook', provider: { webhook: { url: 'http://judge/{{args.gateway}}' } } }),
+    Metric.parse({ name: 'stats', provider: { envoyStats: {} } }),
+  ];
+
+  it("fills {{args.NAME}} in Prometheus and webhook text, the step's args over the template's defaults", () => {
+    const filled = withArgs(
+      metrics,
+      [
+        { name: 'prometheus', value: 'prom.monitoring' },
+        { name: 'gateway', value: 'default' },
+      ],
+      [{ name: 'gateway', value: 'edge' }],
+    );
+    assert.ok('metrics' in filled);
+    assert.deepEqual(filled.metrics[0]?.provider, {
+      prometheus: {
+        address: 'http://prom.monitoring:9090',
+        query: 'sum(rate(x{gateway="edge", pod=~"{{pods}}"}[1m]))',
+      },
+    });
+    assert.deepEqual(filled.metrics[1]?.provider, { webhook: { url: 'http://judge/edge' } });
+    assert.deepEqual(filled.metrics[2], metrics[2]);
+  });
+
+  it('names the args that have no value', () => {
+    assert.deepEqual(withArgs(metrics, [{ name: 'gateway' }], []), {
+      problem: 'args prometheus, gateway have no value (neither the template nor the step gives one)',
+    });
   });
 });

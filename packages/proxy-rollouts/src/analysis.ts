@@ -131,3 +131,43 @@ export function nextMeasurementAt(run: AnalysisRun, metric: Metric): number {
   const last = run.metrics.find((m) => m.name === metric.name)?.lastMeasuredAt ?? run.startedAt;
   return (last ? Date.parse(last) : 0) + parseDuration(metric.interval);
 }
+
+/**
+ * A template's metrics with `{{args.NAME}}` replaced in the provider fields that take text (a Prometheus
+ * address and query, a webhook URL): the step's args over the template's defaults, as Argo Rollouts does.
+ * An arg the text uses that has no value is a problem, named, rather than a query sent with a placeholder.
+ */
+export function withArgs(
+  metrics: Metric[],
+  templateArgs: readonly { name: string; value?: string }[] = [],
+  stepArgs: readonly { name: string; value: string }[] = [],
+): { metrics: Metric[] } | { problem: string } {
+  const values = new Map<string, string>();
+  for (const a of templateArgs) if (a.value !== undefined) values.set(a.name, a.value);
+  for (const a of stepArgs) values.set(a.name, a.value);
+  const missing = new Set<string>();
+  const fill = (text: string) =>
+    text.replace(/\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}/g, (_, name: string) => {
+      const value = values.get(name);
+      if (value === undefined) missing.add(name);
+      return value ?? '';
+    });
+  const filled = metrics.map((metric): Metric => {
+    const provider = metric.provider;
+    if ('prometheus' in provider)
+      return {
+        ...metric,
+        provider: {
+          prometheus: { address: fill(provider.prometheus.address), query: fill(provider.prometheus.query) },
+        },
+      };
+    if ('webhook' in provider)
+      return { ...metric, provider: { webhook: { url: fill(provider.webhook.url) } } };
+    return metric;
+  });
+  if (missing.size > 0)
+    return {
+      problem: `args ${[...missing].join(', ')} have no value (neither the template nor the step gives one)`,
+    };
+  return { metrics: filled };
+}

@@ -133,7 +133,7 @@ describe('cache transforms', () => {
       { manager: 'envoy-gateway', operation: 'Apply' },
       { manager: 'kube-controller-manager', operation: 'Update' },
     ]);
-    assert.deepEqual(resolveTarget(rollout, [cached], false), { deployment: cached });
+    assert.deepEqual(resolveTarget(rollout, [cached], []), { deployment: cached });
     const hash = revisionOf(deployment.spec.template).hash;
     assert.deepEqual(
       canaryReplicaSet(rollout, cached, hash, 1),
@@ -143,7 +143,7 @@ describe('cache transforms', () => {
     // Without the managers the target would be refused: that is why they are kept.
     const stripped = { ...cached, metadata: { ...cached.metadata, managedFields: undefined } };
     assert.equal(
-      (resolveTarget(rollout, [stripped], false) as { problem: { reason: string } }).problem.reason,
+      (resolveTarget(rollout, [stripped], []) as { problem: { reason: string } }).problem.reason,
       'NotManagedByEnvoyGateway',
     );
   });

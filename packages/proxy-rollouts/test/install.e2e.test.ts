@@ -234,6 +234,30 @@ describe('install: chart, plain manifests, least-privilege RBAC and examples', {
     );
   });
 
+  it('the control-plane canary rules are rendered only when controlPlaneCanary.enabled is set', () => {
+    const rulesOf = (overrides: Record<string, string>) =>
+      granted(
+        parseManifests(renderChart(overrides), 'helm template')
+          .map((m) => m.object as Role)
+          .filter((o) => o.kind === 'ClusterRole'),
+      );
+    const base = rulesOf({});
+    const withCanary = rulesOf({ 'controlPlaneCanary.enabled': 'true' });
+    assert.deepEqual([...withCanary].filter((p) => !base.has(p)).sort(), [
+      'create gateway.networking.k8s.io/gatewayclasses',
+      'delete gateway.networking.k8s.io/gatewayclasses',
+      'list gateway.envoyproxy.io/backendtrafficpolicies',
+      'list gateway.envoyproxy.io/clienttrafficpolicies',
+      'list gateway.envoyproxy.io/envoyextensionpolicies',
+      'list gateway.envoyproxy.io/securitypolicies',
+      'list gateway.networking.k8s.io/gatewayclasses',
+      'list gateway.networking.k8s.io/grpcroutes',
+      'list gateway.networking.k8s.io/httproutes',
+      'patch gateway.networking.k8s.io/gateways',
+    ]);
+    assert.ok([...base].every((p) => withCanary.has(p)));
+  });
+
   it('the chart renders its options: no leader election, one watched namespace, a ServiceMonitor', async () => {
     const objects = parseManifests(
       renderChart({

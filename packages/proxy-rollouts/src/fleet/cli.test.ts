@@ -115,6 +115,67 @@ describe('proxy-rollouts fleet command line', () => {
     }
   });
 
+  it('fleet status shows the analysis gate run and the gate that halted the fleet', async () => {
+    await setStatus({
+      phase: 'Halted',
+      gate: { wave: 1, kind: 'analysis', startedAt: '2026-06-01T12:00:00Z' },
+      gateAnalysis: {
+        name: 'gate-1',
+        template: 'ProxyAnalysisTemplate/upgraded-health',
+        phase: 'Failed',
+        message: 'error-ratio: 1 failed measurements (limit 0); last canary=0.2 stable=0.01 samples=1000',
+        metrics: [
+          {
+            name: 'error-ratio',
+            successful: 0,
+            failed: 1,
+            inconclusive: 1,
+            errors: 0,
+            lastValue: 'canary=0.2 stable=0.01 samples=1000',
+          },
+        ],
+      },
+      gateFailure: {
+        wave: 1,
+        template: 'ProxyAnalysisTemplate/upgraded-health',
+        metric: 'error-ratio',
+        phase: 'Failed',
+        message: 'error-ratio: 1 failed measurements (limit 0)',
+      },
+    });
+    const { code, stdout } = await run('fleet', 'status', 'edge');
+    assert.equal(code, 0);
+    assert.match(stdout, /Gate:\s+analysis before wave 1/);
+    assert.match(stdout, /Analysis: gate-1 \(ProxyAnalysisTemplate\/upgraded-health\) Failed: error-ratio/);
+    assert.match(
+      stdout,
+      / {2}error-ratio: 0 successful, 1 failed, 1 inconclusive, 0 errors; last canary=0\.2/,
+    );
+    assert.match(
+      stdout,
+      /Halted:\s+analysis gate before wave 1: ProxyAnalysisTemplate\/upgraded-health metric error-ratio: Failed/,
+    );
+    const nothing = await run('fleet', 'approve', 'edge');
+    assert.equal(nothing.code, 2, 'an analysis gate is not approved by hand');
+    await setStatus({
+      gateAnalysis: null,
+      gateFailure: null,
+      controlPlaneCanary: {
+        specHash: 'abc',
+        phase: 'Failed',
+        startedAt: '2026-06-01T12:00:00Z',
+        message: 'the new EG rejected what the old one accepted',
+        gateways: [{ name: 'gw-00', originalClass: 'eg' }],
+        baseline: [],
+        rejected: ['EnvoyExtensionPolicy default/lua: Accepted=False (Invalid: Lua disabled)'],
+      },
+    });
+    const preflight = await run('fleet', 'status', 'edge');
+    assert.match(preflight.stdout, /Pre-flight: control-plane canary Failed — the new EG rejected/);
+    assert.match(preflight.stdout, / {2}rejected: EnvoyExtensionPolicy default\/lua: Accepted=False/);
+    await setStatus({ controlPlaneCanary: null });
+  });
+
   it('names what is wrong: a missing fleet, approve with no approval gate', async () => {
     const missing = await run('fleet', 'status', 'nope');
     assert.equal(missing.code, 2);

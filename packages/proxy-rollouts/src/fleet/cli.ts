@@ -72,6 +72,28 @@ export function describeFleet(f: ProxyFleetRollout): string {
     );
   if (s.gate) lines.push(`Gate:     ${s.gate.kind} before wave ${s.gate.wave}, since ${s.gate.startedAt}`);
   if (s.halted) lines.push(`Halted:   Gateway ${s.halted.gateway}: ${s.halted.reason}: ${s.halted.message}`);
+  const run = s.gateAnalysis;
+  if (run) {
+    lines.push(
+      `Analysis: ${run.name} (${run.template ?? '-'}) ${run.phase}${run.message ? `: ${run.message}` : ''}`,
+    );
+    for (const t of run.metrics)
+      lines.push(
+        `  ${t.name}: ${t.successful} successful, ${t.failed} failed, ${t.inconclusive} inconclusive, ${t.errors} errors; last ${t.lastValue ?? '-'}`,
+      );
+  }
+  const preflight = s.controlPlaneCanary;
+  if (preflight) {
+    lines.push(
+      `Pre-flight: control-plane canary ${preflight.phase}${preflight.message ? ` — ${preflight.message}` : ''}`,
+    );
+    for (const rejected of preflight.rejected ?? []) lines.push(`  rejected: ${rejected}`);
+  }
+  const failure = s.gateFailure;
+  if (failure)
+    lines.push(
+      `Halted:   analysis gate before wave ${failure.wave}: ${failure.template}${failure.metric ? ` metric ${failure.metric}` : ''}: ${failure.phase}: ${failure.message}`,
+    );
   lines.push('Conditions:');
   for (const c of s.conditions ?? []) lines.push(`  ${c.type}=${c.status} ${c.reason}: ${c.message}`);
   const rows = (s.gateways ?? []).map((r) => [

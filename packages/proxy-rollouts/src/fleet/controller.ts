@@ -29,7 +29,9 @@ import {
   proxyFleetRolloutType,
   templateHashAnnotation,
 } from './api.ts';
-import { type FleetAction, type ObservedMember, reconcileFleet } from './reconcile.ts';
+import { ControlPlaneObserver } from './control-plane-observer.ts';
+import { GateAnalysis } from './gate-analysis.ts';
+import { type FleetAction, memberTemplateFor, type ObservedMember, reconcileFleet } from './reconcile.ts';
 
 export type FleetControllerOptions = {
   rest: KubeRest;
@@ -47,6 +49,8 @@ export type FleetControllerOptions = {
   };
   log?: (entry: Record<string, unknown>) => void;
   now?: () => Date;
+  /** For tests: the HTTP client of the analysis gates' providers. */
+  fetch?: typeof fetch;
 };
 
 /** The member ProxyRollout of one Gateway, as the fleet server-side applies it. */
@@ -75,7 +79,7 @@ export function memberObject(
       ],
     },
     spec: {
-      ...structuredClone(fleet.spec.template),
+      ...structuredClone(memberTemplateFor(fleet.spec, action.wave)),
       targetRef: { kind: 'Gateway', name: action.gateway },
       autoStart: false,
       ...(action.approvedRevision ? { approvedRevision: action.approvedRevision } : {}),
@@ -146,6 +150,8 @@ export async function startFleetController(
   const fleets = new ResourceClient(rest, proxyFleetRolloutType, ProxyFleetRollout);
   const gateways = new ResourceClient<Gateway>(rest, gatewayType);
   const rollouts = new ResourceClient(rest, proxyRolloutType, ProxyRollout);
+  const gateAnalysis = new GateAnalysis(rest, options.fetch);
+  const controlPlanes = new ControlPlaneObserver(rest, options.fetch);
 
   function createSession() {
     const onError = (what: string) => (error: unknown) =>
@@ -213,6 +219,11 @@ export async function startFleetController(
           }),
         );
         return;
+      case 'ensureGatewayClass':
+      case 'moveGateway':
+      case 'deleteGatewayClass':
+        await controlPlanes.perform(action, namespace);
+        return;
       case 'clearAction':
         await fleets.patch(name, namespace, 'merge', {
           metadata: { annotations: { [actionAnnotation]: null } },
@@ -235,6 +246,7 @@ export async function startFleetController(
     const cached = informers.fleets.get(key);
     const fleet = cached ? await ignoreNotFound(fleets.get(name, namespace, abort)) : undefined;
     if (!fleet) {
+      if (cached?.metadata.uid) gateAnalysis.forget(cached.metadata.uid);
       for (const phase of fleetPhases) phaseGauge.remove({ namespace, name, phase });
       return undefined;
     }
@@ -252,25 +264,36 @@ export async function startFleetController(
           m.metadata.labels?.[fleetLabels.fleet] === name &&
           (m.metadata.ownerReferences ?? []).some((o) => o.uid === fleet.metadata.uid),
       );
+    const at = now();
+    const namespaceGateways = informers.gateways.list().filter((g) => g.metadata.namespace === namespace);
+    const controlPlane = controlPlanes.needed(fleet, action === 'retry')
+      ? await controlPlanes.observe(fleet, namespaceGateways, abort)
+      : undefined;
+    const observedGateways = namespaceGateways.map((g) => ({
+      name: g.metadata.name ?? '',
+      labels: g.metadata.labels,
+      gatewayClassName: g.spec?.gatewayClassName,
+    }));
+    const templates = await gateAnalysis.templatesOf(fleet, abort);
+    const measurements = await gateAnalysis.measure(fleet, observedGateways, members, templates, at, abort);
+    for (const m of measurements)
+      if (m.error) log({ msg: 'gate measurement failed', fleet: key, metric: m.metric, error: m.error });
     const decision = reconcileFleet(
       {
-        now: now(),
+        now: at,
         fleet: name,
         generation: fleet.metadata.generation ?? 0,
         action,
-        gateways: informers.gateways
-          .list()
-          .filter((g) => g.metadata.namespace === namespace)
-          .map((g) => ({
-            name: g.metadata.name ?? '',
-            labels: g.metadata.labels,
-            gatewayClassName: g.spec?.gatewayClassName,
-          })),
+        gateways: observedGateways,
         members: members.map(observeMember),
+        templates,
+        measurements,
+        controlPlane,
       },
       fleet.spec,
       fleet.status ?? {},
     );
+    gateAnalysis.keepBaselines(fleet, decision.status);
     // Status first: approvals are recorded before they are written into members, so a restarted controller
     // resumes from them (every action is idempotent against the world).
     const { object: current } = await patchIfChanged(
@@ -301,7 +324,9 @@ export async function startFleetController(
     }
     for (const phase of fleetPhases)
       phaseGauge.set({ namespace, name, phase }, decision.status.phase === phase ? 1 : 0);
-    return decision.requeueAfterMs === undefined ? undefined : { requeueAfterMs: decision.requeueAfterMs };
+    if (decision.requeueAfterMs === undefined) return undefined;
+    // Counted from the start of this round, whose measurements already took their time.
+    return { requeueAfterMs: Math.max(0, decision.requeueAfterMs - (now().getTime() - at.getTime())) };
   }
 
   let terms = 0;

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FleetWorld, fleetSpec } from '../../test/support/fleet-world.ts';
+import { Metric } from '../api.ts';
 import { ProxyFleetRolloutStatus, Wave } from './api.ts';
 import {
   assignWaves,
   type FleetAction,
+  gateGateways,
   matchesSelector,
+  memberTemplateFor,
   memberTemplateHash,
   type ObservedGateway,
   selectGateways,
@@ -100,6 +103,7 @@ describe('a fleet round', () => {
       type: 'applyMember',
       name: 'edge-gw-00',
       gateway: 'gw-00',
+      wave: 0,
       approvedRevision: undefined,
       templateHash: memberTemplateHash(world.spec.template),
     });
@@ -534,6 +538,250 @@ describe('fleet properties', () => {
         assert.equal(world.status.counts?.upToDate, size);
       }),
       { numRuns: 40 },
+    );
+  });
+});
+
+describe('an analysis gate between waves', () => {
+  const errorRatio = Metric.parse({
+    name: 'error-ratio',
+    interval: '10s',
+    count: 2,
+    successCondition: 'canary <= stable * 1.5 + 0.001',
+    provider: { envoyStats: {} },
+  });
+  const gated = () =>
+    fleetSpec({
+      waves: [
+        { gateways: ['gw-00', 'gw-01'] },
+        { rest: true, gate: { analysis: { templateRef: { name: 'upgraded-health' } } } },
+      ],
+    });
+  const withTemplate = (world: FleetWorld) => {
+    world.templates['ProxyAnalysisTemplate/upgraded-health'] = { metrics: [errorRatio] };
+    return world;
+  };
+
+  it('runs the template after the earlier waves and starts the wave once it passes', () => {
+    const world = withTemplate(settledWorld(gated(), 6));
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Waiting');
+    assert.deepEqual(world.status.gate?.kind, 'analysis');
+    assert.equal(world.status.gateAnalysis?.name, 'gate-1');
+    assert.equal(world.status.gateAnalysis?.template, 'ProxyAnalysisTemplate/upgraded-health');
+    assert.equal(condition(world, 'Progressing')?.reason, 'GateAnalysis');
+    const waiting = world.reconcile();
+    assert.ok(
+      (waiting.requeueAfterMs ?? 0) > 0 && (waiting.requeueAfterMs ?? 0) <= 10_000,
+      'requeued at the next measurement',
+    );
+    assert.ok(
+      world.status.gateways?.filter((r) => r.wave === 1).every((r) => !r.approvedRevision),
+      'wave 1 not approved while the gate runs',
+    );
+    stepUntil(world, () => world.status.phase !== 'Waiting', 200);
+    assert.equal(world.gateMeasurements.length, 2, 'count 2, one measurement per interval');
+    assert.equal(world.status.gateAnalysis?.phase, 'Successful');
+    assert.deepEqual(world.status.passedGates, [1]);
+    assert.ok(world.history.some((h) => events(h.decision.actions).includes('GatePassed')));
+    stepUntil(world, () => world.status.phase === 'Succeeded');
+    assert.equal(world.status.gateAnalysis, undefined, 'the run of this round does not pass the next one');
+  });
+
+  it('a failing metric halts the fleet before the wave, naming the template and the metric; retry runs the gate again', () => {
+    const world = withTemplate(settledWorld(gated(), 6));
+    world.gateValue = () => ({ value: { canary: 0.2, stable: 0.01, samples: 1000 } });
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Halted', 200);
+    assert.equal(world.status.gateFailure?.wave, 1);
+    assert.equal(world.status.gateFailure?.template, 'ProxyAnalysisTemplate/upgraded-health');
+    assert.equal(world.status.gateFailure?.metric, 'error-ratio');
+    assert.equal(world.status.gateFailure?.phase, 'Failed');
+    const degraded = condition(world, 'Degraded');
+    assert.equal(degraded?.reason, 'GateAnalysisFailed');
+    assert.match(
+      degraded?.message ?? '',
+      /template ProxyAnalysisTemplate\/upgraded-health, metric error-ratio: Failed/,
+    );
+    assert.match(degraded?.message ?? '', /canary=0\.2 stable=0\.01/);
+    assert.equal(condition(world, 'Progressing')?.status, 'False');
+    assert.ok(world.history.some((h) => events(h.decision.actions).includes('GateAnalysisFailed')));
+    const measured = world.gateMeasurements.length;
+    for (let i = 0; i < 20; i++) world.step(10_000);
+    assert.equal(world.status.phase, 'Halted');
+    assert.equal(world.gateMeasurements.length, measured, 'no measurement while halted');
+    assert.ok(
+      world.status.gateways
+        ?.filter((r) => r.wave === 1)
+        .every((r) => !r.approvedRevision && r.phase === 'Pending'),
+      'wave 1 held',
+    );
+    assert.ok(
+      world.status.gateways?.filter((r) => r.wave === 0).every((r) => r.phase === 'Succeeded'),
+      'wave 0 stays upgraded',
+    );
+
+    world.gateValue = () => ({ value: { canary: 0.01, stable: 0.01, samples: 1000 } });
+    world.action = 'retry';
+    world.step();
+    assert.equal(world.status.gateFailure, undefined);
+    assert.equal(world.status.gateAnalysis?.phase, 'Running', 'a new run');
+    assert.equal(world.status.gateAnalysis?.metrics.length, 0);
+    stepUntil(world, () => world.status.phase === 'Succeeded', 200);
+  });
+
+  it('a hard gate (rejected config on an upgraded proxy) fails the gate at the first measurement', () => {
+    const world = withTemplate(settledWorld(gated(), 4));
+    world.gateValue = () => ({
+      hardGate: 'envoy_listener_manager_lds_update_rejected rose by 1 on the canary',
+    });
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Halted', 200);
+    assert.equal(world.gateMeasurements.length, 1);
+    assert.equal(world.status.gateFailure?.metric, 'error-ratio');
+    assert.match(world.status.gateFailure?.message ?? '', /lds_update_rejected/);
+  });
+
+  it('a missing template keeps the gate waiting with a Degraded condition, and the gate runs once it exists', () => {
+    const world = settledWorld(gated(), 4);
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Waiting');
+    for (let i = 0; i < 5; i++) world.step(10_000);
+    assert.equal(world.status.phase, 'Waiting');
+    assert.equal(condition(world, 'Degraded')?.reason, 'GateTemplateProblem');
+    assert.match(world.status.message ?? '', /ProxyAnalysisTemplate\/upgraded-health was not found/);
+    withTemplate(world);
+    stepUntil(world, () => world.status.phase === 'Succeeded', 200);
+    assert.equal(condition(world, 'Degraded')?.reason, 'AsExpected');
+  });
+
+  it("a gate with args looks its template up with them, and the run's template names them", () => {
+    const world = settledWorld(
+      fleetSpec({
+        waves: [
+          { gateways: ['gw-00'] },
+          {
+            rest: true,
+            gate: {
+              analysis: {
+                templateRef: { name: 'upgraded-health' },
+                args: [{ name: 'quantile', value: '0.99' }],
+              },
+            },
+          },
+        ],
+      }),
+      4,
+    );
+    world.templates['ProxyAnalysisTemplate/upgraded-health?quantile=0.99'] = { metrics: [errorRatio] };
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Waiting');
+    assert.equal(world.status.gateAnalysis?.template, 'ProxyAnalysisTemplate/upgraded-health?quantile=0.99');
+    stepUntil(world, () => world.status.phase === 'Succeeded', 200);
+  });
+
+  it('a template whose args have no value keeps the gate waiting, saying so', () => {
+    const world = settledWorld(gated(), 4);
+    world.templates['ProxyAnalysisTemplate/upgraded-health'] = {
+      problem: 'args gateway have no value (neither the template nor the step gives one)',
+    };
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Waiting');
+    assert.equal(condition(world, 'Degraded')?.reason, 'GateTemplateProblem');
+    assert.match(condition(world, 'Degraded')?.message ?? '', /args gateway have no value/);
+  });
+
+  it('approve does not open an analysis gate', () => {
+    const world = withTemplate(settledWorld(gated(), 4));
+    world.gateValue = () => ({ inconclusive: 'baseline taken; the next measurement compares' });
+    world.render('bbbbbbbbbb');
+    stepUntil(world, () => world.status.phase === 'Waiting');
+    world.action = 'approve';
+    assert.ok(events(world.step().actions).includes('NothingToApprove'));
+    assert.equal(world.status.phase, 'Waiting');
+    stepUntil(world, () => world.status.phase === 'Halted', 200);
+    assert.equal(world.status.gateFailure?.phase, 'Inconclusive');
+  });
+
+  it('compares the Gateways the earlier waves upgraded with those not rolled yet', () => {
+    const spec = fleetSpec({
+      waves: [
+        { gateways: ['gw-00'] },
+        { percent: 25 },
+        { rest: true, gate: { analysis: { templateRef: { name: 'upgraded-health' } } } },
+      ],
+    });
+    const gateways = names(8).map((name) => ({ name, labels: { fleet: 'edge' } }));
+    assert.deepEqual(gateGateways(gateways, spec, 2), {
+      canary: ['gw-00', 'gw-01', 'gw-02'],
+      stable: ['gw-03', 'gw-04', 'gw-05', 'gw-06', 'gw-07'],
+    });
+    assert.deepEqual(gateGateways(gateways, spec, 0).canary, []);
+  });
+});
+
+describe('per-wave strategy', () => {
+  const quick = { canary: { steps: [{ setReplicas: { count: 1 } }] } };
+  const careful = {
+    canary: {
+      steps: [
+        { setReplicas: { count: 1 } },
+        { pause: { duration: '1m' } },
+        { setReplicas: { percentOfStable: 50 } },
+      ],
+    },
+  };
+
+  it("a wave's strategy replaces the template's for its members only, and changes their hash", () => {
+    const spec = fleetSpec({
+      template: { strategy: quick },
+      waves: [{ gateways: ['gw-00'], strategy: careful }, { rest: true }],
+    });
+    assert.deepEqual(
+      memberTemplateFor(spec, 0).strategy,
+      Wave.parse({ rest: true, strategy: careful }).strategy,
+    );
+    assert.equal(memberTemplateFor(spec, 1), spec.template);
+    assert.equal(memberTemplateFor(spec, 0).hold, spec.template.hold, 'the rest of the template stays');
+    const world = new FleetWorld(spec, 3);
+    const applied = world.reconcile().actions.filter((a) => a.type === 'applyMember');
+    assert.deepEqual(
+      applied.map((a) => [a.gateway, a.wave, a.templateHash]),
+      [
+        ['gw-00', 0, memberTemplateHash(memberTemplateFor(spec, 0))],
+        ['gw-01', 1, memberTemplateHash(spec.template)],
+        ['gw-02', 1, memberTemplateHash(spec.template)],
+      ],
+    );
+    assert.notEqual(applied[0]?.templateHash, applied[1]?.templateHash);
+    world.tickMembers();
+    world.step();
+    assert.equal(
+      world.step().actions.filter((a) => a.type === 'applyMember').length,
+      0,
+      'stable once applied',
+    );
+
+    // Editing one wave's strategy re-applies that wave's members only.
+    world.spec = fleetSpec({
+      template: { strategy: quick },
+      waves: [{ gateways: ['gw-00'], strategy: quick }, { rest: true }],
+    });
+    assert.deepEqual(
+      world.step().actions.flatMap((a) => (a.type === 'applyMember' ? [a.gateway] : [])),
+      ['gw-00'],
+    );
+  });
+
+  it('is validated as the ProxyRollout strategy is', () => {
+    assert.throws(() => Wave.parse({ rest: true, strategy: { canary: { steps: [] } } }), /too_small|>=1/);
+    assert.throws(
+      () =>
+        Wave.parse({
+          rest: true,
+          strategy: { canary: { steps: [{ setReplicas: { percentOfStable: 150 } }] } },
+        }),
+      /100/,
     );
   });
 });

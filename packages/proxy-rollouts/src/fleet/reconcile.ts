@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { setCondition } from '@harbormaster/kube';
-import type { Phase } from '../api.ts';
+import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from '../analysis.ts';
+import type { AnalysisRun, AnalysisStep, Metric, Phase } from '../api.ts';
 import { parseDuration } from '../duration.ts';
+import { templateKey } from '../reconcile.ts';
 import type {
   FleetManualAction,
   FleetPhase,
   Gate,
+  GateKind,
   GatewayRow,
   LabelSelector,
   MemberTemplate,
@@ -13,6 +16,12 @@ import type {
   ProxyFleetRolloutStatus,
   Wave,
 } from './api.ts';
+import {
+  type CanaryAction,
+  type CanaryDecision,
+  type ControlPlaneObserved,
+  reconcileControlPlaneCanary,
+} from './control-plane-canary.ts';
 
 /** A Gateway in the fleet's namespace, as the fleet controller sees it. */
 export type ObservedGateway = { name: string; labels?: Record<string, string>; gatewayClassName?: string };
@@ -44,15 +53,30 @@ export type FleetObserved = {
   gateways: ObservedGateway[];
   /** Every ProxyRollout labelled as a member of this fleet. */
   members: ObservedMember[];
+  /** Analysis templates of analysis gates by `kind/name`: their metrics, or why they cannot be used. */
+  templates?: Record<string, { metrics: Metric[] } | { problem: string }>;
+  /** Measurements of the running gate analysis (`status.gateAnalysis`) the adapter took this round. */
+  measurements?: Measurement[];
+  /** What the control-plane canary pre-flight reads (when spec.controlPlaneCanary is set or was). */
+  controlPlane?: ControlPlaneObserved;
 };
 
 export type FleetAction =
   /** Server-side apply of the member ProxyRollout for `gateway` (template, target, approval, labels). */
-  | { type: 'applyMember'; name: string; gateway: string; approvedRevision?: string; templateHash: string }
+  | {
+      type: 'applyMember';
+      name: string;
+      gateway: string;
+      /** The member's wave: its strategy is that wave's, if it has one (see `memberTemplateFor`). */
+      wave: number;
+      approvedRevision?: string;
+      templateHash: string;
+    }
   | { type: 'deleteMember'; name: string }
   /** Sets a manual action on a member (its own controller runs it and clears it). */
   | { type: 'memberAction'; name: string; action: 'abort' | 'retry' }
   | { type: 'clearAction' }
+  | CanaryAction
   | { type: 'event'; eventType: 'Normal' | 'Warning'; reason: string; note: string };
 
 export type FleetDecision = {
@@ -65,6 +89,41 @@ export type FleetDecision = {
 export type MemberState = 'creating' | 'upToDate' | 'waiting' | 'progressing' | 'aborted' | 'degraded';
 
 export const memberName = (fleet: string, gateway: string) => `${fleet}-${gateway}`;
+
+/** The spec template of a member of `wave`: the fleet's template, with the wave's strategy if it has one. */
+export function memberTemplateFor(spec: ProxyFleetRolloutSpec, wave: number): MemberTemplate {
+  const strategy = spec.waves[wave]?.strategy;
+  return strategy ? { ...spec.template, strategy } : spec.template;
+}
+
+/**
+ * How an analysis gate's template is looked up: its `kind/name`, with its args when it has some (one template
+ * used by two gates with different args is two sets of metrics).
+ */
+export const gateTemplateKey = (step: AnalysisStep): string =>
+  step.args?.length
+    ? `${templateKey(step)}?${step.args.map((a) => `${a.name}=${a.value}`).join('&')}`
+    : templateKey(step);
+
+/** The name of the analysis run of the gate before `wave`. */
+export const gateRunName = (wave: number) => `gate-${wave}`;
+
+/**
+ * The Gateways an analysis gate before `wave` compares: those the earlier waves upgraded (its canary) and
+ * those not rolled yet, this wave's and every later one's (its stable fleet).
+ */
+export function gateGateways(
+  gateways: ObservedGateway[],
+  spec: ProxyFleetRolloutSpec,
+  wave: number,
+): { canary: string[]; stable: string[] } {
+  const waves = assignWaves(selectGateways(gateways, spec), spec.waves);
+  const names = [...waves.keys()];
+  return {
+    canary: names.filter((g) => (waves.get(g) ?? 0) < wave),
+    stable: names.filter((g) => (waves.get(g) ?? 0) >= wave),
+  };
+}
 
 /** A stable hash of the member template: members applied from another template are applied again. */
 export function memberTemplateHash(template: MemberTemplate): string {
@@ -148,6 +207,8 @@ export function reconcileFleet(
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** How long a member may sit Aborted after a retry before the retry annotation is written again. */
 const retryResendMs = 10_000;
+/** How often a gate whose analysis template is missing looks for it again. */
+const templatePollMs = 10_000;
 
 class FleetReconcile {
   private readonly actions: FleetAction[] = [];
@@ -156,6 +217,12 @@ class FleetReconcile {
   private requeueAt?: number;
   /** The user's approve opened a gate this round (else it is reported as having nothing to approve). */
   private approvedAGate = false;
+  /** Why the analysis gate the fleet waits at cannot run (its template is missing or unusable). */
+  private gateProblem?: string;
+  /** Whether the control-plane canary pre-flight lets waves be approved. */
+  private canaryGate: CanaryDecision['gate'] = 'clear';
+  /** The previous round only held for the control-plane canary: its phase says nothing about rolling. */
+  private readonly heldByCanary: boolean;
 
   constructor(
     private readonly observed: FleetObserved,
@@ -164,16 +231,38 @@ class FleetReconcile {
   ) {
     this.status = structuredClone(previous);
     this.now = observed.now.getTime();
+    const ready = previous.conditions?.find((c) => c.type === 'Ready');
+    this.heldByCanary =
+      ready?.reason === 'ControlPlaneCanary' || ready?.reason === 'ControlPlaneCanaryFailed';
   }
 
   run(): FleetDecision {
     const { observed, spec, status } = this;
     const previousPhase = status.phase;
-    const selected = selectGateways(observed.gateways, spec);
+    // A Gateway lent to the control-plane canary is still the fleet's, in the class it goes back to.
+    const originalClass = new Map(
+      (status.controlPlaneCanary?.gateways ?? []).map((g) => [g.name, g.originalClass]),
+    );
+    const selected = selectGateways(
+      observed.gateways.map((g) =>
+        originalClass.has(g.name) ? { ...g, gatewayClassName: originalClass.get(g.name) } : g,
+      ),
+      spec,
+    );
     const waves = assignWaves(selected, spec.waves);
+    const canaryRetry =
+      observed.action === 'retry' &&
+      status.controlPlaneCanary?.phase === 'Failed' &&
+      !!spec.controlPlaneCanary;
+    const canary = this.controlPlaneCanary(
+      [...selected].sort((a, b) => (waves.get(a) ?? 0) - (waves.get(b) ?? 0) || (a < b ? -1 : 1)),
+      canaryRetry,
+    );
+    const lent = new Set(canary.lent);
+    this.canaryGate = canary.gate;
     const members = new Map(observed.members.map((m) => [m.gateway, m]));
     const approvals = new Map((status.gateways ?? []).map((row) => [row.gateway, row.approvedRevision]));
-    const hash = memberTemplateHash(spec.template);
+    const hashes = spec.waves.map((_, wave) => memberTemplateHash(memberTemplateFor(spec, wave)));
 
     if (observed.action === 'abort' && !status.aborted) {
       status.aborted = true;
@@ -183,16 +272,26 @@ class FleetReconcile {
         'aborted by the user: rolling members are aborted, no member is approved until retry',
       );
     }
-    if (observed.action === 'retry' && (status.aborted || status.halted)) {
+    if (observed.action === 'retry' && (status.aborted || status.halted || status.gateFailure)) {
+      const after = status.halted
+        ? ` after Gateway ${status.halted.gateway} aborted`
+        : status.gateFailure
+          ? ` after the analysis gate before wave ${status.gateFailure.wave} failed`
+          : '';
       this.event(
         'Normal',
         'FleetRetry',
-        `retrying${status.halted ? ` after Gateway ${status.halted.gateway} aborted` : ''}: aborted members start again`,
+        `retrying${after}: aborted members start again${status.gateFailure ? ', the gate analysis runs again' : ''}`,
       );
+      if (status.gateFailure) {
+        status.gate = undefined;
+        status.gateAnalysis = undefined;
+      }
       status.aborted = undefined;
       status.halted = undefined;
+      status.gateFailure = undefined;
       status.retriedAt = iso(this.now);
-    } else if (observed.action === 'retry') {
+    } else if (observed.action === 'retry' && !canaryRetry) {
       this.event('Warning', 'NothingToRetry', 'the fleet is neither halted nor aborted');
     }
 
@@ -237,15 +336,25 @@ class FleetReconcile {
         break;
       }
 
-    if (current === undefined) {
+    const canaryMessage = status.controlPlaneCanary
+      ? `control-plane canary ${status.controlPlaneCanary.phase}: ${status.controlPlaneCanary.message ?? ''}`
+      : `control-plane canary: ${canary.note ?? ''}`;
+    if (canary.gate !== 'clear' && !status.aborted) {
+      // Nothing is approved before the new control plane passed its pre-flight.
+      status.currentWave = current;
+      this.enter(canary.gate === 'failed' ? 'Halted' : 'Progressing', canaryMessage);
+    } else if (current === undefined) {
       // Every Gateway runs its newest revision: the round is over.
       status.gate = undefined;
       status.passedGates = undefined;
       status.retriedAt = undefined;
       status.roundStartedAt = undefined;
       status.currentWave = undefined;
-      const wasRolling = previousPhase !== undefined && previousPhase !== 'Idle';
-      if (status.aborted || status.halted) this.enter(status.aborted ? 'Aborted' : 'Halted');
+      // A gate run of this round must not pass the same gate of the next one.
+      if (!status.gateFailure) status.gateAnalysis = undefined;
+      const wasRolling = previousPhase !== undefined && previousPhase !== 'Idle' && !this.heldByCanary;
+      if (status.aborted || status.halted || status.gateFailure)
+        this.enter(status.aborted ? 'Aborted' : 'Halted');
       else this.enter(wasRolling && selected.length > 0 ? 'Succeeded' : 'Idle');
     } else {
       status.currentWave = current;
@@ -257,19 +366,30 @@ class FleetReconcile {
 
     // Members: one per selected Gateway, applied when missing, from another template or with another approval.
     for (const gateway of selected) {
+      if (lent.has(gateway)) continue;
       const m = members.get(gateway);
       const approvedRevision = approvals.get(gateway);
+      const wave = waves.get(gateway) ?? 0;
+      const hash = hashes[wave] as string;
       if (!m || m.templateHash !== hash || m.approvedRevision !== approvedRevision)
         this.actions.push({
           type: 'applyMember',
           name: memberName(observed.fleet, gateway),
           gateway,
+          wave,
           approvedRevision,
           templateHash: hash,
         });
     }
     for (const m of observed.members)
-      if (!waves.has(m.gateway)) {
+      if (lent.has(m.gateway)) {
+        this.actions.push({ type: 'deleteMember', name: m.name });
+        this.event(
+          'Normal',
+          'MemberRemoved',
+          `Gateway ${m.gateway} is lent to the control-plane canary; its ProxyRollout ${m.name} is deleted until it is back (holding the canary EG's new Deployment would keep it from starting pods)`,
+        );
+      } else if (!waves.has(m.gateway)) {
         this.actions.push({ type: 'deleteMember', name: m.name });
         this.event(
           'Normal',
@@ -336,8 +456,16 @@ class FleetReconcile {
         'Halted',
         `Gateway ${status.halted.gateway} aborted (${status.halted.reason}); waves after ${current} are held`,
       );
+    if (status.gateFailure)
+      return this.enter(
+        'Halted',
+        `the analysis gate before wave ${status.gateFailure.wave} failed (${gateFailureText(status.gateFailure)}); wave ${status.gateFailure.wave} and later are held`,
+      );
     const rolling = ['Progressing', 'Waiting', 'Halted', 'Aborted'];
-    if (notUpToDate.every((g) => states.get(g) === 'creating') && !rolling.includes(status.phase ?? ''))
+    if (
+      notUpToDate.every((g) => states.get(g) === 'creating') &&
+      (!rolling.includes(status.phase ?? '') || this.heldByCanary)
+    )
       return this.enter('Idle', `waiting for ${notUpToDate.length} member ProxyRollouts to report`);
     status.roundStartedAt ??= iso(this.now);
     const collectedAt = Date.parse(status.roundStartedAt) + spec.detectionWindowSeconds * 1000;
@@ -355,21 +483,23 @@ class FleetReconcile {
         status.gate = { wave: current, kind: gateKind(wave.gate), startedAt: iso(this.now) };
       const gate = status.gate;
       let open = false;
+      let waitingFor: string;
       if ('approval' in wave.gate) {
         open = observed.action === 'approve';
         if (open) this.approvedAGate = true;
-      } else {
+        waitingFor = `wave ${current} waits for approval (kubectl proxyrollout fleet approve ${observed.fleet})`;
+      } else if ('pause' in wave.gate) {
         const opensAt = Date.parse(gate.startedAt) + parseDuration(wave.gate.pause.duration);
         open = this.now >= opensAt;
         if (!open) this.requeueAt = opensAt;
+        waitingFor = `wave ${current} starts at ${iso(opensAt)} (pause ${wave.gate.pause.duration})`;
+      } else {
+        const outcome = this.analysisGate(current, wave.gate.analysis);
+        if (outcome === 'failed') return;
+        open = outcome === 'passed';
+        waitingFor = outcome === 'passed' ? '' : outcome.waiting;
       }
-      if (!open)
-        return this.enter(
-          'Waiting',
-          'approval' in wave.gate
-            ? `wave ${current} waits for approval (kubectl proxyrollout fleet approve ${observed.fleet})`
-            : `wave ${current} starts at ${iso(Date.parse(gate.startedAt) + parseDuration(wave.gate.pause.duration))} (pause ${wave.gate.pause.duration})`,
-        );
+      if (!open) return this.enter('Waiting', waitingFor);
       status.passedGates = [...passed, current].sort((a, b) => a - b);
       status.gate = undefined;
       this.event('Normal', 'GatePassed', `the ${gateKind(wave.gate)} gate before wave ${current} passed`);
@@ -395,6 +525,85 @@ class FleetReconcile {
       'Progressing',
       `wave ${current} of ${spec.waves.length}: ${notUpToDate.length - waiting} rolling or not ready, ${waiting} waiting (maxConcurrent ${limit})`,
     );
+  }
+
+  /**
+   * The analysis gate before `wave`: starts its run (the adapter measures it against the Gateways the earlier
+   * waves upgraded and those not rolled yet), records this round's measurements, and passes when the run is
+   * Successful. Any other end halts the fleet, naming the template and the metric, until retry.
+   */
+  private analysisGate(wave: number, step: AnalysisStep): 'passed' | 'failed' | { waiting: string } {
+    const { status, observed } = this;
+    const key = gateTemplateKey(step);
+    const found = observed.templates?.[key];
+    if (!found || 'problem' in found) {
+      this.gateProblem = found
+        ? `${key}: ${found.problem}`
+        : `${key} was not found; create it or fix the gate's templateRef`;
+      status.gateAnalysis = undefined;
+      // Templates are read, not watched: look again soon.
+      this.requeueAt = Math.min(this.requeueAt ?? Number.POSITIVE_INFINITY, this.now + templatePollMs);
+      return { waiting: `wave ${wave} waits: the analysis gate cannot run (${this.gateProblem})` };
+    }
+    const name = gateRunName(wave);
+    let run: AnalysisRun =
+      status.gateAnalysis?.name === name && status.gateAnalysis.template === key
+        ? status.gateAnalysis
+        : { name, template: key, phase: 'Running', startedAt: iso(this.now), metrics: [] };
+    for (const m of observed.measurements ?? [])
+      if (m.run === name) run = recordMeasurement(run, found.metrics, m);
+    if (run.phase === 'Running') run = { ...run, ...runOutcome(run, found.metrics) };
+    status.gateAnalysis = run;
+    if (run.phase === 'Successful') return 'passed';
+    if (run.phase === 'Running') {
+      for (const metric of found.metrics) {
+        const at = Math.max(nextMeasurementAt(run, metric), this.now + 100);
+        this.requeueAt = Math.min(this.requeueAt ?? at, at);
+      }
+      const taken = run.metrics.map((t) => `${t.name} ${t.successful + t.failed + t.inconclusive}`);
+      return {
+        waiting: `wave ${wave} waits for the analysis gate ${key}${taken.length ? ` (measured: ${taken.join(', ')})` : ''}`,
+      };
+    }
+    const message = run.message ?? run.phase;
+    status.gateFailure = {
+      wave,
+      template: key,
+      metric: message.includes(':') ? message.slice(0, message.indexOf(':')) : undefined,
+      phase: run.phase,
+      message,
+    };
+    this.event(
+      'Warning',
+      'GateAnalysisFailed',
+      `the analysis gate before wave ${wave} ended ${run.phase} (${gateFailureText(status.gateFailure)}); wave ${wave} and later are held`,
+    );
+    this.enter(
+      'Halted',
+      `the analysis gate before wave ${wave} failed (${gateFailureText(status.gateFailure)}); wave ${wave} and later are held`,
+    );
+    return 'failed';
+  }
+
+  /** Runs the control-plane canary pre-flight's round and takes its actions, events and status. */
+  private controlPlaneCanary(selectedInWaveOrder: string[], retry: boolean): CanaryDecision {
+    const { status, spec, observed } = this;
+    if (!spec.controlPlaneCanary && !status.controlPlaneCanary)
+      return { actions: [], events: [], lent: [], gate: 'clear' };
+    const decision = reconcileControlPlaneCanary(
+      spec.controlPlaneCanary,
+      status.controlPlaneCanary,
+      observed.controlPlane ?? { classes: {}, gateways: {}, verdicts: [], proxyPods: {}, nacks: {} },
+      selectedInWaveOrder,
+      this.now,
+      retry,
+    );
+    status.controlPlaneCanary = decision.status;
+    this.actions.push(...decision.actions);
+    for (const e of decision.events) this.event(e.eventType, e.reason, e.note);
+    if (decision.requeueAt !== undefined)
+      this.requeueAt = Math.min(this.requeueAt ?? Number.POSITIVE_INFINITY, decision.requeueAt);
+    return decision;
   }
 
   /** A member that aborted before the user's retry is being retried, not a new abort. */
@@ -445,25 +654,44 @@ class FleetReconcile {
       set('Ready', 'True', 'AllUpToDate', `all ${total} Gateways run their newest revision`);
       set('Progressing', 'False', 'AllUpToDate', 'no Gateway has a pending revision');
     } else {
+      const waitingReasons: Record<GateKind, string> = {
+        approval: 'AwaitingApproval',
+        pause: 'GatePause',
+        analysis: 'GateAnalysis',
+      };
       const reason = status.aborted
         ? 'FleetAborted'
         : status.halted
           ? 'MemberAborted'
-          : status.phase === 'Waiting'
-            ? status.gate?.kind === 'approval'
-              ? 'AwaitingApproval'
-              : 'GatePause'
-            : names('creating').length > 0 && names('progressing').length === 0
-              ? 'WaitingForMembers'
-              : 'WaveProgressing';
+          : status.gateFailure
+            ? 'GateAnalysisFailed'
+            : status.phase === 'Waiting'
+              ? waitingReasons[status.gate?.kind ?? 'approval']
+              : names('creating').length > 0 && names('progressing').length === 0
+                ? 'WaitingForMembers'
+                : 'WaveProgressing';
       set('Ready', 'False', reason, status.message ?? reason);
       set(
         'Progressing',
-        status.aborted || status.halted ? 'False' : 'True',
+        status.aborted || status.halted || status.gateFailure ? 'False' : 'True',
         reason,
         status.message ?? reason,
       );
     }
+    const cp = status.controlPlaneCanary;
+    const canaryFailed = this.canaryGate === 'failed';
+    if (this.canaryGate !== 'clear' && !status.aborted) {
+      const reason = canaryFailed ? 'ControlPlaneCanaryFailed' : 'ControlPlaneCanary';
+      set('Ready', 'False', reason, status.message ?? reason);
+      set('Progressing', canaryFailed ? 'False' : 'True', reason, status.message ?? reason);
+    }
+    if (cp)
+      set(
+        'ControlPlaneCanary',
+        cp.phase === 'Passed' ? 'True' : 'False',
+        cp.phase === 'Restoring' ? `Restoring${cp.outcome}` : cp.phase,
+        cp.message ?? cp.phase,
+      );
     if (status.halted)
       set(
         'Degraded',
@@ -471,8 +699,24 @@ class FleetReconcile {
         'MemberAborted',
         `Gateway ${status.halted.gateway} aborted (${status.halted.reason}: ${status.halted.message}); upgraded Gateways stay upgraded, the rest stay held. Fix the cause, then ${retry}`,
       );
+    else if (status.gateFailure)
+      set(
+        'Degraded',
+        'True',
+        'GateAnalysisFailed',
+        `the analysis gate before wave ${status.gateFailure.wave} failed (${gateFailureText(status.gateFailure)}); upgraded Gateways stay upgraded, the rest stay held. Fix the cause, then ${retry} (the gate runs again)`,
+      );
+    else if (canaryFailed)
+      set(
+        'Degraded',
+        'True',
+        'ControlPlaneCanaryFailed',
+        `the new control plane rejected what the old one accepted: ${(cp?.rejected ?? []).join('; ') || cp?.message}. Nothing is approved; fix the new EG's configuration (or the objects), then ${retry} (the pre-flight runs again)`,
+      );
     else if (status.aborted)
       set('Degraded', 'True', 'FleetAborted', `aborted by the user; ${retry} continues`);
+    else if (this.gateProblem)
+      set('Degraded', 'True', 'GateTemplateProblem', `${this.gateProblem}; the gate waits`);
     else if (degradedMembers.length > 0)
       set(
         'Degraded',
@@ -484,4 +728,8 @@ class FleetReconcile {
   }
 }
 
-const gateKind = (gate: Gate): 'approval' | 'pause' => ('approval' in gate ? 'approval' : 'pause');
+const gateKind = (gate: Gate): GateKind =>
+  'approval' in gate ? 'approval' : 'pause' in gate ? 'pause' : 'analysis';
+
+const gateFailureText = (failure: NonNullable<ProxyFleetRolloutStatus['gateFailure']>) =>
+  `template ${failure.template}${failure.metric ? `, metric ${failure.metric}` : ''}: ${failure.phase}: ${failure.message}`;

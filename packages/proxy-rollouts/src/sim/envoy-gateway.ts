@@ -79,19 +79,95 @@ export async function installEgCrds(rest: KubeRest, version: EgVersion): Promise
   }
 }
 
-export type RunningEg = { version: EgVersion; log: () => string; stop: () => Promise<void> };
+export type RunningEg = {
+  version: EgVersion;
+  log: () => string;
+  stop: () => Promise<void>;
+  /** EG's own metrics (xds_nack_total), as the host reaches them. */
+  metricsUrl: string;
+};
+
+export const defaultControllerName = 'gateway.envoyproxy.io/gatewayclass-controller';
+
+export type EgOptions = {
+  /** EG's namespace (ENVOY_GATEWAY_NAMESPACE); it must exist. Default envoy-gateway-system. */
+  namespace?: string;
+  /** gateway.controllerName of its config. Default EG's own. */
+  controllerName?: string;
+  /**
+   * Run in a network namespace of its own (a veth pair to the host), so a second EG can run beside the
+   * first: EG's ports (18000, 18002, 19001, 8081, 9443) are fixed. It reaches the API server through the
+   * host end, naming `localhost` for TLS (the test API server listens on every address and its certificate
+   * names localhost).
+   */
+  isolatedNetwork?: boolean;
+  /** More top-level lines of its EnvoyGateway config (e.g. `extensionApis:` settings). */
+  extraConfig?: string[];
+};
+
+/** A network namespace with a veth pair to the host on a random link-local /30; `remove` deletes both. */
+function isolatedNetwork(): { name: string; hostIp: string; ip: string; remove: () => void } {
+  const id = Math.random().toString(16).slice(2, 8);
+  const name = `hm-eg-${id}`;
+  const a = 1 + Math.floor(Math.random() * 250);
+  const b = Math.floor(Math.random() * 63) * 4;
+  const hostIp = `169.254.${a}.${b + 1}`;
+  const ip = `169.254.${a}.${b + 2}`;
+  const run = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+  const inside = (...args: string[]) => run('netns', 'exec', name, 'ip', ...args);
+  run('netns', 'add', name);
+  try {
+    run('link', 'add', `hmh${id}`, 'type', 'veth', 'peer', 'name', `hmn${id}`);
+    run('link', 'set', `hmn${id}`, 'netns', name);
+    run('addr', 'add', `${hostIp}/30`, 'dev', `hmh${id}`);
+    run('link', 'set', `hmh${id}`, 'up');
+    inside('addr', 'add', `${ip}/30`, 'dev', `hmn${id}`);
+    inside('link', 'set', `hmn${id}`, 'up');
+    inside('link', 'set', 'lo', 'up');
+    inside('route', 'add', 'default', 'via', hostIp);
+  } catch (error) {
+    run('netns', 'del', name);
+    throw error;
+  }
+  return {
+    name,
+    hostIp,
+    ip,
+    remove: () => {
+      try {
+        run('link', 'del', `hmh${id}`);
+      } catch {
+        // Gone with the namespace.
+      }
+      run('netns', 'del', name);
+    },
+  };
+}
 
 /** Runs certgen, then `envoy-gateway server` until `stop`. */
 export async function startEnvoyGateway(
   rest: KubeRest,
   kubeconfigPath: string,
   version: EgVersion,
+  options: EgOptions = {},
 ): Promise<RunningEg> {
+  const namespace = options.namespace ?? egSystem;
+  const controllerName = options.controllerName ?? defaultControllerName;
   const work = mkdtempSync(join(tmpdir(), `hm-eg-${version}-`));
-  const env = { ...process.env, KUBECONFIG: kubeconfigPath, ENVOY_GATEWAY_NAMESPACE: egSystem };
+  const env = { ...process.env, KUBECONFIG: kubeconfigPath, ENVOY_GATEWAY_NAMESPACE: namespace };
   execFileSync(egBinary(version), ['certgen', '--disable-topology-injector'], { env, stdio: 'pipe' });
+  const network = options.isolatedNetwork ? isolatedNetwork() : undefined;
+  if (network) {
+    // The same kubeconfig, through the host end of the veth pair.
+    const kubeconfig = readFileSync(kubeconfigPath, 'utf8').replace(
+      /^(\s*)server: https:\/\/127\.0\.0\.1:(\d+)$/m,
+      `$1server: https://${network.hostIp}:$2\n$1tls-server-name: localhost`,
+    );
+    env.KUBECONFIG = join(work, 'kubeconfig');
+    writeFileSync(env.KUBECONFIG, kubeconfig);
+  }
   const secrets = new ResourceClient<KubeObject & { data?: Record<string, string> }>(rest, builtin.secret);
-  const secret = await secrets.get('envoy-gateway', egSystem);
+  const secret = await secrets.get('envoy-gateway', namespace);
   const certs = join(work, 'certs');
   execFileSync('mkdir', ['-p', certs]);
   for (const file of ['ca.crt', 'tls.crt', 'tls.key'])
@@ -103,7 +179,7 @@ export async function startEnvoyGateway(
       'apiVersion: gateway.envoyproxy.io/v1alpha1',
       'kind: EnvoyGateway',
       'gateway:',
-      '  controllerName: gateway.envoyproxy.io/gatewayclass-controller',
+      `  controllerName: ${controllerName}`,
       'provider:',
       '  type: Kubernetes',
       '  kubernetes:',
@@ -112,6 +188,7 @@ export async function startEnvoyGateway(
       'logging:',
       '  level:',
       '    default: info',
+      ...(options.extraConfig ?? []),
       '',
     ].join('\n'),
   );
@@ -131,10 +208,15 @@ export async function startEnvoyGateway(
   ].join('\n');
   const root = join(work, 'root');
   execFileSync('mkdir', ['-p', root]);
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
-    env: { ...env, ROOT: root, CERTS: certs, EG: egBinary(version), CONFIG: config },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const command = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script];
+  const child = spawn(
+    network ? 'ip' : (command[0] as string),
+    network ? ['netns', 'exec', network.name, ...command] : command.slice(1),
+    {
+      env: { ...env, ROOT: root, CERTS: certs, EG: egBinary(version), CONFIG: config },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const keep = (chunk: Buffer) => {
     output += chunk.toString();
@@ -145,6 +227,7 @@ export async function startEnvoyGateway(
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   return {
     version,
+    metricsUrl: `http://${network?.ip ?? '127.0.0.1'}:19001/metrics`,
     log: () => output,
     stop: async () => {
       if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
@@ -154,6 +237,7 @@ export async function startEnvoyGateway(
       );
       await exited;
       clearTimeout(killAfter);
+      network?.remove();
       rmSync(work, { recursive: true, force: true });
     },
   };

@@ -2,7 +2,8 @@
 // member behaves as its own controller does: a pending revision waits in Pending until spec.approvedRevision
 // names it, then rolls for `rollTicks` ticks and ends Succeeded, or aborts if its Gateway is marked failing.
 // The fleet's actions are applied as the adapter and the member controller would.
-import type { Phase } from '../../src/api.ts';
+import { dueMeasurements, type Measurement } from '../../src/analysis.ts';
+import type { Metric, Phase } from '../../src/api.ts';
 import { ProxyFleetRolloutSpec, type ProxyFleetRolloutStatus } from '../../src/fleet/api.ts';
 import {
   type FleetAction,
@@ -10,6 +11,7 @@ import {
   type ObservedMember,
   reconcileFleet,
 } from '../../src/fleet/reconcile.ts';
+import type { ControlPlanes } from './control-planes.ts';
 
 export const fleetSpec = (overrides: Record<string, unknown> = {}) =>
   ProxyFleetRolloutSpec.parse({
@@ -34,6 +36,16 @@ export class FleetWorld {
   readonly failing = new Set<string>();
   /** Reconciles a member stays Progressing before it succeeds (or aborts). */
   rollTicks = 2;
+  /** Analysis templates by `kind/name`, as the adapter reads them for analysis gates. */
+  templates: Record<string, { metrics: Metric[] } | { problem: string }> = {};
+  /** What a gate's metric measures now (the adapter's providers); by default a healthy upgraded fleet. */
+  gateValue: (metric: string) => Omit<Measurement, 'run' | 'metric' | 'at'> = () => ({
+    value: { canary: 0.01, stable: 0.01, samples: 1000 },
+  });
+  /** Both EGs, when the fleet runs a control-plane canary. */
+  controlPlanes?: ControlPlanes;
+  /** Every gate measurement taken, in order. */
+  readonly gateMeasurements: Measurement[] = [];
   /** Every decision with the gateways it approved (newly) and the state of the world when it was made. */
   readonly history: {
     decision: FleetDecision;
@@ -68,6 +80,21 @@ export class FleetWorld {
     const previous = structuredClone(this.status);
     const members = new Map([...this.members].map(([g, m]) => [g, structuredClone(m)]));
     const action = this.action;
+    // As the adapter: measure the running gate analysis's due metrics before the reconcile.
+    const run = this.status.gateAnalysis;
+    const measurements: Measurement[] = [];
+    if (run?.phase === 'Running' && this.status.phase === 'Waiting') {
+      const entry = run.template ? this.templates[run.template] : undefined;
+      const metrics = entry && 'metrics' in entry ? entry.metrics : undefined;
+      for (const due of dueMeasurements([run], () => metrics, new Date(this.now)))
+        measurements.push({
+          run: due.run,
+          metric: due.metric.name,
+          at: new Date(this.now).toISOString(),
+          ...this.gateValue(due.metric.name),
+        });
+      this.gateMeasurements.push(...measurements);
+    }
     const decision = reconcileFleet(
       {
         now: new Date(this.now),
@@ -76,6 +103,9 @@ export class FleetWorld {
         action: this.action,
         gateways: this.gateways,
         members: [...this.members.values()].map(({ ticks: _, ...m }) => structuredClone(m)),
+        templates: this.templates,
+        measurements,
+        controlPlane: this.controlPlanes?.observe(),
       },
       this.spec,
       this.status,
@@ -116,6 +146,14 @@ export class FleetWorld {
         if (m) m.action = action.action;
         return;
       }
+      case 'ensureGatewayClass':
+      case 'deleteGatewayClass':
+      case 'moveGateway':
+        this.controlPlanes?.apply(action);
+        if (action.type === 'moveGateway')
+          for (const g of this.gateways)
+            if (g.name === action.gateway) g.gatewayClassName = action.gatewayClassName;
+        return;
       case 'clearAction':
       case 'event':
         return;
@@ -167,6 +205,7 @@ export class FleetWorld {
   step(ms = 1_000): FleetDecision {
     const decision = this.reconcile();
     this.tickMembers();
+    this.controlPlanes?.tick();
     this.now += ms;
     return decision;
   }

@@ -1,0 +1,157 @@
+// The fleet controller's side of analysis gates: reads the gates' templates, finds the proxy pods of the
+// Gateways a gate compares, and measures the running gate analysis with the same providers (and the same
+// envoyStats baselines kept in the status) as a ProxyRollout's analysis steps.
+import { builtin, type KubeRest, ResourceClient } from '@harbormaster/kube';
+import { dueMeasurements, type Measurement, withArgs } from '../analysis.ts';
+import {
+  AnalysisTemplate,
+  clusterProxyAnalysisTemplateType,
+  labels,
+  type Metric,
+  type ProxyRollout,
+  proxyAnalysisTemplateType,
+} from '../api.ts';
+import { type MeasureContext, type PodSets, Providers } from '../providers.ts';
+import { egAppLabels, egOwnerLabels, type Pod, podReady } from '../workloads.ts';
+import type { ProxyFleetRollout, ProxyFleetRolloutStatus } from './api.ts';
+import { gateGateways, gateTemplateKey, type ObservedGateway } from './reconcile.ts';
+
+type Templates = Record<string, { metrics: Metric[] } | { problem: string }>;
+
+export class GateAnalysis {
+  private readonly templates: ResourceClient<AnalysisTemplate>;
+  private readonly clusterTemplates: ResourceClient<AnalysisTemplate>;
+  private readonly pods: ResourceClient<Pod>;
+  private readonly providers: Providers;
+
+  constructor(rest: KubeRest, fetchImpl: typeof fetch = fetch) {
+    this.templates = new ResourceClient(rest, proxyAnalysisTemplateType, AnalysisTemplate);
+    this.clusterTemplates = new ResourceClient(rest, clusterProxyAnalysisTemplateType, AnalysisTemplate);
+    this.pods = new ResourceClient<Pod>(rest, builtin.pod);
+    this.providers = new Providers(fetchImpl);
+  }
+
+  /** The templates of the fleet's analysis gates, read now (gates are few; a template edit counts at once). */
+  async templatesOf(fleet: ProxyFleetRollout, signal?: AbortSignal): Promise<Templates> {
+    const found: Templates = {};
+    for (const wave of fleet.spec.waves) {
+      if (!wave.gate || !('analysis' in wave.gate)) continue;
+      const step = wave.gate.analysis;
+      const key = gateTemplateKey(step);
+      if (key in found) continue;
+      // Listed by name: the controller's RBAC grants list and watch on templates, not get.
+      const byName = { fieldSelector: `metadata.name=${step.templateRef.name}` };
+      const template =
+        step.templateRef.kind === 'ClusterProxyAnalysisTemplate'
+          ? (await this.clusterTemplates.list(undefined, byName, signal)).items[0]
+          : (await this.templates.list(fleet.metadata.namespace ?? '', byName, signal)).items[0];
+      if (template) found[key] = withArgs(template.spec.metrics, template.spec.args, step.args);
+    }
+    return found;
+  }
+
+  /**
+   * Measures the running gate analysis's due metrics: the canary pods are the EG proxy pods of the Gateways
+   * the earlier waves upgraded, the stable pods those of the Gateways not rolled yet. Nothing while the fleet
+   * is not waiting at an analysis gate.
+   */
+  async measure(
+    fleet: ProxyFleetRollout,
+    gateways: ObservedGateway[],
+    members: ProxyRollout[],
+    templates: Templates,
+    now: Date,
+    signal?: AbortSignal,
+  ): Promise<Measurement[]> {
+    const status = fleet.status ?? {};
+    const run = status.gateAnalysis;
+    if (status.phase !== 'Waiting' || status.gate?.kind !== 'analysis' || run?.phase !== 'Running') return [];
+    const entry = run.template ? templates[run.template] : undefined;
+    const metrics = entry && 'metrics' in entry ? entry.metrics : undefined;
+    if (!metrics) return [];
+    const { namespace = '', name = '', uid = '' } = fleet.metadata;
+    const sets = gateGateways(gateways, fleet.spec, status.gate.wave);
+    const pods = await this.podSets(namespace, members, sets, signal);
+    const context = (metric: Metric): MeasureContext => ({
+      key: `${uid}/${run.name}/${metric.name}`,
+      run: run.name,
+      metric,
+      pods,
+      rollout: { namespace, name },
+      now,
+      signal,
+    });
+    // A baseline the previous round wrote into the status is taken back rather than scraped again.
+    for (const metric of metrics) {
+      const c = context(metric);
+      if (!('envoyStats' in metric.provider) || this.providers.hasBaseline(c.key)) continue;
+      const stored = run.metrics.find((t) => t.name === metric.name)?.baseline;
+      if (stored) this.providers.restore(c.key, stored);
+      else await this.providers.baseline(c);
+    }
+    const measurements: Measurement[] = [];
+    for (const due of dueMeasurements([run], () => metrics, now))
+      measurements.push(await this.providers.measure(context(due.metric)));
+    return measurements;
+  }
+
+  /** Writes the envoyStats baselines of the running gate analysis into the status the fleet writes next. */
+  keepBaselines(fleet: ProxyFleetRollout, status: ProxyFleetRolloutStatus): void {
+    const uid = fleet.metadata.uid ?? '';
+    const run = status.gateAnalysis;
+    if (!run) {
+      this.providers.forget(`${uid}/`);
+      return;
+    }
+    for (const tally of run.metrics) {
+      const baseline =
+        run.phase === 'Running' ? this.providers.snapshot(`${uid}/${run.name}/${tally.name}`) : undefined;
+      if (baseline) tally.baseline = baseline;
+      else delete tally.baseline;
+    }
+    if (run.phase !== 'Running') this.providers.forget(`${uid}/`);
+  }
+
+  /** Forgets a deleted fleet's baselines. */
+  forget(uid: string): void {
+    this.providers.forget(`${uid}/`);
+  }
+
+  /**
+   * The EG proxy pods of each side, found by EG's owner labels in the namespaces the members' workloads live
+   * in (EG's namespace, or the Gateways' own in GatewayNamespace mode); a ProxyRollout's canary pods, which
+   * carry our role label, are left out: a gate compares what the fleet runs.
+   */
+  private async podSets(
+    namespace: string,
+    members: ProxyRollout[],
+    sets: { canary: string[]; stable: string[] },
+    signal?: AbortSignal,
+  ): Promise<PodSets> {
+    const workloadNamespaces = new Set(
+      members.flatMap((m) => (m.status?.workload?.namespace ? [m.status.workload.namespace] : [])),
+    );
+    const selector = [
+      ...Object.entries(egAppLabels).map(([k, v]) => `${k}=${v}`),
+      `${egOwnerLabels.gatewayNamespace}=${namespace}`,
+      `!${labels.role}`,
+    ].join(',');
+    const byGateway = new Map<string, PodSets['canary']>();
+    for (const ns of workloadNamespaces) {
+      const list = await this.pods.list(ns, { labelSelector: selector }, signal);
+      for (const pod of list.items) {
+        const gateway = pod.metadata.labels?.[egOwnerLabels.gatewayName];
+        if (!gateway || pod.metadata.deletionTimestamp || !pod.status?.podIP) continue;
+        const described = {
+          name: pod.metadata.name ?? '',
+          ip: pod.status.podIP,
+          restarts: (pod.status.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0),
+          ready: podReady(pod),
+        };
+        byGateway.set(gateway, [...(byGateway.get(gateway) ?? []), described]);
+      }
+    }
+    const of = (gateways: string[]) => gateways.flatMap((g) => byGateway.get(g) ?? []);
+    return { canary: of(sets.canary), stable: of(sets.stable) };
+  }
+}
