@@ -41,9 +41,9 @@ import {
   proxyRolloutType,
 } from './api.ts';
 import { cacheTransforms, listPageSize } from './cache.ts';
-import { type Gateway, gatewayType } from './fleet/api.ts';
 import { type DaemonSetRolloutDeps, reconcileDaemonSetRollout } from './daemonset/adapter.ts';
 import { type ControllerRevision, controllerRevisionType, type DaemonSet } from './daemonset/observe.ts';
+import { type Gateway, gatewayType } from './fleet/api.ts';
 import { type MeasureContext, type PodSets, Providers } from './providers.ts';
 import { type Action, type Observed, reconcile, templateKey } from './reconcile.ts';
 import { previewServiceName } from './revision.ts';

@@ -130,7 +130,11 @@ describe('resolving the target workload', () => {
   });
 
   it('refuses a DaemonSet EG did not apply, both kinds at once, and nothing at all', () => {
-    const impostor = resolveTarget(rolloutWith(daemonSet), [], [workload('envoy-ds', [{ manager: 'kubectl' }])]);
+    const impostor = resolveTarget(
+      rolloutWith(daemonSet),
+      [],
+      [workload('envoy-ds', [{ manager: 'kubectl' }])],
+    );
     assert.ok('problem' in impostor);
     assert.equal(impostor.problem.reason, 'NotManagedByEnvoyGateway');
     assert.match(impostor.problem.message, /^DaemonSet envoy-gateway-system\/envoy-ds carries/);

@@ -184,10 +184,16 @@ describe('CRDs on a real API server', () => {
     const both = validRollout();
     (both.spec.strategy as Record<string, unknown>).blueGreen = {};
     const message = await refusal(rollouts, both);
-    assert.match(message, /spec\.strategy: Invalid value.*exactly one of canary or blueGreen \(a Deployment fleet\) or daemonSet/);
+    assert.match(
+      message,
+      /spec\.strategy: Invalid value.*exactly one of canary or blueGreen \(a Deployment fleet\) or daemonSet/,
+    );
     const neither = validRollout();
     neither.spec.strategy = {} as DraftSpec['strategy'];
-    assert.match(await refusal(rollouts, neither), /spec\.strategy: .*exactly one of canary or blueGreen \(a Deployment fleet\) or daemonSet/);
+    assert.match(
+      await refusal(rollouts, neither),
+      /spec\.strategy: .*exactly one of canary or blueGreen \(a Deployment fleet\) or daemonSet/,
+    );
     const negative = validRollout();
     negative.spec.strategy = { blueGreen: { autoPromotionSeconds: -1 } } as unknown as DraftSpec['strategy'];
     assert.match(
