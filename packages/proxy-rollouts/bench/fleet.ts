@@ -7,7 +7,8 @@
 //  memory:  peak RSS (VmHWM) of the bundled controller process (`proxy-rollouts controller`, both loops) with
 //           1,000 Gateways and their Deployments under a fleet rollout.
 // Run: node --import tsx packages/proxy-rollouts/bench/fleet.ts [upgrade|memory|all] [--semi-space-mib N]
-//      (--semi-space-mib: the memory bench's controller runs with --max-semi-space-size=N)
+//      (the memory bench's controller runs with the chart's `nodeOptions`; --semi-space-mib N instead with
+//      --max-semi-space-size=N, 0 for V8's default)
 //      (memory needs the bundle: node scripts/build-cli.mjs packages/proxy-rollouts)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,12 +25,25 @@ import { EnvoyExporter } from '../src/sim/envoy-exporter.ts';
 import { createGatewayFleet, gatewayName } from '../src/sim/gateway-fleet.ts';
 import type { Pod } from '../src/workloads.ts';
 import { cacheBreakdown, formatBreakdown } from './cache-breakdown.ts';
-import { announcedPort, cpuSeconds, formatHeap, sampleHeap, vmMiB } from './process-memory.ts';
+import {
+  announcedPort,
+  chartNodeOptions,
+  cpuSeconds,
+  formatHeap,
+  sampleHeap,
+  vmMiB,
+} from './process-memory.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
 const which = process.argv[2] ?? 'all';
 const semiSpaceAt = process.argv.indexOf('--semi-space-mib');
-const v8Flags = semiSpaceAt >= 0 ? [`--max-semi-space-size=${Number(process.argv[semiSpaceAt + 1])}`] : [];
+const semiSpaceMiB = semiSpaceAt >= 0 ? Number(process.argv[semiSpaceAt + 1]) : undefined;
+const v8Flags =
+  semiSpaceMiB === undefined
+    ? chartNodeOptions()
+    : semiSpaceMiB
+      ? [`--max-semi-space-size=${semiSpaceMiB}`]
+      : [];
 
 // An interrupted bench exits through 'exit', where kube-testenv kills the control plane it started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));

@@ -2,6 +2,18 @@
 // heap from the controller's own /metrics (prom-client's default Node metrics), sampled every second so the
 // heap's peak is seen and not only its last value.
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+/**
+ * The Node options the chart runs the controller with (`nodeOptions` in its values), so a bench measures the
+ * controller as it is deployed unless told otherwise.
+ */
+export function chartNodeOptions(): string[] {
+  const values = parse(
+    readFileSync(new URL('../deploy/helm/proxy-rollouts/values.yaml', import.meta.url), 'utf8'),
+  ) as { nodeOptions?: string };
+  return values.nodeOptions?.split(/\s+/).filter(Boolean) ?? [];
+}
 
 const ticks = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s.
 

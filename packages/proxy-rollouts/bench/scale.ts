@@ -6,8 +6,9 @@
 // fleet (each rollout Idle, each Deployment paused), an EG upgrade that re-renders every Deployment (each
 // rollout Pending, no pod replaced), and 30 s at rest. Goal: peak RSS < 256 MiB.
 // Run: node --import tsx packages/proxy-rollouts/bench/scale.ts [gateways=1000] [--heap-mib N] [--semi-space-mib N] [-o json]
-//      (--heap-mib: the controller's node runs with --max-old-space-size=N, as a Deployment would set it;
-//       --semi-space-mib: with --max-semi-space-size=N, the young generation's bound)
+//      (the controller's node runs with the chart's `nodeOptions`, unless one of these flags is given:
+//       --heap-mib: with --max-old-space-size=N; --semi-space-mib: with --max-semi-space-size=N, the young
+//       generation's bound, 0 for V8's default)
 //      (needs the bundle: node scripts/build-cli.mjs packages/proxy-rollouts)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,7 +27,14 @@ import {
 import { gatewayRollout } from '../src/sim/rollouts.ts';
 import type { Deployment } from '../src/workloads.ts';
 import { cacheBreakdown, formatBreakdown } from './cache-breakdown.ts';
-import { announcedPort, cpuSeconds, formatHeap, sampleHeap, vmMiB } from './process-memory.ts';
+import {
+  announcedPort,
+  chartNodeOptions,
+  cpuSeconds,
+  formatHeap,
+  sampleHeap,
+  vmMiB,
+} from './process-memory.ts';
 
 type Loose = KubeObject & Record<string, unknown>;
 const flag = (name: string) => {
@@ -35,10 +43,13 @@ const flag = (name: string) => {
 };
 const heapMiB = flag('--heap-mib');
 const semiSpaceMiB = flag('--semi-space-mib');
-const v8Flags = [
-  ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []),
-  ...(semiSpaceMiB ? [`--max-semi-space-size=${semiSpaceMiB}`] : []),
-];
+const v8Flags =
+  heapMiB === undefined && semiSpaceMiB === undefined
+    ? chartNodeOptions()
+    : [
+        ...(heapMiB ? [`--max-old-space-size=${heapMiB}`] : []),
+        ...(semiSpaceMiB ? [`--max-semi-space-size=${semiSpaceMiB}`] : []),
+      ];
 const gateways = Number(
   process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && !all[i - 1]?.endsWith('-mib')) ?? 1000,
 );
