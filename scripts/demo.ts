@@ -4,7 +4,7 @@ import { demoBpf } from '@harbormaster/bpf/demo';
 import { demoMigration } from '@harbormaster/dependabot2renovate';
 import { demoControlPlane } from '@harbormaster/kube-testenv/demo';
 import { demoCapture } from '@harbormaster/packetcapture/demo';
-import { demoRollouts } from '@harbormaster/proxy-rollouts/demo';
+import { demoFleetRollout, demoRollouts } from '@harbormaster/proxy-rollouts/demo';
 
 type Demo = { title: string; run: (log: (line: string) => void) => Promise<string> };
 
@@ -14,6 +14,10 @@ const demos: Demo[] = [
   { title: 'Packet capture engine: kernel capture to pcapng (packetcapture)', run: demoCapture },
   { title: 'Dependabot → Renovate migration (dependabot2renovate)', run: demoMigration },
   { title: 'Envoy Gateway proxy rollouts: hold, canary, promote, abort (proxy-rollouts)', run: demoRollouts },
+  {
+    title: 'Envoy Gateway fleet rollout: a blue/green wave, an analysis gate, a canary wave (proxy-rollouts)',
+    run: demoFleetRollout,
+  },
 ];
 
 const summary: string[] = [];
