@@ -1,4 +1,3 @@
-import { type Condition, type ConditionUpdate, setCondition } from '@harbormaster/kube';
 import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from './analysis.ts';
 import {
   type AnalysisRun,
@@ -17,6 +16,13 @@ import {
 } from './api.ts';
 import { parseDuration } from './duration.ts';
 import { canaryName, previewServiceName } from './revision.ts';
+import {
+  describeChange,
+  isInFlight,
+  iso,
+  type RolloutConditionUpdates,
+  withConditions,
+} from './rollout-status.ts';
 import type { XdsNack } from './xds-nacks.ts';
 
 /** EG's proxy Deployment as the controller sees it. */
@@ -828,40 +834,15 @@ class Reconcile {
     this.actions.push({ type: 'event', eventType, reason, note });
   }
 
-  private conditions(updates: { held?: Triple; ready?: Triple; progressing?: Triple; degraded?: Triple }) {
-    const types = { held: 'Held', ready: 'Ready', progressing: 'Progressing', degraded: 'Degraded' } as const;
-    let conditions: Condition[] = this.status.conditions ?? [];
-    for (const [key, type] of Object.entries(types) as [keyof typeof types, string][]) {
-      const triple = updates[key];
-      if (!triple) continue;
-      const update: ConditionUpdate = {
-        type,
-        status: triple[0],
-        reason: triple[1],
-        message: triple[2],
-        observedGeneration: this.observed.generation,
-      };
-      conditions = setCondition(conditions, update, this.observed.now).conditions;
-    }
-    this.status.conditions = conditions;
+  private conditions(updates: RolloutConditionUpdates) {
+    this.status.conditions = withConditions(
+      this.status.conditions,
+      updates,
+      this.observed.generation,
+      this.observed.now,
+    );
   }
 }
 
-type Triple = [Condition['status'], string, string];
-
 /** Labels the controller's informers select proxy pods by; leaving one off would hide the preview pods. */
 const proxyIdentityLabels = ['app.kubernetes.io/name', 'app.kubernetes.io/component'];
-
-const isInFlight = (phase: Phase | undefined): boolean =>
-  phase === 'Progressing' || phase === 'Paused' || phase === 'Promoting';
-
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-function describeChange(from: Revision | undefined, to: Revision): string {
-  const parts: string[] = [];
-  if (from?.envoyImage !== to.envoyImage)
-    parts.push(`envoy ${from?.envoyImage ?? '?'} → ${to.envoyImage ?? '?'}`);
-  if (from?.shutdownManagerImage !== to.shutdownManagerImage)
-    parts.push(`shutdown-manager ${from?.shutdownManagerImage ?? '?'} → ${to.shutdownManagerImage ?? '?'}`);
-  return parts.length > 0 ? parts.join(', ') : 'template changed, same images';
-}

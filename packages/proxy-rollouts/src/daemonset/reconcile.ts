@@ -1,4 +1,3 @@
-import { type Condition, type ConditionUpdate, setCondition } from '@harbormaster/kube';
 import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from '../analysis.ts';
 import type {
   AnalysisRun,
@@ -10,6 +9,13 @@ import type {
   Revision,
 } from '../api.ts';
 import { type Action, templateKey } from '../reconcile.ts';
+import {
+  describeChange,
+  isInFlight,
+  iso,
+  type RolloutConditionUpdates,
+  withConditions,
+} from '../rollout-status.ts';
 import type { XdsNack } from '../xds-nacks.ts';
 import { batchTargets } from './batches.ts';
 
@@ -617,39 +623,14 @@ class DaemonSetReconcile {
     this.actions.push({ type: 'event', eventType, reason, note });
   }
 
-  private conditions(updates: { held?: Triple; ready?: Triple; progressing?: Triple; degraded?: Triple }) {
-    const types = { held: 'Held', ready: 'Ready', progressing: 'Progressing', degraded: 'Degraded' } as const;
-    let conditions: Condition[] = this.status.conditions ?? [];
-    for (const [key, type] of Object.entries(types) as [keyof typeof types, string][]) {
-      const triple = updates[key];
-      if (!triple) continue;
-      const update: ConditionUpdate = {
-        type,
-        status: triple[0],
-        reason: triple[1],
-        message: triple[2],
-        observedGeneration: this.observed.generation,
-      };
-      conditions = setCondition(conditions, update, this.observed.now).conditions;
-    }
-    this.status.conditions = conditions;
+  private conditions(updates: RolloutConditionUpdates) {
+    this.status.conditions = withConditions(
+      this.status.conditions,
+      updates,
+      this.observed.generation,
+      this.observed.now,
+    );
   }
 }
 
-type Triple = [Condition['status'], string, string];
-
-const isInFlight = (phase: Phase | undefined): boolean =>
-  phase === 'Progressing' || phase === 'Paused' || phase === 'Promoting';
-
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 const list = (nodes: readonly string[]) => (nodes.length > 0 ? nodes.join(', ') : 'none');
-
-function describeChange(from: Revision | undefined, to: Revision): string {
-  const parts: string[] = [];
-  if (from?.envoyImage !== to.envoyImage)
-    parts.push(`envoy ${from?.envoyImage ?? '?'} → ${to.envoyImage ?? '?'}`);
-  if (from?.shutdownManagerImage !== to.shutdownManagerImage)
-    parts.push(`shutdown-manager ${from?.shutdownManagerImage ?? '?'} → ${to.shutdownManagerImage ?? '?'}`);
-  return parts.length > 0 ? parts.join(', ') : 'template changed, same images';
-}
