@@ -236,6 +236,25 @@ describe('container images built without a container engine', () => {
       assert.equal(summary.captured, 3);
       assert.equal(summary.stoppedBy, 'count');
     });
+    it("has the helpers the agent execs: nsenter into a namespace and ip's JSON address list there", async () => {
+      // As the chart runs the agent: root with NET_RAW, SYS_ADMIN (setns) and SYS_PTRACE, and nothing else.
+      const result = await runContainer(bundle, (c) => {
+        c.process.user = { uid: 0, gid: 0 };
+        for (const set of Object.keys(c.process.capabilities)) {
+          c.process.capabilities[set] = ['CAP_NET_RAW', 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE'];
+        }
+        const network = c.linux.namespaces.find((ns) => ns.type === 'network');
+        assert.ok(network);
+        network.path = `/run/netns/${netns}`;
+        c.process.args = ['nsenter', '--net=/proc/self/ns/net', 'ip', '-json', 'address', 'show'];
+      }).exited;
+      assert.equal(result.status, 0, result.stderr);
+      const interfaces = JSON.parse(result.stdout) as { ifname: string; addr_info: { local: string }[] }[];
+      assert.deepEqual(
+        interfaces.map((i) => [i.ifname, i.addr_info.map((a) => a.local)]),
+        [['lo', ['127.0.0.1', '::1']]],
+      );
+    });
   });
 
   describe('proxy-rollouts controller in its image against a real control plane', () => {
