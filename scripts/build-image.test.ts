@@ -151,6 +151,11 @@ describe('container images built without a container engine', () => {
     assert.deepEqual(config.Entrypoint, ['/usr/local/bin/proxy-rollouts']);
     assert.equal(config.User, '65532:65532');
     assert.ok(config.Env.some((e: string) => e.startsWith('PATH=/usr/local/bin:')));
+    // A copy, as a push does, reads every blob and checks it against its digest.
+    const copy = join(work, 'copied');
+    execFileSync('skopeo', ['copy', '--quiet', `oci-archive:${proxyRollouts}`, `oci:${copy}:copied`]);
+    assert.equal(skopeo(['inspect', `oci:${copy}:copied`]).Digest, inspect.Digest);
+    rmSync(copy, { recursive: true });
   });
 
   it('proxy-rollouts runs from its image (runc): --help exits 0 with the usage', async () => {
