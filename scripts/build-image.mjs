@@ -65,24 +65,18 @@ class Tree {
   /** @type {Map<string, Entry>} */
   entries = new Map();
 
+  /** A directory with this mode and owner; missing parents get 0755 and root. */
   dir(path, mode = 0o755, uid = 0) {
-    const parts = path.split('/').filter(Boolean);
-    for (let i = 1; i <= parts.length; i++) {
-      const p = parts.slice(0, i).join('/');
-      const existing = this.entries.get(p);
-      if (existing && existing.type !== 'dir') fail(`${p} is both a ${existing.type} and a directory`);
-      if (!existing || i === parts.length) {
-        this.entries.set(
-          p,
-          i === parts.length ? { type: 'dir', mode, uid } : (existing ?? { type: 'dir', mode: 0o755 }),
-        );
-      }
-    }
+    this.#parent(path);
+    this.entries.set(path, { type: 'dir', mode, uid });
   }
 
   #parent(path) {
     const parent = dirname(path);
-    if (parent !== '.' && !this.entries.has(parent)) this.dir(parent);
+    if (parent === '.') return;
+    const existing = this.entries.get(parent);
+    if (!existing) this.dir(parent);
+    else if (existing.type !== 'dir') fail(`${parent} is a ${existing.type} and also a directory of ${path}`);
   }
 
   file(path, source, mode) {
