@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { installCrds, readCrdFiles } from '@harbormaster/kube';
 import { eventually, startTestCluster, type TestCluster } from '@harbormaster/kube-testenv';
 import { parse, stringify } from 'yaml';
 
@@ -120,15 +121,23 @@ describe('container images built without a container engine', { skip }, () => {
       stdio: 'ignore',
     });
   });
+  before(async () => {
+    // One build of each image for every test below (one at a time: two cores are shared).
+    for (const [pkg, out] of [
+      ['proxy-rollouts', proxyRollouts],
+      ['packetcapture', packetcapture],
+    ] as const) {
+      const built = await build(pkg, out);
+      assert.equal(built.status, 0, built.stderr);
+      assert.match(built.stdout, /sha256:[0-9a-f]{64}/);
+    }
+  });
 
   it('builds reproducibly: two builds of one commit have the same digest', async () => {
-    const first = await build('proxy-rollouts', proxyRollouts);
-    assert.equal(first.status, 0, first.stderr);
     const again = join(work, 'proxy-rollouts-again.tar');
     const second = await build('proxy-rollouts', again);
     assert.equal(second.status, 0, second.stderr);
     assert.equal(sha256(again), sha256(proxyRollouts));
-    assert.match(first.stdout, /sha256:[0-9a-f]{64}/);
     rmSync(again);
     // Another epoch is another image: the mtimes are really in it.
     const other = join(work, 'proxy-rollouts-other.tar');
@@ -184,9 +193,7 @@ describe('container images built without a container engine', { skip }, () => {
     const netns = `build-image-test-${process.pid}`;
     let bundle: string;
     let traffic: ChildProcess | undefined;
-    before(async () => {
-      const built = await build('packetcapture', packetcapture);
-      assert.equal(built.status, 0, built.stderr);
+    before(() => {
       bundle = unpack(packetcapture, version('packetcapture'), 'pc');
       execFileSync('ip', ['netns', 'add', netns]);
       execFileSync('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
@@ -273,17 +280,12 @@ describe('container images built without a container engine', { skip }, () => {
     });
   });
 
-  describe('proxy-rollouts controller in its image against a real control plane', () => {
+  describe('the controllers in their images against a real control plane, as their charts run them', () => {
     let cluster: TestCluster;
+    let kubeconfigFile: string;
     before(async () => {
       cluster = await startTestCluster();
-    });
-    after(async () => {
-      await cluster?.stop();
-    });
-
-    it('becomes ready (/readyz) with the kubeconfig mounted, on the host network, as the non-root user', async () => {
-      // A self-contained kubeconfig (kwokctl's refers to certificate files): readable by uid 65532 in the container.
+      // A self-contained kubeconfig (kwokctl's refers to certificate files), readable by uid 65532.
       const kubeconfig = parse(readFileSync(cluster.kubeconfigPath, 'utf8'));
       const inline = (entry: Record<string, string>) => {
         for (const key of ['certificate-authority', 'client-certificate', 'client-key']) {
@@ -295,27 +297,31 @@ describe('container images built without a container engine', { skip }, () => {
       };
       for (const c of kubeconfig.clusters) inline(c.cluster);
       for (const u of kubeconfig.users) inline(u.user);
-      const kubeconfigFile = join(work, 'kubeconfig');
+      kubeconfigFile = join(work, 'kubeconfig');
       writeFileSync(kubeconfigFile, stringify(kubeconfig), { mode: 0o644 });
-      const port = await freePort();
+    });
+    after(async () => {
+      await cluster?.stop();
+    });
 
-      const bundle = unpack(proxyRollouts, version('proxy-rollouts'), 'pr-controller');
+    /**
+     * Runs the image's entrypoint with `args` as the charts' securityContext does (the image's non-root user, no
+     * capability, read-only root file system), on the host network with the kubeconfig at /kubeconfig, waits
+     * for /readyz on `port`, then stops it with SIGTERM.
+     */
+    async function readyAsCharted(bundle: string, args: string[], port: number) {
       const container = runContainer(bundle, (c) => {
         hostNetwork(c);
+        assert.deepEqual(c.process.user, { uid: 65532, gid: 65532 });
+        for (const set of Object.keys(c.process.capabilities)) c.process.capabilities[set] = [];
+        (c as unknown as { root: { readonly: boolean } }).root.readonly = true;
         c.mounts.push({
           destination: '/kubeconfig',
           type: 'bind',
           source: kubeconfigFile,
           options: ['rbind', 'ro'],
         });
-        c.process.args = [
-          ...c.process.args,
-          'controller',
-          '--kubeconfig=/kubeconfig',
-          '--install-crds',
-          `--probe-port=${port}`,
-          '--envoy-gateway-metrics=',
-        ];
+        c.process.args = [...c.process.args, ...args];
       });
       let exited: Awaited<typeof container.exited> | undefined;
       void container.exited.then((r) => (exited = r));
@@ -331,7 +337,41 @@ describe('container images built without a container engine', { skip }, () => {
       );
       execFileSync('runc', ['kill', container.id, 'SIGTERM']);
       const result = await container.exited;
-      assert.notEqual(result.status, null, 'the controller ended on SIGTERM');
+      assert.notEqual(result.status, null, 'the controller ended on SIGTERM, not killed');
+    }
+
+    it('proxy-rollouts controller --kubeconfig becomes ready', async () => {
+      const port = await freePort();
+      const bundle = unpack(proxyRollouts, version('proxy-rollouts'), 'pr-controller');
+      await readyAsCharted(
+        bundle,
+        [
+          'controller',
+          '--kubeconfig=/kubeconfig',
+          '--install-crds',
+          `--probe-port=${port}`,
+          '--envoy-gateway-metrics=',
+        ],
+        port,
+      );
+    });
+
+    it('packetcapture controller --kubeconfig becomes ready', async () => {
+      const crdFile = join(root, 'packages', 'packetcapture', 'config', 'crd', 'packetcapture.yaml');
+      await installCrds(cluster.rest, await readCrdFiles([crdFile]), { fieldManager: 'build-image-test' });
+      const port = await freePort();
+      const bundle = unpack(packetcapture, version('packetcapture'), 'pc-controller');
+      await readyAsCharted(
+        bundle,
+        [
+          'controller',
+          '--kubeconfig=/kubeconfig',
+          '--namespace=default',
+          '--identity=image-test',
+          `--probe-address=127.0.0.1:${port}`,
+        ],
+        port,
+      );
     });
   });
 });
