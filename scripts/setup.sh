@@ -6,7 +6,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # gcc and libc6-dev build the small C helpers the bpf tests compile (a libpcap oracle, a kernel socket check).
-debian_packages=(tcpdump libpcap-dev tshark openssh-server openssh-sftp-server iproute2 prometheus gcc libc6-dev)
+# umoci, skopeo and runc read, unpack and run the images scripts/build-image.mjs builds (no Docker engine here).
+debian_packages=(tcpdump libpcap-dev tshark openssh-server openssh-sftp-server iproute2 prometheus gcc libc6-dev
+  umoci skopeo runc)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
