@@ -309,6 +309,13 @@ describe('install: chart, plain manifests, least-privilege RBAC and examples', {
       await phase('eg', 'Idle');
       await egApply(egDeployment(deploymentName, 'eg', v191, 2, 'layered_runtime: {layers: [v191]}'));
       await phase('eg', 'Succeeded');
+      // Succeeded is written just before the Deployment is paused again (status first, then actions): a
+      // template applied in between would roll natively, so wait for the hold.
+      await eventually(
+        'the Deployment held again',
+        async () => ((await deployments.get(deploymentName, egNamespace)).spec.paused ? true : undefined),
+        30_000,
+      );
       // The next revision blue/green: EG's Service read, a preview Service created and deleted, the new pods
       // relabelled in place to go live.
       await applyEgService(cluster.rest, deploymentName, 'eg');
