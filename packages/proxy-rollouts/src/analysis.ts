@@ -132,6 +132,59 @@ export function nextMeasurementAt(run: AnalysisRun, metric: Metric): number {
   return (last ? Date.parse(last) : 0) + parseDuration(metric.interval);
 }
 
+/** Analysis templates by `kind/name`, as a reconcile observed them: their metrics, or why they cannot be used. */
+export type ObservedTemplates = Record<string, { metrics: Metric[] } | { problem: string }>;
+
+/** The metrics of a run's template, when the template was found and usable. */
+export function runMetrics(run: AnalysisRun, templates: ObservedTemplates): Metric[] | undefined {
+  const found = run.template ? templates[run.template] : undefined;
+  return found && 'metrics' in found ? found.metrics : undefined;
+}
+
+/** The run of that name in `runs`, or a new Running one appended to them. */
+export function ensureRun(
+  runs: AnalysisRun[],
+  run: { name: string; template: string; step: number; startedAt: string },
+): AnalysisRun {
+  const existing = runs.find((r) => r.name === run.name);
+  if (existing) return existing;
+  const started: AnalysisRun = { ...run, phase: 'Running', metrics: [] };
+  runs.push(started);
+  return started;
+}
+
+/** The runs with this round's measurements recorded and each Running run's outcome judged again. */
+export function recordRuns(
+  runs: AnalysisRun[],
+  measurements: Measurement[],
+  templates: ObservedTemplates,
+): AnalysisRun[] {
+  return runs.map((run) => {
+    const metrics = runMetrics(run, templates);
+    if (!metrics) return run;
+    let next = run;
+    for (const m of measurements) if (m.run === run.name) next = recordMeasurement(next, metrics, m);
+    return next.phase === 'Running' ? { ...next, ...runOutcome(next, metrics) } : next;
+  });
+}
+
+/** When the next measurement of any Running run is due (never sooner than 100 ms from now), if one is. */
+export function nextPollAt(
+  runs: AnalysisRun[],
+  templates: ObservedTemplates,
+  now: number,
+): number | undefined {
+  let next: number | undefined;
+  for (const run of runs) {
+    if (run.phase !== 'Running') continue;
+    for (const metric of runMetrics(run, templates) ?? []) {
+      const at = Math.max(nextMeasurementAt(run, metric), now + 100);
+      next = Math.min(next ?? at, at);
+    }
+  }
+  return next;
+}
+
 /**
  * A template's metrics with `{{args.NAME}}` replaced in the provider fields that take text (a Prometheus
  * address and query, a webhook URL): the step's args over the template's defaults, as Argo Rollouts does.

@@ -1,4 +1,4 @@
-import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from './analysis.ts';
+import { ensureRun, type Measurement, nextPollAt, type ObservedTemplates, recordRuns } from './analysis.ts';
 import {
   type AnalysisRun,
   type AnalysisStep,
@@ -8,7 +8,6 @@ import {
   canaryOf,
   defaultGateLabel,
   type ManualAction,
-  type Metric,
   type Phase,
   type ProxyRolloutSpec,
   type ProxyRolloutStatus,
@@ -78,7 +77,7 @@ export type Observed = {
   target: { workload: ObservedWorkload } | { problem: TargetProblem };
   canaries: ObservedCanary[];
   /** Analysis templates by `kind/name`: their metrics, or why they cannot be used. */
-  templates: Record<string, { metrics: Metric[] } | { problem: string }>;
+  templates: ObservedTemplates;
   /** Measurements the adapter took this round (see `dueMeasurements`). */
   measurements: Measurement[];
   /** Blue/green: the name of the preview Service when it exists. */
@@ -595,26 +594,14 @@ class Reconcile {
 
   // ---- analysis -------------------------------------------------------------------------------------------
 
-  private metricsOf(run: AnalysisRun): Metric[] | undefined {
-    const found = run.template ? this.observed.templates[run.template] : undefined;
-    return found && 'metrics' in found ? found.metrics : undefined;
-  }
-
   private ensureRun(name: string, step: AnalysisStep, index: number): AnalysisRun {
-    const { status } = this;
-    status.analysisRuns ??= [];
-    const existing = status.analysisRuns.find((r) => r.name === name);
-    if (existing) return existing;
-    const run: AnalysisRun = {
+    this.status.analysisRuns ??= [];
+    return ensureRun(this.status.analysisRuns, {
       name,
-      step: index,
       template: templateKey(step),
-      phase: 'Running',
+      step: index,
       startedAt: iso(this.now),
-      metrics: [],
-    };
-    status.analysisRuns.push(run);
-    return run;
+    });
   }
 
   private startBackgroundAnalysis(index: number) {
@@ -623,25 +610,16 @@ class Reconcile {
   }
 
   private recordMeasurements() {
-    const { status } = this;
-    status.analysisRuns = (status.analysisRuns ?? []).map((run) => {
-      const metrics = this.metricsOf(run);
-      if (!metrics) return run;
-      let next = run;
-      for (const m of this.observed.measurements)
-        if (m.run === run.name) next = recordMeasurement(next, metrics, m);
-      return next.phase === 'Running' ? { ...next, ...runOutcome(next, metrics) } : next;
-    });
+    this.status.analysisRuns = recordRuns(
+      this.status.analysisRuns ?? [],
+      this.observed.measurements,
+      this.observed.templates,
+    );
   }
 
   private pollIfAnalysing() {
-    for (const run of this.status.analysisRuns ?? []) {
-      if (run.phase !== 'Running') continue;
-      for (const metric of this.metricsOf(run) ?? []) {
-        const at = Math.max(nextMeasurementAt(run, metric), this.now + 100);
-        this.requeueAt = Math.min(this.requeueAt ?? at, at);
-      }
-    }
+    const at = nextPollAt(this.status.analysisRuns ?? [], this.observed.templates, this.now);
+    if (at !== undefined) this.requeueAt = Math.min(this.requeueAt ?? at, at);
   }
 
   private templateProblem(): string | undefined {

@@ -1,8 +1,7 @@
-import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from '../analysis.ts';
+import { ensureRun, type Measurement, nextPollAt, type ObservedTemplates, recordRuns } from '../analysis.ts';
 import type {
   AnalysisRun,
   ManualAction,
-  Metric,
   Phase,
   ProxyRolloutSpec,
   ProxyRolloutStatus,
@@ -51,7 +50,7 @@ export type DaemonSetObserved = {
   hasFinalizer: boolean;
   action?: ManualAction;
   daemonSet: ObservedDaemonSet;
-  templates: Record<string, { metrics: Metric[] } | { problem: string }>;
+  templates: ObservedTemplates;
   measurements: Measurement[];
 };
 
@@ -549,48 +548,27 @@ class DaemonSetReconcile {
 
   // ---- analysis -------------------------------------------------------------------------------------------
 
-  private metricsOf(run: AnalysisRun): Metric[] | undefined {
-    const found = run.template ? this.observed.templates[run.template] : undefined;
-    return found && 'metrics' in found ? found.metrics : undefined;
-  }
-
   private ensureRun(name: string, template: string, index: number): AnalysisRun {
-    const { status } = this;
-    status.analysisRuns ??= [];
-    const existing = status.analysisRuns.find((r) => r.name === name);
-    if (existing) return existing;
-    const run: AnalysisRun = {
+    this.status.analysisRuns ??= [];
+    return ensureRun(this.status.analysisRuns, {
       name,
+      template: template,
       step: index,
-      template,
-      phase: 'Running',
       startedAt: iso(this.now),
-      metrics: [],
-    };
-    status.analysisRuns.push(run);
-    return run;
-  }
-
-  private recordMeasurements() {
-    const { status } = this;
-    status.analysisRuns = (status.analysisRuns ?? []).map((run) => {
-      const metrics = this.metricsOf(run);
-      if (!metrics) return run;
-      let next = run;
-      for (const m of this.observed.measurements)
-        if (m.run === run.name) next = recordMeasurement(next, metrics, m);
-      return next.phase === 'Running' ? { ...next, ...runOutcome(next, metrics) } : next;
     });
   }
 
+  private recordMeasurements() {
+    this.status.analysisRuns = recordRuns(
+      this.status.analysisRuns ?? [],
+      this.observed.measurements,
+      this.observed.templates,
+    );
+  }
+
   private pollIfAnalysing() {
-    for (const run of this.status.analysisRuns ?? []) {
-      if (run.phase !== 'Running') continue;
-      for (const metric of this.metricsOf(run) ?? []) {
-        const at = Math.max(nextMeasurementAt(run, metric), this.now + 100);
-        this.requeueAt = Math.min(this.requeueAt ?? at, at);
-      }
-    }
+    const at = nextPollAt(this.status.analysisRuns ?? [], this.observed.templates, this.now);
+    if (at !== undefined) this.requeueAt = Math.min(this.requeueAt ?? at, at);
   }
 
   private templateProblem(): string | undefined {
