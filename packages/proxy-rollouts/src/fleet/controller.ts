@@ -15,7 +15,14 @@ import {
   WorkQueue,
 } from '@harbormaster/kube';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { actionAnnotation, ProxyRollout, proxyRolloutType } from '../api.ts';
+import {
+  AnalysisTemplate,
+  actionAnnotation,
+  clusterProxyAnalysisTemplateType,
+  ProxyRollout,
+  proxyAnalysisTemplateType,
+  proxyRolloutType,
+} from '../api.ts';
 import { cacheTransforms, listPageSize } from '../cache.ts';
 import {
   type FleetManualAction,
@@ -150,6 +157,8 @@ export async function startFleetController(
   const fleets = new ResourceClient(rest, proxyFleetRolloutType, ProxyFleetRollout);
   const gateways = new ResourceClient<Gateway>(rest, gatewayType);
   const rollouts = new ResourceClient(rest, proxyRolloutType, ProxyRollout);
+  const templates = new ResourceClient(rest, proxyAnalysisTemplateType, AnalysisTemplate);
+  const clusterTemplates = new ResourceClient(rest, clusterProxyAnalysisTemplateType, AnalysisTemplate);
   const gateAnalysis = new GateAnalysis(rest, options.fetch);
   const controlPlanes = new ControlPlaneObserver(rest, options.fetch);
 
@@ -177,6 +186,12 @@ export async function startFleetController(
         transform: cacheTransforms.other,
         onError: onError('members'),
         onInvalid: reportInvalidObjects(recorder, proxyRolloutType, invalidObjects),
+      }),
+      // The analysis gates' templates (read at each reconcile; a gate measures on its own schedule).
+      templates: new Informer(templates, { transform: cacheTransforms.other, onError: onError('templates') }),
+      clusterTemplates: new Informer(clusterTemplates, {
+        transform: cacheTransforms.other,
+        onError: onError('cluster templates'),
       }),
     };
     const queue = new WorkQueue();
@@ -274,8 +289,19 @@ export async function startFleetController(
       labels: g.metadata.labels,
       gatewayClassName: g.spec?.gatewayClassName,
     }));
-    const templates = await gateAnalysis.templatesOf(fleet, abort);
-    const measurements = await gateAnalysis.measure(fleet, observedGateways, members, templates, at, abort);
+    const gateTemplates = gateAnalysis.templatesOf(fleet, (kind, templateNamespace, templateName) =>
+      kind === 'ClusterProxyAnalysisTemplate'
+        ? informers.clusterTemplates.get(templateName)
+        : informers.templates.get(`${templateNamespace}/${templateName}`),
+    );
+    const measurements = await gateAnalysis.measure(
+      fleet,
+      observedGateways,
+      members,
+      gateTemplates,
+      at,
+      abort,
+    );
     for (const m of measurements)
       if (m.error) log({ msg: 'gate measurement failed', fleet: key, metric: m.metric, error: m.error });
     const decision = reconcileFleet(
@@ -286,7 +312,7 @@ export async function startFleetController(
         action,
         gateways: observedGateways,
         members: members.map(observeMember),
-        templates,
+        templates: gateTemplates,
         measurements,
         controlPlane,
       },

@@ -1,16 +1,9 @@
-// The fleet controller's side of analysis gates: reads the gates' templates, finds the proxy pods of the
+// The fleet controller's side of analysis gates: looks up the gates' templates, finds the proxy pods of the
 // Gateways a gate compares, and measures the running gate analysis with the same providers (and the same
 // envoyStats baselines kept in the status) as a ProxyRollout's analysis steps.
 import { builtin, type KubeRest, ResourceClient } from '@harbormaster/kube';
 import { dueMeasurements, type Measurement, withArgs } from '../analysis.ts';
-import {
-  AnalysisTemplate,
-  clusterProxyAnalysisTemplateType,
-  labels,
-  type Metric,
-  type ProxyRollout,
-  proxyAnalysisTemplateType,
-} from '../api.ts';
+import { type AnalysisTemplate, labels, type Metric, type ProxyRollout } from '../api.ts';
 import { type MeasureContext, type PodSets, Providers } from '../providers.ts';
 import { egAppLabels, egOwnerLabels, type Pod, podReady } from '../workloads.ts';
 import type { ProxyFleetRollout, ProxyFleetRolloutStatus } from './api.ts';
@@ -19,32 +12,26 @@ import { gateGateways, gateTemplateKey, type ObservedGateway } from './reconcile
 type Templates = Record<string, { metrics: Metric[] } | { problem: string }>;
 
 export class GateAnalysis {
-  private readonly templates: ResourceClient<AnalysisTemplate>;
-  private readonly clusterTemplates: ResourceClient<AnalysisTemplate>;
   private readonly pods: ResourceClient<Pod>;
   private readonly providers: Providers;
 
   constructor(rest: KubeRest, fetchImpl: typeof fetch = fetch) {
-    this.templates = new ResourceClient(rest, proxyAnalysisTemplateType, AnalysisTemplate);
-    this.clusterTemplates = new ResourceClient(rest, clusterProxyAnalysisTemplateType, AnalysisTemplate);
     this.pods = new ResourceClient<Pod>(rest, builtin.pod);
     this.providers = new Providers(fetchImpl);
   }
 
-  /** The templates of the fleet's analysis gates, read now (gates are few; a template edit counts at once). */
-  async templatesOf(fleet: ProxyFleetRollout, signal?: AbortSignal): Promise<Templates> {
+  /** The templates of the fleet's analysis gates, as `lookup` (the controller's template informers) has them. */
+  templatesOf(
+    fleet: ProxyFleetRollout,
+    lookup: (kind: string | undefined, namespace: string, name: string) => AnalysisTemplate | undefined,
+  ): Templates {
     const found: Templates = {};
     for (const wave of fleet.spec.waves) {
       if (!wave.gate || !('analysis' in wave.gate)) continue;
       const step = wave.gate.analysis;
       const key = gateTemplateKey(step);
       if (key in found) continue;
-      // Listed by name: the controller's RBAC grants list and watch on templates, not get.
-      const byName = { fieldSelector: `metadata.name=${step.templateRef.name}` };
-      const template =
-        step.templateRef.kind === 'ClusterProxyAnalysisTemplate'
-          ? (await this.clusterTemplates.list(undefined, byName, signal)).items[0]
-          : (await this.templates.list(fleet.metadata.namespace ?? '', byName, signal)).items[0];
+      const template = lookup(step.templateRef.kind, fleet.metadata.namespace ?? '', step.templateRef.name);
       if (template) found[key] = withArgs(template.spec.metrics, template.spec.args, step.args);
     }
     return found;
