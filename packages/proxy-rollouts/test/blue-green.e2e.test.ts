@@ -186,6 +186,9 @@ describe('blue/green on the real Envoy Gateway', { skip: unavailable }, () => {
     let unpausedAt: number | undefined;
     let uidsAtLive: string[] = [];
     while (Date.now() - promotedAt < 90_000 && unpausedAt === undefined) {
+      // The stable pods are read before the Deployment: if it is still paused after, they were read while
+      // it was paused (read after it, a native rollout begun in between would look like our doing).
+      const stableNow = await stablePods();
       const [d, current] = await Promise.all([proxyDeployment(), newPods()]);
       const eps = await endpoints(egService.metadata.name ?? '');
       if (
@@ -197,7 +200,7 @@ describe('blue/green on the real Envoy Gateway', { skip: unavailable }, () => {
         uidsAtLive = uids(current);
       }
       if (!d.spec.paused) unpausedAt = Date.now();
-      else assert.deepEqual(uids(await stablePods()), uids(stable), 'stable pods untouched while paused');
+      else assert.deepEqual(uids(stableNow), uids(stable), 'stable pods untouched while paused');
       await sleep(100);
     }
     assert.ok(liveAt !== undefined, 'the new pods joined EG’s EndpointSlices');
