@@ -57,6 +57,29 @@ const V6 = /^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*/;
 const ID = /^[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/;
 const BOGUS_MAC = /^[0-9A-Fa-f]{1,2}:+(?:[0-9A-Fa-f]{1,2}:+)+/;
 
+/** `1:2:3:4:5:6`: no notation of an Ethernet address is shorter. */
+const SHORTEST_MAC = 11;
+
+const isHex = (c: string) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+/**
+ * The characters from `start` that an Ethernet address, an IPv6 address or a dotted number may hold (hex
+ * digits, `:`, `.`, `-`): how many, and whether a colon or a dot is among them. Each pattern matches within
+ * this run, so one that needs what the run lacks cannot match.
+ */
+function addressRun(input: string, start: number): { length: number; colon: boolean; dot: boolean } {
+  let end = start;
+  let colon = false;
+  let dot = false;
+  for (; end < input.length; end++) {
+    const c = input[end]!;
+    if (c === ':') colon = true;
+    else if (c === '.') dot = true;
+    else if (c !== '-' && !isHex(c)) break;
+  }
+  return { length: end - start, colon, dot };
+}
+
 /** A number as libpcap's stou reads it: 0x hex, leading-0 octal, else decimal. */
 function numberValue(text: string): number {
   if (/^0[xX]/.test(text)) return Number.parseInt(text.slice(2), 16);
@@ -87,11 +110,15 @@ export function lex(input: string): { tokens: Token[]; error?: LexError } {
         continue;
       }
     }
-    const v6 = rest.match(V6)?.[0] ?? '';
+    // The address patterns run only where they can match: a pattern's first run costs more than lexing a
+    // whole expression (V8 compiles a regular expression when it is first used), and most tokens are words.
+    const run = addressRun(input, i);
+    const digit = c >= '0' && c <= '9';
+    const v6 = run.colon ? (rest.match(V6)?.[0] ?? '') : '';
     const candidates: [Token['kind'], string][] = [
-      ['mac', rest.match(MAC)?.[0] ?? ''],
-      ['number', rest.match(NUMBER)?.[0] ?? ''],
-      ['ipv4', rest.match(HID)?.[0] ?? ''],
+      ['mac', run.length >= SHORTEST_MAC && isHex(c) ? (rest.match(MAC)?.[0] ?? '') : ''],
+      ['number', digit ? (rest.match(NUMBER)?.[0] ?? '') : ''],
+      ['ipv4', digit && run.dot ? (rest.match(HID)?.[0] ?? '') : ''],
       ['ipv6', (v6.match(/:/g)?.length ?? 0) >= 2 ? v6 : ''],
       ['word', rest.match(ID)?.[0] ?? ''],
     ];

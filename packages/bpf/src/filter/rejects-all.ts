@@ -115,7 +115,7 @@ const initial = (): State => ({
   a: 'A0',
   x: 'X0',
   mem: Array.from({ length: 16 }, (_, i) => `M0.${i}`),
-  facts: new Map(),
+  facts: undefined,
 });
 
 /** The state and knowledge on the edge from `id` to `to` (for a jump, the edge `taken`). */
@@ -168,7 +168,7 @@ function meetStates(states: State[], id: number): State {
     a: same((s) => s.a, `φa${id}`),
     x: same((s) => s.x, `φx${id}`),
     mem: first.mem.map((_, i) => same((s) => s.mem[i]!, `φm${id}.${i}`)),
-    facts: new Map(),
+    facts: undefined,
   };
 }
 

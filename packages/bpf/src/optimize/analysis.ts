@@ -12,7 +12,19 @@ export interface State {
   a: string;
   x: string;
   mem: string[];
-  facts: Map<string, Fact>;
+  facts: Facts;
+}
+
+/**
+ * What the tests on a path proved about values, newest first (a newer entry for a symbol hides older ones).
+ * A list rather than a map: the edge out of a test adds one entry in front of what all paths through the
+ * test share, instead of copying everything known at every edge.
+ */
+export type Facts = { sym: string; fact: Fact; rest: Facts } | undefined;
+
+function lookup(facts: Facts, sym: string): Fact | undefined {
+  for (let f = facts; f; f = f.rest) if (f.sym === sym) return f.fact;
+  return undefined;
 }
 
 const COND: Record<number, Cond> = { 16: 'jeq', 32: 'jgt', 48: 'jge', 64: 'jset' };
@@ -110,15 +122,14 @@ export const factOf = (s: State, sym: string): Fact => {
   const c = constOf(sym);
   return c !== undefined
     ? { lo: c, hi: c, ne: [], zero: ~c >>> 0, one: c, anySet: [] }
-    : (s.facts.get(sym) ?? TOP);
+    : (lookup(s.facts, sym) ?? TOP);
 };
 
 /** The state on the edge `taken` (true/false) out of a conditional jump. */
 export function edgeState(ins: RawInstruction, s: State, taken: boolean): State {
   if (ins.code & 8) return s;
-  const facts = new Map(s.facts);
-  facts.set(s.a, refine(factOf(s, s.a), condOf(ins.code), ins.k >>> 0, taken));
-  return { ...s, facts };
+  const fact = refine(factOf(s, s.a), condOf(ins.code), ins.k >>> 0, taken);
+  return { ...s, facts: { sym: s.a, fact, rest: s.facts } };
 }
 
 /** The jump's outcome if the state decides it. */
@@ -139,14 +150,21 @@ function agree(syms: string[], id: number, name: string): string {
 function merge(states: State[], id: number): State {
   if (states.length === 1) return states[0]!;
   const first = states[0]!;
-  const facts = new Map<string, Fact>();
-  for (const [sym, f] of first.facts) {
-    let acc: Fact | undefined = f;
-    for (let i = 1; i < states.length && acc; i++) {
-      const g = states[i]!.facts.get(sym);
-      acc = g ? join(acc, g) : undefined;
+  let facts: Facts;
+  if (states.every((s) => s.facts === first.facts)) facts = first.facts;
+  else {
+    const seen = new Set<string>();
+    for (let f = first.facts; f; f = f.rest) {
+      if (seen.has(f.sym)) continue;
+      seen.add(f.sym);
+      let acc: Fact | undefined = f.fact;
+      for (let i = 1; i < states.length && acc; i++) {
+        const g = lookup(states[i]!.facts, f.sym);
+        // (Paths that share the entry share the very object: nothing to weaken.)
+        acc = g === acc ? acc : g ? join(acc, g) : undefined;
+      }
+      if (acc) facts = { sym: f.sym, fact: acc, rest: facts };
     }
-    if (acc) facts.set(sym, acc);
   }
   // Scratch memory is rarely written: paths usually share the very same array.
   const mem: string[] = states.every((s) => s.mem === first.mem) ? first.mem : [];
@@ -186,7 +204,7 @@ function analyseNow(g: Graph): Map<number, State> {
     a: '#0',
     x: '#0',
     mem: Array.from({ length: 16 }, (_, i) => `m0_${i}`),
-    facts: new Map(),
+    facts: undefined,
   };
   incoming.set(g.entry, [entry]);
   const states = new Map<number, State>();

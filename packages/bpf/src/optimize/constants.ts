@@ -66,8 +66,7 @@ export function constants(g: Graph): boolean {
     const n = g.nodes.get(id)!;
     if (n.ins.code !== 0x54 || n.succ.length !== 1) continue;
     const j = g.nodes.get(n.succ[0]!)!;
-    const jumpPreds = [...g.nodes.values()].filter((m) => m.succ.includes(n.succ[0]!)).length;
-    if (j.ins.code !== 0x15 || jumpPreds !== 1) continue;
+    if (j.ins.code !== 0x15 || onlyReachablePredecessor(g, n.succ[0]!) !== id) continue;
     if (j.succ.some((t) => (live.get(t) ?? 0) & A)) continue;
     const m = n.ins.k >>> 0;
     const v = j.ins.k >>> 0;
@@ -104,6 +103,7 @@ export function constants(g: Graph): boolean {
       j.ins = { ...j.ins, code: second.code, k: second.k };
       j.succ = second.succ;
       changed = true;
+      touch(g);
       continue;
     }
     if (bits.length > 2) continue;
@@ -120,6 +120,7 @@ export function constants(g: Graph): boolean {
       n.succ = edges(first, n.succ[0]!);
       j.ins = { ...j.ins, code: 0x45, k: second };
       j.succ = edges(second, yes);
+      touch(g);
     }
     changed = true;
   }
@@ -128,5 +129,22 @@ export function constants(g: Graph): boolean {
 
 /** The set bits of a 32-bit value, lowest first. */
 function bits32(m: number): number[] {
-  return Array.from({ length: 32 }, (_, i) => (1 << i) >>> 0).filter((b) => (m & b) !== 0);
+  const bits: number[] = [];
+  for (let i = 0; i < 32; i++) if ((m >>> i) & 1) bits.push((1 << i) >>> 0);
+  return bits;
+}
+
+/**
+ * The one reachable node with an edge to `to`, if there is exactly one. Reachable only: what a pass does must
+ * not depend on unreachable leftovers (optimize() shares the rest of a run between runs that reach the same
+ * graph).
+ */
+function onlyReachablePredecessor(g: Graph, to: number): number | undefined {
+  let found: number | undefined;
+  for (const id of reachable(g)) {
+    if (!g.nodes.get(id)!.succ.includes(to)) continue;
+    if (found !== undefined) return undefined;
+    found = id;
+  }
+  return found;
 }

@@ -54,7 +54,7 @@ export function deadCode(g: Graph): boolean {
 function deadCodeOnce(g: Graph): boolean {
   let changed = false;
   // Latest first, so a jump whose edges met because a later jump went is seen in the same sweep.
-  for (const id of reachable(g).reverse()) {
+  for (const id of [...reachable(g)].reverse()) {
     const n = g.nodes.get(id)!;
     if (isCondJump(n.ins.code) && n.succ[0] === n.succ[1]) {
       bypass(g, id);
@@ -62,7 +62,7 @@ function deadCodeOnce(g: Graph): boolean {
     }
   }
   const live = new Map<number, number>();
-  for (const id of reachable(g).reverse()) {
+  for (const id of [...reachable(g)].reverse()) {
     const n = g.nodes.get(id)!;
     const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
     const e = effects(n.ins);
@@ -84,7 +84,7 @@ export function liveness(g: Graph): Map<number, number> {
 
 function livenessNow(g: Graph): Map<number, number> {
   const live = new Map<number, number>();
-  for (const id of reachable(g).reverse()) {
+  for (const id of [...reachable(g)].reverse()) {
     const n = g.nodes.get(id)!;
     const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
     const e = effects(n.ins);

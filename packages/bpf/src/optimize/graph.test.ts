@@ -22,9 +22,14 @@ test('an analysis is reused while the graph is unchanged and redone after any ch
   g.nodes.get(1)!.ins = { ...g.nodes.get(1)!.ins, k: 2 };
   touch(g);
   assert.notEqual(analyse(g), before);
-  // reachable hands out a copy: a caller that reverses it leaves the next caller's order alone.
-  reachable(g).reverse();
+  // reachable's order is shared until the graph changes, then computed afresh.
+  assert.equal(reachable(g), reachable(g));
   assert.deepEqual(reachable(g), [0, 1, 2]);
+  const order = reachable(g);
+  g.entry = 1;
+  touch(g);
+  assert.deepEqual(reachable(g), [1, 2]);
+  assert.deepEqual(order, [0, 1, 2]);
 });
 
 test('a jump to a return is laid out as a copy of the return', () => {

@@ -48,9 +48,9 @@ export function toGraph(prog: readonly RawInstruction[]): Graph {
   return { nodes, entry: resolve(0) };
 }
 
-/** Node ids reachable from the entry, in increasing order (a fresh array the caller may change). */
-export function reachable(g: Graph): number[] {
-  return [...memo(g, 'reachable', () => reachableNow(g))];
+/** Node ids reachable from the entry, in increasing order (shared while the graph is unchanged). */
+export function reachable(g: Graph): readonly number[] {
+  return memo(g, 'reachable', () => reachableNow(g));
 }
 
 function reachableNow(g: Graph): number[] {
@@ -66,7 +66,7 @@ function reachableNow(g: Graph): number[] {
 }
 
 /** Predecessor lists of reachable nodes. */
-export function predecessors(g: Graph, order: number[] = reachable(g)): Map<number, number[]> {
+export function predecessors(g: Graph, order: readonly number[] = reachable(g)): Map<number, number[]> {
   const preds = new Map<number, number[]>(order.map((id) => [id, []]));
   for (const id of order) for (const s of g.nodes.get(id)!.succ) preds.get(s)?.push(id);
   return preds;

@@ -1,7 +1,7 @@
 import type { RawInstruction } from '../instructions.ts';
 import { constants } from './constants.ts';
 import { deadCode } from './dead-code.ts';
-import { fromGraph, type Graph, toGraph, touch } from './graph.ts';
+import { fromGraph, type Graph, reachable, toGraph, touch } from './graph.ts';
 import { hoistTests } from './hoist-tests.ts';
 import { mergeBlocks } from './merge-blocks.ts';
 import { needlessTests } from './needless-tests.ts';
@@ -32,7 +32,8 @@ export const PASSES: Record<string, (g: Graph) => boolean> = {
 const ALL = Object.keys(PASSES);
 
 export function optimize(prog: readonly RawInstruction[], passes: readonly string[] = ALL): RawInstruction[] {
-  const first = optimizeWith(prog, passes, 0);
+  const trail: Trail = { starts: new Map() };
+  const first = optimizeWith(prog, passes, 0, trail);
   // (A list of passes given by a test runs as given.)
   if (passes.length < ALL.length) return first.program;
   // The order of the passes matters, and no order wins everywhere: threading jumps first can keep a test
@@ -43,7 +44,7 @@ export function optimize(prog: readonly RawInstruction[], passes: readonly strin
   // of (then the shortest; then the first).
   // (Where threading changed nothing in the first round, the later start gives the same program.)
   const candidates = [first.program];
-  if (first.threadedFirst) candidates.push(optimizeWith(prog, passes, 1).program);
+  if (first.threadedFirst) candidates.push(optimizeWith(prog, passes, 1, trail).program);
   if (first.changedBy.has('hoist-tests'))
     candidates.push(
       optimizeWith(
@@ -77,18 +78,43 @@ function expectedSteps(prog: readonly RawInstruction[]): number {
   return cost[0] ?? 0;
 }
 
+/**
+ * How the first run went, for a later run with the same passes: the graph at the start of each round from
+ * the second on (as `fingerprint` gives it) and the round it ended in, with its program. Every pass reads
+ * only the reachable graph, so from the start of such a round, a run on an equal graph does what the first
+ * did from there: where the later run meets one of these graphs, it has the first run's program.
+ */
+interface Trail {
+  starts: Map<string, number>;
+  end?: { round: number; program: RawInstruction[] };
+}
+
+const ROUNDS = 20;
+
 function optimizeWith(
   prog: readonly RawInstruction[],
   passes: readonly string[],
   threadFrom: number,
+  trail?: Trail,
 ): { program: RawInstruction[]; changedBy: Set<string>; threadedFirst: boolean } {
   const changedBy = new Set<string>();
   // Whether thread-jumps changed the graph in the first round (or this may be so: see the end).
   let threadedFirst = false;
   const g = toGraph(prog);
+  // The first run (threadFrom 0) records its trail; a later one follows it.
+  const recording = trail !== undefined && threadFrom === 0;
+  let ended = ROUNDS;
   // A pass that found nothing to do on a graph would find nothing again on the same graph.
   const idleOn = new Map<string, number>();
-  for (let round = 0; round < 20; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
+    // From here both runs skip nothing, so equal graphs go on alike (the first round skips hoisting).
+    if (trail && round >= Math.max(1, threadFrom)) {
+      const here = fingerprint(g);
+      const seen = trail.starts.get(here);
+      if (recording) trail.starts.set(here, round);
+      else if (seen !== undefined && trail.end && round + trail.end.round - seen < ROUNDS)
+        return { program: trail.end.program.map((i) => ({ ...i })), changedBy, threadedFirst };
+    }
     let changed = false;
     for (const name of passes) {
       // Hoisting scans ahead of every jump: cheaper once the first round has shrunk the program.
@@ -103,10 +129,17 @@ function optimizeWith(
         touch(g);
       } else idleOn.set(name, g.version ?? 0);
     }
-    if (!changed && round > 0) break;
+    if (!changed && round > 0) {
+      ended = round;
+      break;
+    }
   }
   const out = fromGraph(g);
-  if (out && out.length <= prog.length) return { program: out, changedBy, threadedFirst };
+  if (out && out.length <= prog.length) {
+    // (A run that did not settle within ROUNDS, or that falls back below, leaves no end to share.)
+    if (recording && ended < ROUNDS) trail.end = { round: ended, program: out.map((i) => ({ ...i })) };
+    return { program: out, changedBy, threadedFirst };
+  }
   // The passes that copy code can stretch a jump past 255; without them the layout may still fit.
   const fewer = passes.filter((name) => !GROWING.includes(name));
   // A run without them may differ between the two starts of threading: both are tried.
@@ -115,3 +148,13 @@ function optimizeWith(
 }
 
 const GROWING = ['hoist-tests'];
+
+/** The reachable graph (entry, then every node with its instruction and edges) as a string. */
+function fingerprint(g: Graph): string {
+  let text = `${g.entry}`;
+  for (const id of reachable(g)) {
+    const { ins, succ } = g.nodes.get(id)!;
+    text += ` ${id}:${ins.code},${ins.k},${succ.join(',')}`;
+  }
+  return text;
+}

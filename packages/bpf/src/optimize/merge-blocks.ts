@@ -9,7 +9,7 @@ import { type Graph, predecessors, reachable, touch } from './graph.ts';
  * one its fall-through predecessor's twin leads to), so each refused pairing is remembered, not the copy.
  */
 export function mergeBlocks(g: Graph): boolean {
-  const order = reachable(g).reverse();
+  const order = [...reachable(g)].reverse();
   const preds = predecessors(g, [...order].reverse());
   const refused = new Set<string>();
   for (;;) {
