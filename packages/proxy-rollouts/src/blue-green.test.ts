@@ -105,6 +105,7 @@ function worldIn(setup: Setup, spec = blueGreenSpec()): BlueGreenWorld {
       world.reconcile();
       world.reconcile();
       world.reconcile();
+      world.reconcile();
       break;
     case 'Aborting':
       awaitingPromotion();
@@ -285,9 +286,11 @@ const expected: Record<Setup, Record<EventName, string>> = {
   Promoting: {
     nothing: 'Promoting',
     newTemplate: 'Pending',
-    reverted: 'Idle',
+    // The unpaused Deployment is paused first; Idle once the pause is seen.
+    reverted: 'Promoting',
     approve: 'Promoting',
-    podsReady: 'Succeeded',
+    // Rolled out: paused again first; Succeeded once the pause is seen.
+    podsReady: 'Promoting',
     relabelled: 'Promoting',
     deadline: 'Promoting',
     analysisPass: 'Promoting',

@@ -156,9 +156,11 @@ const expected: Record<PhaseSetup, Record<EventName, string>> = {
   Promoting: {
     nothing: 'Promoting(0)',
     newTemplate: 'Pending',
-    reverted: 'Idle',
+    // The unpaused Deployment is paused first; Idle once the pause is seen.
+    reverted: 'Promoting(0)',
     approve: 'Promoting(0)',
-    canaryReady: 'Succeeded',
+    // Rolled out: paused again first; Succeeded once the pause is seen.
+    canaryReady: 'Promoting(0)',
     deadline: 'Promoting(0)',
     analysisPass: 'Promoting(0)',
     analysisFail: 'Promoting(0)',
@@ -320,8 +322,12 @@ describe('reconcile: whole rollouts', () => {
     const world = new World();
     world.workload.paused = false;
     world.reconcile();
-    assert.equal(world.status.phase, 'Idle');
+    // Paused at once, but not Idle (nor Held) before the pause is seen: an EG upgrade in between would roll.
     assert.ok(world.workload.paused, 'held at once');
+    assert.equal(world.status.phase, undefined);
+    assert.equal(world.status.conditions?.find((c) => c.type === 'Held')?.reason, 'Pausing');
+    world.reconcile();
+    assert.equal(world.status.phase, 'Idle');
     assert.equal(world.status.conditions?.find((c) => c.type === 'Held')?.status, 'True');
 
     world.render(newRevision);
@@ -359,6 +365,13 @@ describe('reconcile: whole rollouts', () => {
     assert.equal(world.status.phase, 'Promoting');
     assert.ok(unpauses(promoting.actions));
     assert.equal(world.canaries.length, 1, 'the canary stays until the stable fleet has rolled');
+    world.reconcile();
+    assert.equal(
+      world.status.phase,
+      'Promoting',
+      'rolled out, and paused again: not Succeeded before the pause is seen',
+    );
+    assert.equal(world.status.conditions?.find((c) => c.type === 'Held')?.reason, 'Pausing');
     world.reconcile();
     assert.equal(world.status.phase, 'Succeeded');
     assert.equal(world.status.stableRevision?.hash, newRevision);

@@ -36,7 +36,12 @@ export type ObservedWorkload = {
   revision: Revision;
   /** The revision of the ReplicaSet that runs the fleet, if one has available pods or is the newest. */
   active?: Revision;
-  /** The Deployment controller has caught up and every replica runs the Deployment's template. */
+  /**
+   * Every replica runs the Deployment's template, by the last status the Deployment controller wrote (which
+   * may be from before the newest spec change, such as a pause).
+   */
+  replicasOnRevision: boolean;
+  /** The Deployment controller has caught up, and every replica runs the Deployment's template. */
   rolledOut: boolean;
   /** EG's Service selector (read for blue/green: the gate label must be one of its keys); undefined: no Service. */
   serviceSelector?: Record<string, string>;
@@ -236,6 +241,7 @@ class Reconcile {
   /** EG's template equals the running fleet: nothing to roll. Hold (or not) and forget any canary. */
   private settled(workload: ObservedWorkload) {
     const { status } = this;
+    if (this.pausing(workload)) return;
     this.deleteCanaries();
     status.pendingRevision = undefined;
     status.abortedRevision = undefined;
@@ -652,7 +658,11 @@ class Reconcile {
     const { status } = this;
     const pending = status.pendingRevision as Revision;
     this.enter('Promoting');
-    const doneRolling = workload.active?.hash === pending.hash && workload.rolledOut;
+    // Paused again after the rollout (pausing, below), the Deployment has a generation its controller may not
+    // have seen yet: then the replicas of the last status say it, or this would unpause it again.
+    const doneRolling =
+      workload.active?.hash === pending.hash &&
+      (workload.rolledOut || (workload.paused && workload.replicasOnRevision));
     if (!doneRolling) {
       if (!this.goneLive(workload)) return;
       this.setPaused(workload, false);
@@ -669,6 +679,8 @@ class Reconcile {
       this.requeueAt = this.now + pollMs;
       return;
     }
+    // Still Promoting until the Deployment is held again.
+    if (this.pausing(workload)) return;
     status.stableRevision = workload.active;
     status.pendingRevision = undefined;
     status.currentStep = undefined;
@@ -677,6 +689,28 @@ class Reconcile {
     status.canaryReadyReplicas = undefined;
     this.enter('Succeeded');
     this.settled(workload);
+  }
+
+  /**
+   * Idle and Succeeded tell a user that the fleet is held: not before the pause is seen, or an EG upgrade
+   * made in between would roll every proxy while the status says it cannot. So with hold and the Deployment
+   * not paused, this pauses it and the phase stays as it is until the next round sees the pause. True then.
+   */
+  private pausing(workload: ObservedWorkload): boolean {
+    if (!this.spec.hold || workload.paused) return false;
+    this.setPaused(workload, true);
+    this.conditions({
+      held: [
+        'False',
+        'Pausing',
+        `pausing Deployment ${workload.namespace}/${workload.name}; until it is paused an EG upgrade rolls every proxy at once`,
+      ],
+      ready: ['True', 'Settled', `the fleet runs revision ${workload.active?.hash}`],
+      progressing: ['False', 'NoPendingRevision', "EG's template equals the running revision"],
+      degraded: ['False', 'AsExpected', 'nothing is wrong'],
+    });
+    this.requeueAt = this.now + pollMs;
+    return true;
   }
 
   /**

@@ -200,6 +200,11 @@ export function observeWorkload(deployment: Deployment, replicaSets: ReplicaSet[
   const status = deployment.status ?? {};
   const revision = revisionOf(deployment.spec.template);
   const activeRevision = active ? revisionOf(active.spec.template) : undefined;
+  const replicasOnRevision =
+    activeRevision?.hash === revision.hash &&
+    (status.updatedReplicas ?? 0) === replicas &&
+    (status.replicas ?? 0) === replicas &&
+    (status.availableReplicas ?? 0) === replicas;
   return {
     namespace: deployment.metadata.namespace ?? '',
     name: deployment.metadata.name ?? '',
@@ -208,12 +213,9 @@ export function observeWorkload(deployment: Deployment, replicaSets: ReplicaSet[
     replicas,
     revision,
     active: activeRevision,
+    replicasOnRevision,
     rolledOut:
-      (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) &&
-      activeRevision?.hash === revision.hash &&
-      (status.updatedReplicas ?? 0) === replicas &&
-      (status.replicas ?? 0) === replicas &&
-      (status.availableReplicas ?? 0) === replicas,
+      (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0) && replicasOnRevision,
   };
 }
 

@@ -47,10 +47,12 @@ export function worldIn(phase: PhaseSetup): World {
       world.undoSettle();
       break;
     case 'Succeeded':
+      // Promote, see the native rollout done and pause again, then see the pause.
       world.render(newRevision);
       world.spec = { ...world.spec, approvedRevision: newRevision };
       world.reconcile();
       world.action = 'promote';
+      world.reconcile();
       world.reconcile();
       world.reconcile();
       break;

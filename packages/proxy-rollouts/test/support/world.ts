@@ -66,6 +66,7 @@ export class World {
     replicas: 4,
     revision: revision('aaaaaaaaaa'),
     active: revision('aaaaaaaaaa'),
+    replicasOnRevision: true,
     rolledOut: true,
     serviceSelector: {
       'app.kubernetes.io/component': 'proxy',
@@ -168,9 +169,11 @@ export class World {
       case 'setPaused':
         if (this.targetProblem) throw new Error('setPaused on a target that was not found');
         this.workload.paused = action.paused;
+        // A new generation: not rolled out until the Deployment controller has seen it (settle).
+        this.workload.rolledOut = false;
         if (!action.paused && this.workload.revision.hash !== this.workload.active?.hash) {
           this.rolling = true;
-          this.workload.rolledOut = false;
+          this.workload.replicasOnRevision = false;
         }
         return;
       case 'createCanary':
@@ -228,13 +231,18 @@ export class World {
       if (this.canaryNacks) canary.xdsNacks = this.canaryNacks;
       else delete canary.xdsNacks;
     }
-    if (this.workload.paused) return;
-    if (this.rolling || this.workload.revision.hash !== this.workload.active?.hash) {
+    if (
+      !this.workload.paused &&
+      (this.rolling || this.workload.revision.hash !== this.workload.active?.hash)
+    ) {
       this.previousActive = this.workload.active;
       this.workload.active = this.workload.revision;
-      this.workload.rolledOut = true;
       this.rolling = false;
     }
+    // The Deployment controller has seen the newest generation, paused or not.
+    this.workload.replicasOnRevision =
+      !this.rolling && this.workload.active?.hash === this.workload.revision.hash;
+    this.workload.rolledOut = this.workload.replicasOnRevision;
   }
 
   /** Undoes the native rollout `settle` just finished, to look at the moment right after an unpause. */
@@ -242,6 +250,7 @@ export class World {
     if (this.workload.paused) return;
     this.workload.active = this.previousActive ?? this.workload.active;
     this.workload.rolledOut = false;
+    this.workload.replicasOnRevision = false;
     this.rolling = true;
   }
 
