@@ -181,4 +181,5 @@ function decodeTyped({ code, jt, jf, k }: RawInstruction): Instruction | undefin
 }
 
 /** Whether a raw code is a conditional jump (the only instructions whose jt/jf matter). */
-export const isCondJump = (code: number): boolean => classOf(code) === CLASS.jmp && opOf(code) !== JMP_OP.ja;
+// (As bit tests: it runs for every instruction in every pass of the optimiser.)
+export const isCondJump = (code: number): boolean => (code & 7) === CLASS.jmp && (code & 0xf0) !== JMP_OP.ja;

@@ -76,12 +76,10 @@ export const ANCILLARY = {
 export type Ancillary = keyof typeof ANCILLARY;
 export const SKF_AD_MAX = 64;
 
-const ancillaryByOffset = new Map<number, Ancillary>(
-  Object.entries(ANCILLARY).map(([name, off]) => [off, name as Ancillary]),
-);
-
 /** The ancillary field an absolute load's k selects, if any. */
 export function ancillaryOf(k: number): Ancillary | undefined {
   const off = (k | 0) - SKF_AD_OFF;
-  return off >= 0 && off < SKF_AD_MAX ? ancillaryByOffset.get(off) : undefined;
+  if (off < 0 || off >= SKF_AD_MAX) return undefined;
+  for (const [name, at] of Object.entries(ANCILLARY)) if (at === off) return name as Ancillary;
+  return undefined;
 }

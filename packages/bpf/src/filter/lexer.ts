@@ -48,19 +48,68 @@ const OPERATORS = [
 // libpcap's scanner rules, in its order (a tie in length goes to the earlier rule).
 const B = '[0-9A-Fa-f]{1,2}';
 const B2 = '[0-9A-Fa-f]{4}';
-const MAC = new RegExp(
-  `^(?:${B}:${B}:${B}:${B}:${B}:${B}|${B}-${B}-${B}-${B}-${B}-${B}|${B}\\.${B}\\.${B}\\.${B}\\.${B}\\.${B}|${B2}\\.${B2}\\.${B2}|[0-9A-Fa-f]{12})`,
-);
-const NUMBER = /^(?:0[xX][0-9A-Fa-f]+|[0-9]+)/;
-const HID = /^[0-9]+(?:\.[0-9]+){1,3}/;
+let macPattern: RegExp | undefined;
+/** Made on first use: most expressions name no Ethernet address. */
+const mac = () =>
+  (macPattern ??= new RegExp(
+    `^(?:${B}:${B}:${B}:${B}:${B}:${B}|${B}-${B}-${B}-${B}-${B}-${B}|${B}\\.${B}\\.${B}\\.${B}\\.${B}\\.${B}|${B2}\\.${B2}\\.${B2}|[0-9A-Fa-f]{12})`,
+  ));
 const V6 = /^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*/;
-const ID = /^[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/;
 const BOGUS_MAC = /^[0-9A-Fa-f]{1,2}:+(?:[0-9A-Fa-f]{1,2}:+)+/;
 
 /** `1:2:3:4:5:6`: no notation of an Ethernet address is shorter. */
 const SHORTEST_MAC = 11;
 
-const isHex = (c: string) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+const isHex = (c: string) => isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+const isAlnum = (c: string) => isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+// JavaScript's \s, tested without the regular expression for ASCII, which is nearly every character here.
+const isSpace = (c: string) => (c < '\x80' ? c === ' ' || (c >= '\t' && c <= '\r') : /\s/.test(c));
+
+// The common tokens are scanned by hand: V8 compiles a regular expression on its first run and again to
+// machine code on its second, which costs more than lexing a whole expression. Each function returns where
+// its token would end (`start` where there is none), as the pattern in its comment would match.
+
+/** `[0-9]+` */
+function digitsEnd(input: string, start: number): number {
+  let end = start;
+  while (isDigit(input[end])) end++;
+  return end;
+}
+
+/** libpcap's number, `0[xX][0-9A-Fa-f]+|[0-9]+` */
+export function numberEnd(input: string, start: number): number {
+  if (input[start] === '0' && (input[start + 1] === 'x' || input[start + 1] === 'X')) {
+    let end = start + 2;
+    while (end < input.length && isHex(input[end]!)) end++;
+    if (end > start + 2) return end;
+  }
+  return digitsEnd(input, start);
+}
+
+/** libpcap's HID, two to four dotted numbers: `[0-9]+(\.[0-9]+){1,3}` */
+export function dottedEnd(input: string, start: number): number {
+  let end = digitsEnd(input, start);
+  if (end === start) return start;
+  let dots = 0;
+  while (dots < 3 && input[end] === '.' && isDigit(input[end + 1])) {
+    end = digitsEnd(input, end + 1);
+    dots++;
+  }
+  return dots > 0 ? end : start;
+}
+
+const inWord = (c: string | undefined) =>
+  c !== undefined && (isAlnum(c) || c === '-' || c === '_' || c === '.');
+
+/** libpcap's ID: `[A-Za-z0-9]([-_.A-Za-z0-9]*[.A-Za-z0-9])?` */
+export function wordEnd(input: string, start: number): number {
+  if (!isAlnum(input[start]!)) return start;
+  let end = start + 1;
+  while (inWord(input[end])) end++;
+  while (input[end - 1] === '-' || input[end - 1] === '_') end--;
+  return end;
+}
 
 /**
  * The characters from `start` that an Ethernet address, an IPv6 address or a dotted number may hold (hex
@@ -82,8 +131,9 @@ function addressRun(input: string, start: number): { length: number; colon: bool
 
 /** A number as libpcap's stou reads it: 0x hex, leading-0 octal, else decimal. */
 function numberValue(text: string): number {
-  if (/^0[xX]/.test(text)) return Number.parseInt(text.slice(2), 16);
-  if (text.length > 1 && text.startsWith('0')) return /^[0-7]+$/.test(text) ? Number.parseInt(text, 8) : NaN;
+  if (text[0] === '0' && (text[1] === 'x' || text[1] === 'X')) return Number.parseInt(text.slice(2), 16);
+  if (text.length > 1 && text[0] === '0')
+    return [...text].every((c) => c >= '0' && c <= '7') ? Number.parseInt(text, 8) : NaN;
   return Number(text);
 }
 
@@ -96,7 +146,7 @@ export function lex(input: string): { tokens: Token[]; error?: LexError } {
   let i = 0;
   while (i < input.length) {
     const c = input[i]!;
-    if (/\s/.test(c)) {
+    if (isSpace(c)) {
       i++;
       continue;
     }
@@ -110,17 +160,15 @@ export function lex(input: string): { tokens: Token[]; error?: LexError } {
         continue;
       }
     }
-    // The address patterns run only where they can match: a pattern's first run costs more than lexing a
-    // whole expression (V8 compiles a regular expression when it is first used), and most tokens are words.
+    // The address patterns run only where they can match (most tokens are words).
     const run = addressRun(input, i);
-    const digit = c >= '0' && c <= '9';
     const v6 = run.colon ? (rest.match(V6)?.[0] ?? '') : '';
     const candidates: [Token['kind'], string][] = [
-      ['mac', run.length >= SHORTEST_MAC && isHex(c) ? (rest.match(MAC)?.[0] ?? '') : ''],
-      ['number', digit ? (rest.match(NUMBER)?.[0] ?? '') : ''],
-      ['ipv4', digit && run.dot ? (rest.match(HID)?.[0] ?? '') : ''],
+      ['mac', run.length >= SHORTEST_MAC && isHex(c) ? (rest.match(mac())?.[0] ?? '') : ''],
+      ['number', input.slice(i, numberEnd(input, i))],
+      ['ipv4', run.dot ? input.slice(i, dottedEnd(input, i)) : ''],
       ['ipv6', (v6.match(/:/g)?.length ?? 0) >= 2 ? v6 : ''],
-      ['word', rest.match(ID)?.[0] ?? ''],
+      ['word', input.slice(i, wordEnd(input, i))],
     ];
     let best: [Token['kind'], string] = ['end', ''];
     for (const cand of candidates) if (cand[1].length > best[1].length) best = cand;

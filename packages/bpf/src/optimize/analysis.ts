@@ -33,9 +33,12 @@ export const condOf = (code: number): Cond => COND[code & 0xf0]!;
 export const constOf = (sym: string): number | undefined =>
   sym.startsWith('#') ? Number(sym.slice(1)) : undefined;
 
+/** `s+n` as [s, n]; any other symbol as [symbol, 0]. */
 function split(sym: string): [string, number] {
-  const m = sym.match(/^(.*)\+(\d+)$/);
-  return m ? [m[1]!, Number(m[2])] : [sym, 0];
+  const plusAt = sym.lastIndexOf('+');
+  if (plusAt < 0 || plusAt === sym.length - 1) return [sym, 0];
+  for (let i = plusAt + 1; i < sym.length; i++) if (sym[i]! < '0' || sym[i]! > '9') return [sym, 0];
+  return [sym.slice(0, plusAt), Number(sym.slice(plusAt + 1))];
 }
 const plus = (sym: string, c: number): string => {
   const k = constOf(sym);
@@ -71,8 +74,10 @@ function alu(op: number, a: string, b: string): string {
 /** The state after one instruction; `id` names values that are new on every execution. */
 export function transfer(ins: RawInstruction, s: State, id: number): State {
   const { code, k } = ins;
-  const out: State = { a: s.a, x: s.x, mem: s.mem, facts: s.facts };
   const cls = code & 7;
+  // Jumps and returns change nothing (the edges out of a jump are edgeState's).
+  if (cls === 5 || cls === 6) return s;
+  const out: State = { a: s.a, x: s.x, mem: s.mem, facts: s.facts };
   if (cls === 0) {
     const mode = code & 0xe0;
     const size = SIZE[code & 0x18] ?? '?';
@@ -129,7 +134,7 @@ export const factOf = (s: State, sym: string): Fact => {
 export function edgeState(ins: RawInstruction, s: State, taken: boolean): State {
   if (ins.code & 8) return s;
   const fact = refine(factOf(s, s.a), condOf(ins.code), ins.k >>> 0, taken);
-  return { ...s, facts: { sym: s.a, fact, rest: s.facts } };
+  return { a: s.a, x: s.x, mem: s.mem, facts: { sym: s.a, fact, rest: s.facts } };
 }
 
 /** The jump's outcome if the state decides it. */
@@ -192,6 +197,9 @@ function merge(states: State[], id: number): State {
   };
 }
 
+// Scratch memory on entry (states share mem arrays and never change one: a store makes a new array).
+const ENTRY_MEM: string[] = Array.from({ length: 16 }, (_, i) => `m0_${i}`);
+
 /** The state on entry to every reachable node (one forward pass suffices: edges only go forward). */
 export function analyse(g: Graph): Map<number, State> {
   return memo(g, 'analyse', () => analyseNow(g));
@@ -200,15 +208,13 @@ export function analyse(g: Graph): Map<number, State> {
 function analyseNow(g: Graph): Map<number, State> {
   const order = reachable(g);
   const incoming = new Map<number, State[]>();
-  const entry: State = {
-    a: '#0',
-    x: '#0',
-    mem: Array.from({ length: 16 }, (_, i) => `m0_${i}`),
-    facts: undefined,
-  };
+  const entry: State = { a: '#0', x: '#0', mem: ENTRY_MEM, facts: undefined };
   incoming.set(g.entry, [entry]);
   const states = new Map<number, State>();
-  for (const id of order) {
+  // Indexed loops here and in the passes: a for-of runs the iterator protocol, which costs in the interpreter,
+  // where a fresh process runs all of this.
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
     const node = g.nodes.get(id)!;
     const inState = merge(incoming.get(id) ?? [entry], id);
     states.set(id, inState);

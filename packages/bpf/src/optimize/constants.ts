@@ -14,7 +14,9 @@ const A = 1 << 16;
 export function constants(g: Graph): boolean {
   const states = analyse(g);
   let changed = false;
-  for (const id of reachable(g)) {
+  const order = reachable(g);
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
     const n = g.nodes.get(id)!;
     const s = states.get(id)!;
     const { code, k } = n.ins;

@@ -5,6 +5,30 @@ const A = 1 << 16;
 const X = 1 << 17;
 const mem = (k: number) => 1 << (k & 15);
 
+interface Effects {
+  use: number;
+  def: number;
+  mayFault: boolean;
+}
+
+// Shared answers (callers only read them): the passes ask for an instruction's effects at every step.
+const fx = (use: number, def: number, mayFault = false): Effects => ({ use, def, mayFault });
+const perWord = (f: (k: number) => Effects) => Array.from({ length: 16 }, (_, k) => f(k));
+const LOAD_A = fx(0, A);
+const LOAD_A_INDEXED = fx(X, A);
+const LOAD_A_ANCILLARY_AX = fx(A | X, A);
+const LOAD_X = fx(0, X);
+const LOAD_A_WORD = perWord((k) => fx(mem(k), A));
+const LOAD_X_WORD = perWord((k) => fx(mem(k), X));
+const STORE_A = perWord((k) => fx(A, mem(k)));
+const STORE_X = perWord((k) => fx(X, mem(k)));
+const ALU = [fx(A, A), fx(A | X, A), fx(A, A, true), fx(A | X, A, true)];
+const JUMP = [fx(A, 0), fx(A | X, 0)];
+const RETURN = [fx(0, 0), fx(A, 0)];
+const TAX = fx(A, X);
+const TXA = fx(X, A);
+const INVALID = fx(0, 0, true);
+
 /**
  * Registers an instruction reads and writes (bit set: scratch words 0-15, then A and X), and whether it may
  * end the program: a division or modulo by X. A packet load past the end of the captured bytes ends the
@@ -12,31 +36,28 @@ const mem = (k: number) => 1 << (k & 15);
  * load whose value no path reads goes. The program then answers for a short packet as the original does for
  * that packet with any bytes past its end (rather than rejecting it because the load failed).
  */
-export function effects({ code, k }: RawInstruction): { use: number; def: number; mayFault: boolean } {
+export function effects({ code, k }: RawInstruction): Effects {
   const cls = code & 7;
   const mode = code & 0xe0;
   if (cls === 0) {
-    if (mode === 0x60) return { use: mem(k), def: A, mayFault: false };
-    if (mode === 0x40) return { use: X, def: A, mayFault: false };
-    if (mode === 0x20) return { use: (k | 0) === -0x1000 + 40 ? A | X : 0, def: A, mayFault: false };
-    return { use: 0, def: A, mayFault: false };
+    if (mode === 0x60) return LOAD_A_WORD[k & 15]!;
+    if (mode === 0x40) return LOAD_A_INDEXED;
+    if (mode === 0x20) return (k | 0) === -0x1000 + 40 ? LOAD_A_ANCILLARY_AX : LOAD_A;
+    return LOAD_A;
   }
-  if (cls === 1) {
-    if (mode === 0x60) return { use: mem(k), def: X, mayFault: false };
-    return { use: 0, def: X, mayFault: false };
-  }
-  if (cls === 2) return { use: A, def: mem(k), mayFault: false };
-  if (cls === 3) return { use: X, def: mem(k), mayFault: false };
+  if (cls === 1) return mode === 0x60 ? LOAD_X_WORD[k & 15]! : LOAD_X;
+  if (cls === 2) return STORE_A[k & 15]!;
+  if (cls === 3) return STORE_X[k & 15]!;
   if (cls === 4) {
     const op = code & 0xf0;
     const divides = op === 0x30 || op === 0x90;
-    return { use: A | (code & 8 ? X : 0), def: A, mayFault: divides || op > 0xa0 };
+    return ALU[(code & 8 ? 1 : 0) + (divides || op > 0xa0 ? 2 : 0)]!;
   }
-  if (cls === 5) return { use: A | (code & 8 ? X : 0), def: 0, mayFault: false };
-  if (cls === 6) return { use: (code & 0x18) === 0x10 ? A : 0, def: 0, mayFault: false };
-  if (code === 0x07) return { use: A, def: X, mayFault: false };
-  if (code === 0x87) return { use: X, def: A, mayFault: false };
-  return { use: 0, def: 0, mayFault: true };
+  if (cls === 5) return JUMP[code & 8 ? 1 : 0]!;
+  if (cls === 6) return RETURN[(code & 0x18) === 0x10 ? 1 : 0]!;
+  if (code === 0x07) return TAX;
+  if (code === 0x87) return TXA;
+  return INVALID;
 }
 
 /**
@@ -54,7 +75,8 @@ export function deadCode(g: Graph): boolean {
 function deadCodeOnce(g: Graph): boolean {
   let changed = false;
   // Latest first, so a jump whose edges met because a later jump went is seen in the same sweep.
-  for (const id of [...reachable(g)].reverse()) {
+  for (let order = reachable(g), at = order.length - 1; at >= 0; at--) {
+    const id = order[at]!;
     const n = g.nodes.get(id)!;
     if (isCondJump(n.ins.code) && n.succ[0] === n.succ[1]) {
       bypass(g, id);
@@ -62,7 +84,8 @@ function deadCodeOnce(g: Graph): boolean {
     }
   }
   const live = new Map<number, number>();
-  for (const id of [...reachable(g)].reverse()) {
+  for (let order = reachable(g), at = order.length - 1; at >= 0; at--) {
+    const id = order[at]!;
     const n = g.nodes.get(id)!;
     const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
     const e = effects(n.ins);
@@ -84,7 +107,8 @@ export function liveness(g: Graph): Map<number, number> {
 
 function livenessNow(g: Graph): Map<number, number> {
   const live = new Map<number, number>();
-  for (const id of [...reachable(g)].reverse()) {
+  for (let order = reachable(g), at = order.length - 1; at >= 0; at--) {
+    const id = order[at]!;
     const n = g.nodes.get(id)!;
     const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
     const e = effects(n.ins);

@@ -20,18 +20,20 @@ export function hoistTests(g: Graph): boolean {
   const order = reachable(g);
   const states = analyse(g);
   const preds = predecessors(g, order);
-  for (const j of order) {
+  for (let jumpAt = 0; jumpAt < order.length; jumpAt++) {
+    const j = order[jumpAt]!;
     const jump = g.nodes.get(j)!;
     if (!isCondJump(jump.ins.code) || jump.ins.code & 8 || jump.succ[0] === jump.succ[1]) continue;
     const sym = states.get(j)!.a;
-    for (const which of [1, 0]) {
+    for (let which = 1; which >= 0; which--) {
       const l = jump.succ[which]!;
       // Every edge into l must bring the value in A (J's edge does): the copy of T goes before l for all.
       if (isRet(g.nodes.get(l)!.ins.code) || states.get(l)!.a !== sym) continue;
       // The nodes after l entered only from l's stretch, in order, up to the first test of the value.
       const region = new Set([l]);
       let t: number | undefined;
-      for (const m of order) {
+      for (let at = 0; at < order.length; at++) {
+        const m = order[at]!;
         const n = g.nodes.get(m)!;
         if (m <= l || isRet(n.ins.code) || !preds.get(m)!.every((p) => region.has(p))) continue;
         region.add(m);

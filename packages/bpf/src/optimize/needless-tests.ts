@@ -17,11 +17,13 @@ export function needlessTests(g: Graph): boolean {
   const states = analyse(g);
   const live = liveness(g);
   let changed = false;
-  for (const id of reachable(g)) {
+  const order = reachable(g);
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
     const node = g.nodes.get(id)!;
     if (!isCondJump(node.ins.code) || node.succ[0] === node.succ[1]) continue;
     const out = transfer(node.ins, states.get(id)!, id);
-    for (const which of [0, 1]) {
+    for (let which = 0; which < 2; which++) {
       const [to, other] = [node.succ[which]!, node.succ[1 - which]!];
       if (!reachesWithin(g, live, edgeState(node.ins, out, which === 0), other, to, 2)) continue;
       node.succ[which] = other;

@@ -19,11 +19,13 @@ export function threadJumps(g: Graph): boolean {
   const states = analyse(g);
   const live = liveness(g);
   let changed = false;
-  for (const id of reachable(g)) {
+  const order = reachable(g);
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
     const node = g.nodes.get(id)!;
     if (!isCondJump(node.ins.code)) continue;
     const out = transfer(node.ins, states.get(id)!, id);
-    for (const which of [0, 1]) {
+    for (let which = 0; which < 2; which++) {
       let s = edgeState(node.ins, out, which === 0);
       let target = node.succ[which]!;
       let best = target;
