@@ -195,7 +195,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const program = new Command(asPlugin ? 'kubectl packetcapture' : 'packetcapture')
     .description('Packet capture with filters compiled by @harbormaster/bpf, into pcapng or pcap')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stderr.write(s), writeErr: (s) => io.stderr.write(s) });
+    // Help asked for goes to stdout (it can be paged or grepped); usage errors to stderr.
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   program
     .command('capture')
     .description('capture packets from one interface, like tcpdump -w')

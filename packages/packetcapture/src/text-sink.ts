@@ -1,4 +1,4 @@
-// Without -w: one line per packet on stdout, like tcpdump's terse output (time, addresses, protocol, length),
+// Without -w: one line per packet on stdout, like tcpdump -q (time, addresses, protocol, payload length),
 // decoded from the pcapng records the reader thread produces.
 import type { Sink } from './sink.ts';
 
@@ -15,8 +15,12 @@ function ipv6Address(b: Uint8Array, at: number): string {
     .replace(/:{3,}/, '::');
 }
 
-/** A one-line description of an Ethernet frame. */
-export function describeFrame(data: Uint8Array): string {
+/**
+ * A one-line description of an Ethernet frame, ending in a length as tcpdump -q gives it: the payload of UDP
+ * (by the UDP header) or TCP (by the IP and TCP headers), else what IP carries, else the whole frame
+ * (`wireLength`, which may be more than the bytes captured).
+ */
+export function describeFrame(data: Uint8Array, wireLength = data.length): string {
   let at = 12;
   let type = (data[at]! << 8) | data[at + 1]!;
   let prefix = '';
@@ -27,21 +31,31 @@ export function describeFrame(data: Uint8Array): string {
   }
   const l3 = at + 2;
   const proto = (p: number) => PROTOCOLS[p] ?? `proto ${p}`;
+  const u16 = (o: number) => (data.length >= o + 2 ? (data[o]! << 8) | data[o + 1]! : undefined);
   const port = (o: number) =>
     data.length >= o + 4 ? [(data[o]! << 8) | data[o + 1]!, (data[o + 2]! << 8) | data[o + 3]!] : undefined;
+  /** What a transport header at `l4` carries, of the `carried` bytes IP says follow it. */
+  const payload = (p: number, l4: number, carried: number) => {
+    if (p === 17) return (u16(l4 + 4) ?? carried) - 8;
+    if (p === 6 && data.length > l4 + 12) return carried - (data[l4 + 12]! >> 4) * 4;
+    return carried;
+  };
   if (type === 0x0800 && data.length >= l3 + 20) {
     const src = Array.from(data.subarray(l3 + 12, l3 + 16)).join('.');
     const dst = Array.from(data.subarray(l3 + 16, l3 + 20)).join('.');
     const p = data[l3 + 9]!;
-    const ports = p === 6 || p === 17 ? port(l3 + (data[l3]! & 0xf) * 4) : undefined;
-    return `${prefix}IP ${src}${ports ? `.${ports[0]}` : ''} > ${dst}${ports ? `.${ports[1]}` : ''}: ${proto(p)}`;
+    const l4 = l3 + (data[l3]! & 0xf) * 4;
+    const ports = p === 6 || p === 17 ? port(l4) : undefined;
+    const length = payload(p, l4, (u16(l3 + 2) ?? 0) - (l4 - l3));
+    return `${prefix}IP ${src}${ports ? `.${ports[0]}` : ''} > ${dst}${ports ? `.${ports[1]}` : ''}: ${proto(p)}, length ${length}`;
   }
   if (type === 0x86dd && data.length >= l3 + 40) {
     const p = data[l3 + 6]!;
     const ports = p === 6 || p === 17 ? port(l3 + 40) : undefined;
-    return `${prefix}IP6 ${ipv6Address(data, l3 + 8)}${ports ? `.${ports[0]}` : ''} > ${ipv6Address(data, l3 + 24)}${ports ? `.${ports[1]}` : ''}: ${proto(p)}`;
+    const length = payload(p, l3 + 40, u16(l3 + 4) ?? 0);
+    return `${prefix}IP6 ${ipv6Address(data, l3 + 8)}${ports ? `.${ports[0]}` : ''} > ${ipv6Address(data, l3 + 24)}${ports ? `.${ports[1]}` : ''}: ${proto(p)}, length ${length}`;
   }
-  return `${prefix}${ETHERTYPES[type] ?? `ethertype 0x${type.toString(16).padStart(4, '0')}`}`;
+  return `${prefix}${ETHERTYPES[type] ?? `ethertype 0x${type.toString(16).padStart(4, '0')}`}, length ${wireLength}`;
 }
 
 function clock(ns: bigint): string {
@@ -62,9 +76,7 @@ export function textSink(out: { write(s: string): unknown }): Sink {
         const ns = (BigInt(view.getUint32(at + 12, true)) << 32n) | BigInt(view.getUint32(at + 16, true));
         const caplen = view.getUint32(at + 20, true);
         const length = view.getUint32(at + 24, true);
-        lines.push(
-          `${clock(ns)} ${describeFrame(chunk.subarray(at + 28, at + 28 + caplen))}, length ${length}\n`,
-        );
+        lines.push(`${clock(ns)} ${describeFrame(chunk.subarray(at + 28, at + 28 + caplen), length)}\n`);
       }
       if (lines.length) out.write(lines.join(''));
     },

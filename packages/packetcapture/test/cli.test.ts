@@ -366,7 +366,8 @@ describe('packetcapture capture', { skip: namespacesUnavailable(), timeout: 120_
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^\d\d:\d\d:\d\d\.\d{9} IP 10\.77\.0\.1 > 10\.77\.0\.2: ICMP, length 98\n\d\d:\d\d:\d\d\.\d{9} IP 10\.77\.0\.2 > 10\.77\.0\.1: ICMP, length 98\n$/,
+      // ping's 56 bytes of data and ICMP's 8, as tcpdump says "length 64".
+      /^\d\d:\d\d:\d\d\.\d{9} IP 10\.77\.0\.1 > 10\.77\.0\.2: ICMP, length 64\n\d\d:\d\d:\d\d\.\d{9} IP 10\.77\.0\.2 > 10\.77\.0\.1: ICMP, length 64\n$/,
     );
   });
 });
@@ -376,7 +377,9 @@ test('the bundle with the Kubernetes commands (and ssh2 in it) starts from both 
     const r = spawnSync(process.execPath, [launcher, '--help'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
     const usage = launcher === bin ? /^Usage: packetcapture / : /^Usage: kubectl packetcapture /;
-    assert.match(r.stderr + r.stdout, usage);
+    // Help asked for is output (stdout), not an error.
+    assert.match(r.stdout, usage);
+    assert.equal(r.stderr, '');
     for (const command of [
       'capture',
       'agent',
@@ -389,7 +392,7 @@ test('the bundle with the Kubernetes commands (and ssh2 in it) starts from both 
       'delete',
       'fetch',
     ])
-      assert.match(r.stderr + r.stdout, new RegExp(`\\n  ${command} `), command);
+      assert.match(r.stdout, new RegExp(`\\n  ${command} `), command);
   }
   const bad = spawnSync(process.execPath, [bin, 'run', '-S', 'a', '-D', 'b', '-d', 'Up'], {
     encoding: 'utf8',
@@ -400,4 +403,21 @@ test('the bundle with the Kubernetes commands (and ssh2 in it) starts from both 
     bad.stderr,
     /invalid direction: "Up", must be one of SourceToDestination, DestinationToSource, or Both/,
   );
+  // The daemons' durations are checked before anything starts: a usage error, no stack trace.
+  for (const [args, message] of [
+    [
+      ['controller', '--retention', '1x'],
+      /'--retention <duration>' argument '1x' is invalid. "1x" is not a duration/,
+    ],
+    [['controller', '--agent-grace', 'soon'], /'--agent-grace <duration>' argument 'soon' is invalid/],
+    [
+      ['agent', '--node-name', 'n1', '--lease-duration', '1500ms'],
+      /'--lease-duration <duration>' argument '1500ms' is invalid. "1500ms" is not whole seconds of at least 2s/,
+    ],
+  ] as const) {
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
 });

@@ -11,7 +11,7 @@ import {
   shutdownSignal,
   startProbeServer,
 } from '@harbormaster/kube';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Agent } from './agent/agent.ts';
 import { startFileServer } from './agent/file-server.ts';
 import { AGENT_CERT_SHA256_ANNOTATION, AGENT_URL_ANNOTATION, AgentLease } from './agent/lease.ts';
@@ -68,11 +68,23 @@ async function advertisedAddress(rest: KubeRest, nodeName: string, host: string)
   return internal;
 }
 
+/** A duration option in ms. A bad one is a usage error that commander reports before anything starts. */
 function durationMs(text: string): number {
   const m = /^(\d+)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new Error(`"${text}" is not a duration such as 90s, 30m or 1h`);
+  if (!m) throw new InvalidArgumentError(`"${text}" is not a duration such as 90s, 30m or 1h.`);
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
 }
+
+/** A Lease's duration in whole seconds, as the Lease holds it. */
+function leaseSeconds(text: string): number {
+  const seconds = durationMs(text) / 1000;
+  if (!Number.isInteger(seconds) || seconds < 2)
+    throw new InvalidArgumentError(`"${text}" is not whole seconds of at least 2s.`);
+  return seconds;
+}
+
+const durationOption = (flags: string, description: string, fallback: string, parse = durationMs) =>
+  new Option(flags, description).argParser(parse).default(parse(fallback), fallback);
 
 export function registerDaemons(program: Command, io: Out, setExit: (code: number) => void): void {
   program
@@ -86,17 +98,17 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
       '--advertise <address>',
       "the address the CLI reaches this agent at (default: the listen host, or the node's InternalIP)",
     )
-    .option(
-      '--lease-duration <duration>',
-      'the agent renews its Lease every quarter of this; not renewed for this long, it counts as down',
-      '40s',
+    .addOption(
+      durationOption(
+        '--lease-duration <duration>',
+        'the agent renews its Lease every quarter of this; not renewed for this long, it counts as down',
+        '40s',
+        leaseSeconds,
+      ),
     )
     .option('--probe-address <host:port>', 'serve /metrics, /healthz and /readyz here')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .action(async (flags) => {
-      const leaseSeconds = durationMs(flags.leaseDuration) / 1000;
-      if (!Number.isInteger(leaseSeconds) || leaseSeconds < 2)
-        throw new Error(`--lease-duration: "${flags.leaseDuration}" is not whole seconds of at least 2s`);
       const signal = shutdownSignal();
       const rest = new KubeRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }));
       const log = jsonLog(io);
@@ -121,7 +133,7 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
         namespace: flags.namespace,
         nodeName: flags.nodeName,
         annotations: { [AGENT_URL_ANNOTATION]: url, [AGENT_CERT_SHA256_ANNOTATION]: fingerprint },
-        durationSeconds: leaseSeconds,
+        durationSeconds: flags.leaseDuration,
         log,
       });
       await lease.renew();
@@ -139,12 +151,16 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
       'run the controller (leader-elected): resolves endpoints, assigns nodes, deletes old captures',
     )
     .option('--namespace <ns>', 'namespace of the leader-election Lease', 'kube-system')
-    .option('--retention <duration>', 'delete finished captures this long after completion', '1h')
+    .addOption(
+      durationOption('--retention <duration>', 'delete finished captures this long after completion', '1h'),
+    )
     .option('--agent-namespace <ns>', "namespace of the agents' Leases (default: --namespace)")
-    .option(
-      '--agent-grace <duration>',
-      "fail a node's captures (AgentUnavailable) once its agent's Lease has been expired this long",
-      '20s',
+    .addOption(
+      durationOption(
+        '--agent-grace <duration>',
+        "fail a node's captures (AgentUnavailable) once its agent's Lease has been expired this long",
+        '20s',
+      ),
     )
     .option('--identity <id>', 'leader-election identity', `${hostname()}-${process.pid}`)
     .option('--probe-address <host:port>', 'serve /metrics, /healthz and /readyz here')
@@ -162,8 +178,8 @@ export function registerDaemons(program: Command, io: Out, setExit: (code: numbe
           rest,
           namespace: flags.namespace,
           identity: flags.identity,
-          retentionMs: durationMs(flags.retention),
-          agentGraceMs: durationMs(flags.agentGrace),
+          retentionMs: flags.retention,
+          agentGraceMs: flags.agentGrace,
           ...(flags.agentNamespace ? { agentNamespace: flags.agentNamespace } : {}),
           log,
           metrics: metrics.controller,
