@@ -132,11 +132,14 @@ export function nextMeasurementAt(run: AnalysisRun, metric: Metric): number {
   return (last ? Date.parse(last) : 0) + parseDuration(metric.interval);
 }
 
-/** Analysis templates by `kind/name`, as a reconcile observed them: their metrics, or why they cannot be used. */
-export type ObservedTemplates = Record<string, { metrics: Metric[] } | { problem: string }>;
+/** An analysis template as a reconcile observed it: its metrics, or why it cannot be used. */
+export type ObservedTemplate = { metrics: Metric[] } | { problem: string };
+
+/** Analysis templates by `kind/name`. */
+export type ObservedTemplates = Record<string, ObservedTemplate>;
 
 /** The metrics of a run's template, when the template was found and usable. */
-export function runMetrics(run: AnalysisRun, templates: ObservedTemplates): Metric[] | undefined {
+export function runMetrics(run: { template?: string }, templates: ObservedTemplates): Metric[] | undefined {
   const found = run.template ? templates[run.template] : undefined;
   return found && 'metrics' in found ? found.metrics : undefined;
 }
@@ -194,7 +197,7 @@ export function withArgs(
   metrics: Metric[],
   templateArgs: readonly { name: string; value?: string }[] = [],
   stepArgs: readonly { name: string; value: string }[] = [],
-): { metrics: Metric[] } | { problem: string } {
+): ObservedTemplate {
   const values = new Map<string, string>();
   for (const a of templateArgs) if (a.value !== undefined) values.set(a.name, a.value);
   for (const a of stepArgs) values.set(a.name, a.value);

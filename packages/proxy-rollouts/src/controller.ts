@@ -22,7 +22,7 @@ import {
   WorkQueue,
 } from '@harbormaster/kube';
 import { Counter, Gauge } from 'prom-client';
-import { dueMeasurements, type Measurement } from './analysis.ts';
+import { dueMeasurements, type Measurement, type ObservedTemplate, runMetrics } from './analysis.ts';
 import {
   AnalysisTemplate,
   actionAnnotation,
@@ -276,10 +276,7 @@ export async function startController(
   let session: ReturnType<typeof createSession> = createSession();
   const informersNow = () => session.informers;
 
-  function metricsOf(
-    namespace: string,
-    key: string,
-  ): { metrics: Metric[] } | { problem: string } | undefined {
+  function metricsOf(namespace: string, key: string): ObservedTemplate | undefined {
     const [kind, name] = key.split('/');
     const template =
       kind === 'ClusterProxyAnalysisTemplate'
@@ -520,10 +517,6 @@ export async function startController(
     }
     const at = now();
     const pods = podSets(rollout, deployment);
-    const runMetrics = (run: { template?: string }) => {
-      const entry = run.template ? templateEntries[run.template] : undefined;
-      return entry && 'metrics' in entry ? entry.metrics : undefined;
-    };
     const context = (run: string, metric: Metric): MeasureContext => ({
       key: `${rollout.metadata.uid}/${run}/${metric.name}`,
       run,
@@ -539,7 +532,7 @@ export async function startController(
     const live = new Set<string>();
     for (const run of status.analysisRuns ?? []) {
       if (run.phase !== 'Running') continue;
-      for (const metric of runMetrics(run) ?? []) {
+      for (const metric of runMetrics(run, templateEntries) ?? []) {
         const c = context(run.name, metric);
         live.add(c.key);
         if (!('envoyStats' in metric.provider) || providers.hasBaseline(c.key)) continue;
@@ -549,7 +542,11 @@ export async function startController(
       }
     }
     const measurements: Measurement[] = [];
-    for (const { run, metric } of dueMeasurements(status.analysisRuns ?? [], runMetrics, at)) {
+    for (const { run, metric } of dueMeasurements(
+      status.analysisRuns ?? [],
+      (run) => runMetrics(run, templateEntries),
+      at,
+    )) {
       const measurement = await providers.measure(context(run, metric));
       const outcome = measurement.error
         ? 'error'

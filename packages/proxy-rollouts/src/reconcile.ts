@@ -16,6 +16,7 @@ import {
 import { parseDuration } from './duration.ts';
 import { canaryName, previewServiceName } from './revision.ts';
 import {
+  type ConditionTriple,
   describeChange,
   isInFlight,
   iso,
@@ -258,14 +259,22 @@ class Reconcile {
     }
     this.enter(status.phase === 'Succeeded' ? 'Succeeded' : 'Idle');
     this.setPaused(workload, this.spec.hold);
-    this.conditions({
-      held: this.spec.hold
+    this.settledConditions(
+      workload,
+      this.spec.hold
         ? [
             'True',
             'Held',
             `Deployment ${workload.namespace}/${workload.name} is paused; an EG upgrade replaces no proxy pod until a rollout promotes it`,
           ]
         : ['False', 'HoldDisabled', 'spec.hold is false: EG upgrades roll the whole fleet at once'],
+    );
+  }
+
+  /** The conditions of a fleet that runs EG's template, with `held` saying where the hold stands. */
+  private settledConditions(workload: ObservedWorkload, held: ConditionTriple) {
+    this.conditions({
+      held,
       ready: ['True', 'Settled', `the fleet runs revision ${workload.active?.hash}`],
       progressing: ['False', 'NoPendingRevision', "EG's template equals the running revision"],
       degraded: ['False', 'AsExpected', 'nothing is wrong'],
@@ -699,16 +708,11 @@ class Reconcile {
   private pausing(workload: ObservedWorkload): boolean {
     if (!this.spec.hold || workload.paused) return false;
     this.setPaused(workload, true);
-    this.conditions({
-      held: [
-        'False',
-        'Pausing',
-        `pausing Deployment ${workload.namespace}/${workload.name}; until it is paused an EG upgrade rolls every proxy at once`,
-      ],
-      ready: ['True', 'Settled', `the fleet runs revision ${workload.active?.hash}`],
-      progressing: ['False', 'NoPendingRevision', "EG's template equals the running revision"],
-      degraded: ['False', 'AsExpected', 'nothing is wrong'],
-    });
+    this.settledConditions(workload, [
+      'False',
+      'Pausing',
+      `pausing Deployment ${workload.namespace}/${workload.name}; until it is paused an EG upgrade rolls every proxy at once`,
+    ]);
     this.requeueAt = this.now + pollMs;
     return true;
   }

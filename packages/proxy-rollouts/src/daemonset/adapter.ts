@@ -6,7 +6,7 @@ import {
   type ResourceClient,
   removeFinalizer,
 } from '@harbormaster/kube';
-import { dueMeasurements, type Measurement } from '../analysis.ts';
+import { dueMeasurements, type Measurement, type ObservedTemplate, runMetrics } from '../analysis.ts';
 import {
   actionAnnotation,
   finalizer,
@@ -35,7 +35,7 @@ export type DaemonSetRolloutDeps = {
   /** The informers' ControllerRevisions and proxy pods. */
   controllerRevisions: () => ControllerRevision[];
   proxyPods: () => Pod[];
-  metricsOf: (namespace: string, key: string) => { metrics: Metric[] } | { problem: string } | undefined;
+  metricsOf: (namespace: string, key: string) => ObservedTemplate | undefined;
   /** EG's xds_nack_total, or undefined when the gate is off or EG cannot be read this round. */
   nacks: () => Promise<XdsNack[] | undefined>;
   countAction: (action: string) => void;
@@ -67,10 +67,6 @@ export async function reconcileDaemonSetRollout(
     const found = deps.metricsOf(namespace, templateKey(analysis));
     if (found) templates[templateKey(analysis)] = found;
   }
-  const runMetrics = (run: { template?: string }) => {
-    const entry = run.template ? templates[run.template] : undefined;
-    return entry && 'metrics' in entry ? entry.metrics : undefined;
-  };
   const at = deps.now();
   const pods = daemonSetPodSets(daemonSet, observedDaemonSet, allPods);
   const context = (run: string, metric: Metric): MeasureContext => ({
@@ -86,7 +82,7 @@ export async function reconcileDaemonSetRollout(
   const live = new Set<string>();
   for (const run of status.analysisRuns ?? []) {
     if (run.phase !== 'Running') continue;
-    for (const metric of runMetrics(run) ?? []) {
+    for (const metric of runMetrics(run, templates) ?? []) {
       const c = context(run.name, metric);
       live.add(c.key);
       if (!('envoyStats' in metric.provider) || deps.providers.hasBaseline(c.key)) continue;
@@ -96,7 +92,11 @@ export async function reconcileDaemonSetRollout(
     }
   }
   const measurements: Measurement[] = [];
-  for (const { run, metric } of dueMeasurements(status.analysisRuns ?? [], runMetrics, at)) {
+  for (const { run, metric } of dueMeasurements(
+    status.analysisRuns ?? [],
+    (run) => runMetrics(run, templates),
+    at,
+  )) {
     const measurement = await deps.providers.measure(context(run, metric));
     const outcome = measurement.error
       ? 'error'

@@ -552,7 +552,7 @@ class DaemonSetReconcile {
     this.status.analysisRuns ??= [];
     return ensureRun(this.status.analysisRuns, {
       name,
-      template: template,
+      template,
       step: index,
       startedAt: iso(this.now),
     });

@@ -2,14 +2,18 @@
 // Gateways a gate compares, and measures the running gate analysis with the same providers (and the same
 // envoyStats baselines kept in the status) as a ProxyRollout's analysis steps.
 import { builtin, type KubeRest, ResourceClient } from '@harbormaster/kube';
-import { dueMeasurements, type Measurement, withArgs } from '../analysis.ts';
+import {
+  dueMeasurements,
+  type Measurement,
+  type ObservedTemplates,
+  runMetrics,
+  withArgs,
+} from '../analysis.ts';
 import { type AnalysisTemplate, labels, type Metric, type ProxyRollout } from '../api.ts';
 import { type MeasureContext, type PodSets, Providers } from '../providers.ts';
 import { egAppLabels, egOwnerLabels, type Pod, podReady } from '../workloads.ts';
 import type { ProxyFleetRollout, ProxyFleetRolloutStatus } from './api.ts';
 import { gateGateways, gateTemplateKey, type ObservedGateway } from './reconcile.ts';
-
-type Templates = Record<string, { metrics: Metric[] } | { problem: string }>;
 
 export class GateAnalysis {
   private readonly pods: ResourceClient<Pod>;
@@ -24,8 +28,8 @@ export class GateAnalysis {
   templatesOf(
     fleet: ProxyFleetRollout,
     lookup: (kind: string | undefined, namespace: string, name: string) => AnalysisTemplate | undefined,
-  ): Templates {
-    const found: Templates = {};
+  ): ObservedTemplates {
+    const found: ObservedTemplates = {};
     for (const wave of fleet.spec.waves) {
       if (!wave.gate || !('analysis' in wave.gate)) continue;
       const step = wave.gate.analysis;
@@ -46,15 +50,14 @@ export class GateAnalysis {
     fleet: ProxyFleetRollout,
     gateways: ObservedGateway[],
     members: ProxyRollout[],
-    templates: Templates,
+    templates: ObservedTemplates,
     now: Date,
     signal?: AbortSignal,
   ): Promise<Measurement[]> {
     const status = fleet.status ?? {};
     const run = status.gateAnalysis;
     if (status.phase !== 'Waiting' || status.gate?.kind !== 'analysis' || run?.phase !== 'Running') return [];
-    const entry = run.template ? templates[run.template] : undefined;
-    const metrics = entry && 'metrics' in entry ? entry.metrics : undefined;
+    const metrics = runMetrics(run, templates);
     if (!metrics) return [];
     const { namespace = '', name = '', uid = '' } = fleet.metadata;
     const sets = gateGateways(gateways, fleet.spec, status.gate.wave);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setCondition } from '@harbormaster/kube';
-import { type Measurement, nextMeasurementAt, recordMeasurement, runOutcome } from '../analysis.ts';
-import type { AnalysisRun, AnalysisStep, Metric, Phase } from '../api.ts';
+import { type Measurement, nextPollAt, type ObservedTemplates, recordRuns } from '../analysis.ts';
+import type { AnalysisRun, AnalysisStep, Phase } from '../api.ts';
 import { parseDuration } from '../duration.ts';
 import { templateKey } from '../reconcile.ts';
 import type {
@@ -54,7 +54,7 @@ export type FleetObserved = {
   /** Every ProxyRollout labelled as a member of this fleet. */
   members: ObservedMember[];
   /** Analysis templates of analysis gates by `kind/name`: their metrics, or why they cannot be used. */
-  templates?: Record<string, { metrics: Metric[] } | { problem: string }>;
+  templates?: ObservedTemplates;
   /** Measurements of the running gate analysis (`status.gateAnalysis`) the adapter took this round. */
   measurements?: Measurement[];
   /** What the control-plane canary pre-flight reads (when spec.controlPlaneCanary is set or was). */
@@ -541,7 +541,7 @@ class FleetReconcile {
         ? `${key}: ${found.problem}`
         : `${key} was not found; create it or fix the gate's templateRef`;
       status.gateAnalysis = undefined;
-      // Templates are read, not watched: look again soon.
+      // A template created or fixed later does not wake the fleet (its informers have no handlers): look again soon.
       this.requeueAt = Math.min(this.requeueAt ?? Number.POSITIVE_INFINITY, this.now + templatePollMs);
       return { waiting: `wave ${wave} waits: the analysis gate cannot run (${this.gateProblem})` };
     }
@@ -550,16 +550,12 @@ class FleetReconcile {
       status.gateAnalysis?.name === name && status.gateAnalysis.template === key
         ? status.gateAnalysis
         : { name, template: key, phase: 'Running', startedAt: iso(this.now), metrics: [] };
-    for (const m of observed.measurements ?? [])
-      if (m.run === name) run = recordMeasurement(run, found.metrics, m);
-    if (run.phase === 'Running') run = { ...run, ...runOutcome(run, found.metrics) };
+    [run] = recordRuns([run], observed.measurements ?? [], { [key]: found }) as [AnalysisRun];
     status.gateAnalysis = run;
     if (run.phase === 'Successful') return 'passed';
     if (run.phase === 'Running') {
-      for (const metric of found.metrics) {
-        const at = Math.max(nextMeasurementAt(run, metric), this.now + 100);
-        this.requeueAt = Math.min(this.requeueAt ?? at, at);
-      }
+      const at = nextPollAt([run], { [key]: found }, this.now);
+      if (at !== undefined) this.requeueAt = Math.min(this.requeueAt ?? at, at);
       const taken = run.metrics.map((t) => `${t.name} ${t.successful + t.failed + t.inconclusive}`);
       return {
         waiting: `wave ${wave} waits for the analysis gate ${key}${taken.length ? ` (measured: ${taken.join(', ')})` : ''}`,
