@@ -113,6 +113,15 @@ describe('command-line tools install from their npm pack tarballs', () => {
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, expected);
     }
+    // The launcher exits as soon as the command is done: the status and all of the output (here about 100 KB,
+    // more than a pipe holds) still come through.
+    const refused = runInstalled('cbpf', ['compile', '-d', 'tcp port']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^cbpf: expression:9: expected a value/);
+    const many = Array.from({ length: 60 }, (_, i) => `port ${i + 1}`).join(' or ');
+    const long = runInstalled('cbpf', ['compile', '-dd', '-O0', many]);
+    assert.equal(long.status, 0, long.stderr);
+    assert.equal(long.stdout, (await captured(cbpfMain, ['compile', '-dd', '-O0', many])).stdout);
   });
 
   it('dependabot2renovate converts a real config and says Renovate is missing for validation', () => {

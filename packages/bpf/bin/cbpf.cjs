@@ -27,12 +27,15 @@ const requireFromBundle = (id) => require(id.startsWith('.') ? path.join(here, i
 script.runInThisContext()(cli.exports, requireFromBundle, cli, bundle, here);
 const { main, cliName, warmUp = [] } = cli.exports;
 
-main(process.argv.slice(2), { stdout: writer(1, 'stdout'), stderr: writer(2, 'stderr'), name: cliName }).then(
-  async (code) => {
-    process.exitCode = code;
-    if (cacheFile && (!cachedData || script.cachedDataRejected)) await writeCodeCache();
-  },
-);
+const stdout = writer(1, 'stdout');
+const stderr = writer(2, 'stderr');
+main(process.argv.slice(2), { stdout, stderr, name: cliName }).then(async (code) => {
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) await writeCodeCache();
+  // Everything went out with writeSync, so nothing is left to do: exiting here skips tearing down the heap
+  // (about 2 ms of a call). Output a stream took over (a full non-blocking descriptor) drains first.
+  if (stdout.streamed() || stderr.streamed()) process.exitCode = code;
+  else process.exit(code);
+});
 
 function codeCacheFile() {
   const home = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
@@ -86,5 +89,6 @@ function writer(fd, name) {
       }
       return true;
     },
+    streamed: () => stream !== undefined,
   };
 }

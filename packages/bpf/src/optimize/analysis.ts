@@ -145,18 +145,32 @@ export function decided(ins: RawInstruction, s: State): boolean | undefined {
   return decide(factOf(s, s.a), condOf(ins.code), operand);
 }
 
-/** The symbol all states agree on, or a fresh one for the merge point. */
-function agree(syms: string[], id: number, name: string): string {
-  const first = syms[0]!;
-  for (const sym of syms) if (sym !== first) return `phi${id}${name}`;
+const A_REG = -2;
+const X_REG = -1;
+
+/** The symbol in A, X or scratch word `where` that all states agree on, or a fresh one for the merge point. */
+function agree(states: State[], id: number, where: number): string {
+  const first = symbolIn(states[0]!, where);
+  for (let i = 1; i < states.length; i++)
+    if (symbolIn(states[i]!, where) !== first)
+      return `phi${id}${where === A_REG ? 'a' : where === X_REG ? 'x' : `m${where}`}`;
   return first;
 }
+
+const symbolIn = (s: State, where: number): string =>
+  where === A_REG ? s.a : where === X_REG ? s.x : s.mem[where]!;
 
 function merge(states: State[], id: number): State {
   if (states.length === 1) return states[0]!;
   const first = states[0]!;
   let facts: Facts;
-  if (states.every((s) => s.facts === first.facts)) facts = first.facts;
+  let sameFacts = true;
+  let sameMem = true;
+  for (let i = 1; i < states.length; i++) {
+    sameFacts &&= states[i]!.facts === first.facts;
+    sameMem &&= states[i]!.mem === first.mem;
+  }
+  if (sameFacts) facts = first.facts;
   else {
     const seen = new Set<string>();
     for (let f = first.facts; f; f = f.rest) {
@@ -172,29 +186,9 @@ function merge(states: State[], id: number): State {
     }
   }
   // Scratch memory is rarely written: paths usually share the very same array.
-  const mem: string[] = states.every((s) => s.mem === first.mem) ? first.mem : [];
-  for (let i = 0; i < 16 && mem !== first.mem; i++)
-    mem.push(
-      agree(
-        states.map((s) => s.mem[i]!),
-        id,
-        `m${i}`,
-      ),
-    );
-  return {
-    a: agree(
-      states.map((s) => s.a),
-      id,
-      'a',
-    ),
-    x: agree(
-      states.map((s) => s.x),
-      id,
-      'x',
-    ),
-    mem,
-    facts,
-  };
+  const mem: string[] = sameMem ? first.mem : [];
+  for (let i = 0; i < 16 && !sameMem; i++) mem.push(agree(states, id, i));
+  return { a: agree(states, id, A_REG), x: agree(states, id, X_REG), mem, facts };
 }
 
 // Scratch memory on entry (states share mem arrays and never change one: a store makes a new array).

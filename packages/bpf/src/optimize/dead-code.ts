@@ -87,7 +87,7 @@ function deadCodeOnce(g: Graph): boolean {
   for (let order = reachable(g), at = order.length - 1; at >= 0; at--) {
     const id = order[at]!;
     const n = g.nodes.get(id)!;
-    const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
+    const out = liveOut(live, n.succ);
     const e = effects(n.ins);
     if (n.succ.length === 1 && !e.mayFault && e.def !== 0 && (e.def & out) === 0) {
       live.set(id, out);
@@ -110,9 +110,16 @@ function livenessNow(g: Graph): Map<number, number> {
   for (let order = reachable(g), at = order.length - 1; at >= 0; at--) {
     const id = order[at]!;
     const n = g.nodes.get(id)!;
-    const out = n.succ.reduce((acc, s) => acc | (live.get(s) ?? 0), 0);
+    const out = liveOut(live, n.succ);
     const e = effects(n.ins);
     live.set(id, (out & ~e.def) | e.use);
   }
   return live;
+}
+
+/** Registers live on some edge out of a node. */
+function liveOut(live: Map<number, number>, succ: readonly number[]): number {
+  let out = 0;
+  for (let i = 0; i < succ.length; i++) out |= live.get(succ[i]!) ?? 0;
+  return out;
 }

@@ -54,22 +54,40 @@ export function reachable(g: Graph): readonly number[] {
 }
 
 function reachableNow(g: Graph): number[] {
-  const seen = new Set<number>();
-  const stack = [g.entry];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id) || !g.nodes.has(id)) continue;
-    seen.add(id);
-    stack.push(...g.nodes.get(id)!.succ);
+  // Edges only go forward, so one sweep up the ids from the entry finds every reachable node, in order.
+  const marked: boolean[] = [];
+  marked[g.entry] = true;
+  let last = g.entry;
+  const order: number[] = [];
+  for (let id = g.entry; id <= last; id++) {
+    if (!marked[id]) continue;
+    const node = g.nodes.get(id);
+    if (!node) continue;
+    order.push(id);
+    const { succ } = node;
+    for (let i = 0; i < succ.length; i++) {
+      marked[succ[i]!] = true;
+      if (succ[i]! > last) last = succ[i]!;
+    }
   }
-  // A typed array sorts numbers without calling back into JavaScript.
-  return Array.from(Int32Array.from(seen).sort());
+  return order;
+}
+
+/** Whether every id is in the set. */
+export function allIn(ids: readonly number[], set: ReadonlySet<number>): boolean {
+  for (let i = 0; i < ids.length; i++) if (!set.has(ids[i]!)) return false;
+  return true;
 }
 
 /** Predecessor lists of reachable nodes. */
 export function predecessors(g: Graph, order: readonly number[] = reachable(g)): Map<number, number[]> {
-  const preds = new Map<number, number[]>(order.map((id) => [id, []]));
-  for (const id of order) for (const s of g.nodes.get(id)!.succ) preds.get(s)?.push(id);
+  const preds = new Map<number, number[]>();
+  for (let at = 0; at < order.length; at++) preds.set(order[at]!, []);
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
+    const { succ } = g.nodes.get(id)!;
+    for (let i = 0; i < succ.length; i++) preds.get(succ[i]!)?.push(id);
+  }
   return preds;
 }
 
@@ -147,17 +165,22 @@ function layout(g: Graph): number[] {
 export function bypass(g: Graph, id: number): void {
   const node = g.nodes.get(id)!;
   const to = node.succ[0]!;
-  for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === id ? to : s));
-  if (g.entry === id) g.entry = to;
+  retarget(g, id, to);
   g.nodes.delete(id);
   touch(g);
 }
 
 /** Sends every edge into `from` to `to` instead (to must come later). */
 export function redirect(g: Graph, from: number, to: number): void {
-  for (const n of g.nodes.values()) n.succ = n.succ.map((s) => (s === from ? to : s));
-  if (g.entry === from) g.entry = to;
+  retarget(g, from, to);
   touch(g);
+}
+
+function retarget(g: Graph, from: number, to: number): void {
+  // A new list only where an edge changes: most nodes keep theirs.
+  for (const n of g.nodes.values())
+    if (n.succ.includes(from)) n.succ = n.succ.map((s) => (s === from ? to : s));
+  if (g.entry === from) g.entry = to;
 }
 
 const memos = new WeakMap<Graph, Map<string, { version: number; value: unknown }>>();

@@ -1,7 +1,7 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { analyse, transfer } from './analysis.ts';
 import { effects } from './dead-code.ts';
-import { type Graph, isRet, predecessors, reachable, touch } from './graph.ts';
+import { allIn, type Graph, isRet, predecessors, reachable, touch } from './graph.ts';
 
 const A = 1 << 16;
 const MAX_COPY = 12;
@@ -20,6 +20,8 @@ export function hoistTests(g: Graph): boolean {
   const order = reachable(g);
   const states = analyse(g);
   const preds = predecessors(g, order);
+  const position = new Map<number, number>();
+  for (let at = 0; at < order.length; at++) position.set(order[at]!, at);
   for (let jumpAt = 0; jumpAt < order.length; jumpAt++) {
     const j = order[jumpAt]!;
     const jump = g.nodes.get(j)!;
@@ -29,14 +31,18 @@ export function hoistTests(g: Graph): boolean {
       const l = jump.succ[which]!;
       // Every edge into l must bring the value in A (J's edge does): the copy of T goes before l for all.
       if (isRet(g.nodes.get(l)!.ins.code) || states.get(l)!.a !== sym) continue;
-      // The nodes after l entered only from l's stretch, in order, up to the first test of the value.
+      // The nodes after l entered only from l's stretch, in order, up to the first test of the value. Past
+      // the last node an edge out of the stretch reaches, no node can join it.
       const region = new Set([l]);
+      let reach = lastSuccessor(g, l);
       let t: number | undefined;
-      for (let at = 0; at < order.length; at++) {
+      for (let at = position.get(l)! + 1; at < order.length; at++) {
         const m = order[at]!;
+        if (m > reach) break;
         const n = g.nodes.get(m)!;
-        if (m <= l || isRet(n.ins.code) || !preds.get(m)!.every((p) => region.has(p))) continue;
+        if (isRet(n.ins.code) || !allIn(preds.get(m)!, region)) continue;
         region.add(m);
+        reach = Math.max(reach, lastSuccessor(g, m));
         if (isCondJump(n.ins.code) && !(n.ins.code & 8) && states.get(m)!.a === sym) {
           t = m;
           break;
@@ -65,6 +71,11 @@ export function hoistTests(g: Graph): boolean {
   }
   return false;
 }
+
+const lastSuccessor = (g: Graph, id: number): number => {
+  const succ = g.nodes.get(id)!.succ;
+  return succ.length === 0 ? -1 : succ.length === 1 ? succ[0]! : Math.max(succ[0]!, succ[1]!);
+};
 
 /**
  * Renumbers the graph with gaps (ids 4, 8, ...), then puts the copy of the stretch one below each original

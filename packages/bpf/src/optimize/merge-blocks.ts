@@ -9,30 +9,38 @@ import { type Graph, predecessors, reachable, touch } from './graph.ts';
  * one its fall-through predecessor's twin leads to), so each refused pairing is remembered, not the copy.
  */
 export function mergeBlocks(g: Graph): boolean {
-  const order = [...reachable(g)].reverse();
-  const preds = predecessors(g, [...order].reverse());
+  const ascending = reachable(g);
+  // (Found only once there is something to merge: most calls find nothing.)
+  let preds: Map<number, number[]> | undefined;
   const refused = new Set<string>();
   for (;;) {
     const canon = new Map<number, number>();
     const seen = new Map<string, number[]>();
-    for (const id of order) {
-      const n = g.nodes.get(id)!;
-      const key = `${n.ins.code} ${n.ins.k >>> 0} ${n.succ.map((s) => canon.get(s) ?? s).join(',')}`;
-      const twins = seen.get(key) ?? [];
-      const twin = id === g.entry ? undefined : twins.find((t) => !refused.has(`${id} ${t}`));
-      if (twin === undefined) seen.set(key, [...twins, id]);
-      else canon.set(id, twin);
+    for (let at = ascending.length - 1; at >= 0; at--) {
+      const id = ascending[at]!;
+      const { ins, succ } = g.nodes.get(id)!;
+      let key = `${ins.code} ${ins.k >>> 0} `;
+      for (let i = 0; i < succ.length; i++) key += `${i ? ',' : ''}${canon.get(succ[i]!) ?? succ[i]!}`;
+      const twins = seen.get(key);
+      const twin =
+        id === g.entry || twins === undefined ? undefined : twins.find((t) => !refused.has(`${id} ${t}`));
+      if (twin !== undefined) canon.set(id, twin);
+      else if (twins) twins.push(id);
+      else seen.set(key, [id]);
     }
+    if (canon.size === 0) return false;
+    preds ??= predecessors(g, ascending);
+    const into = preds;
     const violators = [...canon.keys()].filter((id) =>
-      (preds.get(id) ?? []).some((p) => !isCondJump(g.nodes.get(p)!.ins.code) && !canon.has(p)),
+      (into.get(id) ?? []).some((p) => !isCondJump(g.nodes.get(p)!.ins.code) && !canon.has(p)),
     );
     if (violators.length === 0) {
       // Every edge at once (a twin is never itself merged away: it was seen first).
       for (const n of g.nodes.values()) n.succ = n.succ.map((s) => canon.get(s) ?? s);
       if (canon.has(g.entry)) g.entry = canon.get(g.entry)!;
       for (const id of canon.keys()) g.nodes.delete(id);
-      if (canon.size > 0) touch(g);
-      return canon.size > 0;
+      touch(g);
+      return true;
     }
     for (const v of violators) refused.add(`${v} ${canon.get(v)}`);
   }

@@ -6,7 +6,9 @@ import { isRedundantLoad } from './thread-jumps.ts';
 export function redundantLoads(g: Graph): boolean {
   const states = analyse(g);
   let changed = false;
-  for (const id of reachable(g)) {
+  const order = reachable(g);
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
     const node = g.nodes.get(id)!;
     const before = states.get(id)!;
     if (node.succ.length === 1 && isRedundantLoad(node.ins.code, before, transfer(node.ins, before, id))) {

@@ -1,4 +1,4 @@
-import { type Graph, isRet, reachable, touch } from './graph.ts';
+import { allIn, type Graph, isRet, reachable, touch } from './graph.ts';
 
 const isReject = (g: Graph, id: number) => {
   const ins = g.nodes.get(id)!.ins;
@@ -13,11 +13,14 @@ const isReject = (g: Graph, id: number) => {
 export function rejectPaths(g: Graph): boolean {
   const order = reachable(g);
   const rejects = new Set<number>();
-  for (const id of [...order].reverse()) {
+  // (The last reject, as the loop goes latest first.)
+  let target: number | undefined;
+  for (let at = order.length - 1; at >= 0; at--) {
+    const id = order[at]!;
     const n = g.nodes.get(id)!;
-    if (isRet(n.ins.code) ? isReject(g, id) : n.succ.every((s) => rejects.has(s))) rejects.add(id);
+    if (isRet(n.ins.code) ? isReject(g, id) : allIn(n.succ, rejects)) rejects.add(id);
+    if (target === undefined && isReject(g, id)) target = id;
   }
-  const target = [...order].reverse().find((id) => isReject(g, id));
   if (target === undefined) return false;
   const shortcut = (from: number, to: number) => rejects.has(to) && !isReject(g, to) && target > from;
   let changed = false;
@@ -26,15 +29,14 @@ export function rejectPaths(g: Graph): boolean {
     touch(g);
     return true;
   }
-  for (const id of order) {
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
     if (rejects.has(id)) continue;
     const n = g.nodes.get(id)!;
-    const succ = n.succ.map((s) => (shortcut(id, s) ? target : s));
-    if (succ.some((s, i) => s !== n.succ[i])) {
-      n.succ = succ;
-      changed = true;
-      touch(g);
-    }
+    if (!n.succ.some((s) => shortcut(id, s))) continue;
+    n.succ = n.succ.map((s) => (shortcut(id, s) ? target : s));
+    changed = true;
+    touch(g);
   }
   return changed;
 }

@@ -64,7 +64,9 @@ export function threadJumps(g: Graph): boolean {
 export function constantJumps(g: Graph): boolean {
   const states = analyse(g);
   let changed = false;
-  for (const id of reachable(g)) {
+  const order = reachable(g);
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
     const node = g.nodes.get(id)!;
     const d = decided(node.ins, states.get(id)!);
     if (d === undefined || node.succ[0] === node.succ[1]) continue;
