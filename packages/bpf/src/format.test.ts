@@ -77,5 +77,8 @@ test('parse errors carry line and column', () => {
     ],
   );
   assert.equal(parseDecimal('3\n40 0 0 12\n').errors.length, 1);
+  // Names every JavaScript object has are no mnemonics or ancillary fields.
+  for (const line of ['constructor #1', 'toString x', 'hasOwnProperty #1 jt 1 jf 1', 'ld [constructor]'])
+    assert.equal(parseDump(`(000) ${line}\n(001) ret #0\n`).errors.length, 1, line);
   assert.equal(parseC('{ 0x28, 0, 0, zz },').errors[0]?.line, 1);
 });

@@ -1,5 +1,6 @@
 import type { RawInstruction } from './instructions.ts';
-import { ALU_OP, ANCILLARY, type Ancillary, JMP_OP, SIZE, SKF_AD_OFF } from './opcodes.ts';
+import { ALU_OP, ANCILLARY, JMP_OP, SIZE, SKF_AD_OFF } from './opcodes.ts';
+import { own } from './own.ts';
 
 /** A problem in program text, located by 1-based line and column. */
 export interface AsmError {
@@ -37,11 +38,11 @@ function decodeLine(op: string, operand: string, pc: number, jt?: number, jf?: n
     return last !== null;
   };
   const got = (): string => last?.[1] ?? '';
-  if (op in SIZES) {
-    const size = SIZES[op]!;
+  const size = own(SIZES, op);
+  if (size !== undefined) {
     if (mm(new RegExp(`^\\[${NUMBER}\\]$`))) return { code: 0x20 | size, k: num(got()) };
-    if (mm(/^\[([a-z_]+)\]$/) && got() in ANCILLARY)
-      return { code: 0x20 | size, k: (SKF_AD_OFF + ANCILLARY[got() as Ancillary]) >>> 0 };
+    const ancillary = mm(/^\[([a-z_]+)\]$/) ? own<number>(ANCILLARY, got()) : undefined;
+    if (ancillary !== undefined) return { code: 0x20 | size, k: (SKF_AD_OFF + ancillary) >>> 0 };
     if (mm(new RegExp(`^\\[x\\s*\\+\\s*${NUMBER}\\]$`))) return { code: 0x40 | size, k: num(got()) };
     if (op === 'ld' && operand === '#pktlen') return { code: 0x80 };
     if (op === 'ld' && mm(new RegExp(`^#${NUMBER}$`))) return { code: 0x00, k: num(got()) };
@@ -63,9 +64,10 @@ function decodeLine(op: string, operand: string, pc: number, jt?: number, jf?: n
     if (mm(new RegExp(`^M\\[${NUMBER}\\]$`))) return { code: op === 'st' ? 0x02 : 0x03, k: num(got()) };
     return `${op} takes M[k]`;
   }
-  if (op in ALUS) {
-    if (operand === 'x') return { code: 0x0c | ALUS[op]! };
-    if (mm(new RegExp(`^#${NUMBER}$`))) return { code: 0x04 | ALUS[op]!, k: num(got()) };
+  const alu = own(ALUS, op);
+  if (alu !== undefined) {
+    if (operand === 'x') return { code: 0x0c | alu };
+    if (mm(new RegExp(`^#${NUMBER}$`))) return { code: 0x04 | alu, k: num(got()) };
     return `${op} takes #k or x`;
   }
   if (op === 'neg' || op === 'tax' || op === 'txa') {
@@ -81,13 +83,14 @@ function decodeLine(op: string, operand: string, pc: number, jt?: number, jf?: n
     if (mm(new RegExp(`^${NUMBER}$`))) return { code: 0x05, k: (num(got()) - pc - 1) >>> 0 };
     return 'ja takes the absolute index of its target';
   }
-  if (op in JUMPS) {
+  const jump = own(JUMPS, op);
+  if (jump !== undefined) {
     if (jt === undefined || jf === undefined) return `${op} needs "jt <index> jf <index>"`;
     const rel = { jt: jt - pc - 1, jf: jf - pc - 1 };
     if (rel.jt < 0 || rel.jt > 255 || rel.jf < 0 || rel.jf > 255)
       return `${op} targets must be 1 to 256 instructions ahead`;
-    if (operand === 'x') return { code: 0x0d | JUMPS[op]!, ...rel };
-    if (mm(new RegExp(`^#${NUMBER}$`))) return { code: 0x05 | JUMPS[op]!, k: num(got()), ...rel };
+    if (operand === 'x') return { code: 0x0d | jump, ...rel };
+    if (mm(new RegExp(`^#${NUMBER}$`))) return { code: 0x05 | jump, k: num(got()), ...rel };
     return `${op} takes #k or x`;
   }
   if (op === 'unimp') {

@@ -2,6 +2,7 @@ import { parseIPv6 } from '../address.ts';
 import { and, type Block, linearize, not, or, stmt } from '../codegen/blocks.ts';
 import { MAX_WALK_DEPTH } from '../codegen/protochain.ts';
 import type { RawInstruction } from '../instructions.ts';
+import { own } from '../own.ts';
 import type { Expr, ProtoQual, Qualifiers, Value } from './ast.ts';
 import { ArithGen } from './gen-arith.ts';
 import { type Dir, GenError, genFail, IPPROTO, ISO, NetGen } from './gen-net.ts';
@@ -197,12 +198,12 @@ function llc(net: NetGen, subtype: string | undefined): Block {
     const b0 = isLlc();
     return and(b0, net.mcmp('llc', 2, 1, name === 's' ? 1 : 3, 0x03));
   }
-  const s = LLC_S[name];
+  const s = own(LLC_S, name);
   if (s !== undefined) {
     const b0 = isLlc();
     return and(b0, net.mcmp('llc', 2, 1, s, 0x0f));
   }
-  const u = LLC_U[name];
+  const u = own(LLC_U, name);
   if (u === undefined) return genFail(`unknown LLC type name "${subtype}"`);
   const b0 = isLlc();
   return and(b0, net.mcmp('llc', 2, 1, u, 0xef));
@@ -577,11 +578,11 @@ function lookupProto(db: NetDb, name: string, proto: ProtoQual | undefined): num
       return v ?? genFail(`unknown ip proto '${name}'`);
     }
     case 'link': {
-      const v = ETHER_PROTOS[name] ?? LLC_PROTOS[name];
+      const v = own(ETHER_PROTOS, name) ?? own(LLC_PROTOS, name);
       return v ?? genFail(`unknown ether proto '${name}'`);
     }
     case 'iso': {
-      const v = { esis: ISO.esis, isis: ISO.isis, clnp: ISO.clnp }[name];
+      const v = own({ esis: ISO.esis, isis: ISO.isis, clnp: ISO.clnp }, name);
       return v ?? genFail(`unknown osi proto '${name}'`);
     }
     default:

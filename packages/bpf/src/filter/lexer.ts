@@ -182,8 +182,8 @@ export function lex(input: string): { tokens: Token[]; error?: LexError } {
       if (value > 0xffffffff)
         return { tokens, error: { column, message: `number ${text} overflows 32 bits` } };
       tokens.push({ kind, text, value, column });
-    } else if (kind === 'word' && text in NAMED_NUMBERS) {
-      tokens.push({ kind: 'number', text, value: NAMED_NUMBERS[text]!, column });
+    } else if (kind === 'word' && NAMED_NUMBERS.has(text)) {
+      tokens.push({ kind: 'number', text, value: NAMED_NUMBERS.get(text)!, column });
     } else if (kind !== 'end') {
       tokens.push({ kind, text, column });
     } else {

@@ -36,88 +36,89 @@ class Failure {
   constructor(readonly error: FilterError) {}
 }
 
+// Maps, not objects: a word of the input such as `constructor` or `toString` is none of these.
+
 /** libpcap's protocol keywords (its `pname`), with the synonyms its scanner maps onto one token. */
-const PNAME_WORDS: Record<string, ProtoQual> = {
-  ...Object.fromEntries(PNAMES.map((p) => [p, p])),
-  ether: 'link',
-  ppp: 'link',
-  slip: 'link',
-  fddi: 'link',
-  tr: 'link',
-  wlan: 'link',
-  'es-is': 'esis',
-  'is-is': 'isis',
-};
-const DIR_WORDS: Record<string, DirQual> = {
-  addr1: 'addr1',
-  address1: 'addr1',
-  addr2: 'addr2',
-  address2: 'addr2',
-  addr3: 'addr3',
-  address3: 'addr3',
-  addr4: 'addr4',
-  address4: 'addr4',
-  ra: 'ra',
-  ta: 'ta',
-};
+const PNAME_WORDS = new Map<string, ProtoQual>([
+  ...PNAMES.map((p): [string, ProtoQual] => [p, p]),
+  ['ether', 'link'],
+  ['ppp', 'link'],
+  ['slip', 'link'],
+  ['fddi', 'link'],
+  ['tr', 'link'],
+  ['wlan', 'link'],
+  ['es-is', 'esis'],
+  ['is-is', 'isis'],
+]);
+const DIR_WORDS = new Map<string, DirQual>([
+  ['addr1', 'addr1'],
+  ['address1', 'addr1'],
+  ['addr2', 'addr2'],
+  ['address2', 'addr2'],
+  ['addr3', 'addr3'],
+  ['address3', 'addr3'],
+  ['addr4', 'addr4'],
+  ['address4', 'addr4'],
+  ['ra', 'ra'],
+  ['ta', 'ta'],
+]);
 const ADDRS = new Set<AddrQual>(['host', 'net', 'port', 'portrange', 'proto', 'protochain', 'gateway']);
-const RELOPS: Record<string, RelOp> = {
-  '=': '=',
-  '==': '=',
-  '!=': '!=',
-  '<': '<',
-  '<=': '<=',
-  '>': '>',
-  '>=': '>=',
-};
+const RELOPS = new Map<string, RelOp>([
+  ['=', '='],
+  ['==', '='],
+  ['!=', '!='],
+  ['<', '<'],
+  ['<=', '<='],
+  ['>', '>'],
+  ['>=', '>='],
+]);
 const LEVELS: string[][] = [['|', '^'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
 
+const PF = (what: string) => `${what} supported only on PF linktype`;
+const ATM = (k: string) => `'${k}' supported only on raw ATM`;
+const SS7 = (k: string) => `'${k}' supported only on SS7`;
 /**
  * Keywords of link types other than Ethernet: tcpdump refuses them on EN10MB, and so do we, with its reason.
  */
-const OTHER_LINK_TYPES: Record<string, string> = {
-  on: 'ifname supported only on PF linktype',
-  ifname: 'ifname supported only on PF linktype',
-  rset: 'ruleset supported only on PF linktype',
-  ruleset: 'ruleset supported only on PF linktype',
-  rnr: 'rnr supported only on PF linktype',
-  rulenum: 'rnr supported only on PF linktype',
-  srnr: 'srnr supported only on PF linktype',
-  subrulenum: 'srnr supported only on PF linktype',
-  reason: 'reason supported only on PF linktype',
-  action: 'action supported only on PF linktype',
-  type: '802.11 link-layer types supported only on 802.11',
-  subtype: '802.11 link-layer types supported only on 802.11',
-  dir: 'frame direction supported only with 802.11 headers',
-  direction: 'frame direction supported only with 802.11 headers',
-  ...Object.fromEntries(
-    ['lane', 'metac', 'bcc', 'oam', 'oamf4', 'sc', 'ilmic', 'vpi', 'vci', 'connectmsg', 'metaconnect'].map(
-      (k) => [k, `'${k}' supported only on raw ATM`],
-    ),
+const OTHER_LINK_TYPES = new Map<string, string>([
+  ['on', PF('ifname')],
+  ['ifname', PF('ifname')],
+  ['rset', PF('ruleset')],
+  ['ruleset', PF('ruleset')],
+  ['rnr', PF('rnr')],
+  ['rulenum', PF('rnr')],
+  ['srnr', PF('srnr')],
+  ['subrulenum', PF('srnr')],
+  ['reason', PF('reason')],
+  ['action', PF('action')],
+  ['type', '802.11 link-layer types supported only on 802.11'],
+  ['subtype', '802.11 link-layer types supported only on 802.11'],
+  ['dir', 'frame direction supported only with 802.11 headers'],
+  ['direction', 'frame direction supported only with 802.11 headers'],
+  ...['lane', 'metac', 'bcc', 'oam', 'oamf4', 'sc', 'ilmic', 'vpi', 'vci', 'connectmsg', 'metaconnect'].map(
+    (k): [string, string] => [k, ATM(k)],
   ),
-  oamf4ec: "'oam4ec' supported only on raw ATM",
-  oamf4sc: "'oam4sc' supported only on raw ATM",
-  fisu: "'fisu' supported only on MTP2",
-  lssu: "'lssu' supported only on MTP2",
-  lsu: "'lssu' supported only on MTP2",
-  msu: "'msu' supported only on MTP2",
-  hfisu: "'hfisu' supported only on MTP2_HSL",
-  hlssu: "'hlssu' supported only on MTP2_HSL",
-  hmsu: "'hmsu' supported only on MTP2_HSL",
-  ...Object.fromEntries(
-    ['sio', 'opc', 'dpc', 'sls'].flatMap((k) => [
-      [k, `'${k}' supported only on SS7`],
-      [`h${k}`, `'${k}' supported only on SS7`],
-    ]),
-  ),
-};
+  ['oamf4ec', ATM('oam4ec')],
+  ['oamf4sc', ATM('oam4sc')],
+  ['fisu', "'fisu' supported only on MTP2"],
+  ['lssu', "'lssu' supported only on MTP2"],
+  ['lsu', "'lssu' supported only on MTP2"],
+  ['msu', "'msu' supported only on MTP2"],
+  ['hfisu', "'hfisu' supported only on MTP2_HSL"],
+  ['hlssu', "'hlssu' supported only on MTP2_HSL"],
+  ['hmsu', "'hmsu' supported only on MTP2_HSL"],
+  ...['sio', 'opc', 'dpc', 'sls'].flatMap((k): [string, string][] => [
+    [k, SS7(k)],
+    [`h${k}`, SS7(k)],
+  ]),
+]);
 
 /** Every word libpcap's scanner reads as a keyword; none of them is a name. */
 const KEYWORDS = new Set([
-  ...Object.keys(PNAME_WORDS),
-  ...Object.keys(DIR_WORDS),
+  ...PNAME_WORDS.keys(),
+  ...DIR_WORDS.keys(),
   ...ADDRS,
-  ...Object.keys(OTHER_LINK_TYPES),
+  ...OTHER_LINK_TYPES.keys(),
   ...['src', 'dst', 'mask', 'less', 'greater', 'byte', 'broadcast', 'multicast', 'and', 'or', 'not'],
   ...['len', 'length', 'inbound', 'outbound', 'ifindex', 'vlan', 'mpls', 'pppoed', 'pppoes', 'geneve'],
   'llc',
@@ -223,7 +224,8 @@ class Parser {
   private rterm(): Expr {
     const t = this.peek();
     if (t.kind === 'end') this.fail(t, 'the expression ends too early');
-    if (t.kind === 'word' && OTHER_LINK_TYPES[t.text]) this.fail(t, OTHER_LINK_TYPES[t.text]!);
+    const otherLink = t.kind === 'word' ? OTHER_LINK_TYPES.get(t.text) : undefined;
+    if (otherLink) this.fail(t, otherLink);
     if (this.is('(')) {
       const saved = this.pos;
       const relation = this.tryRelation();
@@ -244,7 +246,7 @@ class Parser {
       this.is('len') ||
       this.is('length') ||
       this.is('-') ||
-      (t.kind === 'word' && t.text in PNAME_WORDS && this.is('[', 1))
+      (t.kind === 'word' && PNAME_WORDS.has(t.text) && this.is('[', 1))
     ) {
       const relation = this.tryRelation();
       if (relation) {
@@ -316,7 +318,7 @@ class Parser {
     try {
       const left = this.arith(0);
       const opTok = this.peek();
-      const op = opTok.kind === 'op' ? RELOPS[opTok.text] : undefined;
+      const op = opTok.kind === 'op' ? RELOPS.get(opTok.text) : undefined;
       if (!op) {
         if (this.tokens[start]?.text === '(') {
           this.pos = start;
@@ -370,8 +372,8 @@ class Parser {
       return { kind: 'len' };
     }
     if (t.kind === 'number') return { kind: 'num', value: this.next().value! };
-    if (t.kind === 'word' && t.text in PNAME_WORDS && this.is('[', 1)) {
-      const proto = PNAME_WORDS[this.next().text]!;
+    if (t.kind === 'word' && PNAME_WORDS.has(t.text) && this.is('[', 1)) {
+      const proto = PNAME_WORDS.get(this.next().text)!;
       this.next();
       const index = this.arith(0);
       let size = 1;
@@ -400,9 +402,10 @@ class Parser {
 
   private dirQual(): DirQual | undefined {
     const t = this.peek();
-    if (t.kind === 'word' && DIR_WORDS[t.text]) {
+    const dir = t.kind === 'word' ? DIR_WORDS.get(t.text) : undefined;
+    if (dir) {
       this.next();
-      return DIR_WORDS[t.text];
+      return dir;
     }
     if (!this.is('src') && !this.is('dst')) return undefined;
     this.next();
@@ -417,9 +420,10 @@ class Parser {
   private qualified(): Expr {
     const start = this.peek();
     const q: Qualifiers = {};
-    if (start.kind === 'word' && start.text in PNAME_WORDS) {
+    const proto = start.kind === 'word' ? PNAME_WORDS.get(start.text) : undefined;
+    if (proto) {
       this.next();
-      q.proto = PNAME_WORDS[start.text]!;
+      q.proto = proto;
     }
     if (this.is('broadcast') || this.is('multicast')) {
       const what = this.next().text as 'broadcast' | 'multicast';

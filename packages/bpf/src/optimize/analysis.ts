@@ -133,7 +133,10 @@ export const factOf = (s: State, sym: string): Fact => {
 /** The state on the edge `taken` (true/false) out of a conditional jump. */
 export function edgeState(ins: RawInstruction, s: State, taken: boolean): State {
   if (ins.code & 8) return s;
-  const fact = refine(factOf(s, s.a), condOf(ins.code), ins.k >>> 0, taken);
+  const known = factOf(s, s.a);
+  const fact = refine(known, condOf(ins.code), ins.k >>> 0, taken);
+  // (Nothing learned: the same state, which merges then find shared.)
+  if (fact === known) return s;
   return { a: s.a, x: s.x, mem: s.mem, facts: { sym: s.a, fact, rest: s.facts } };
 }
 

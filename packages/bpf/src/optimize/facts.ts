@@ -37,32 +37,24 @@ export function decide(f: Fact, cond: Cond, k: number): boolean | undefined {
   }
 }
 
-/** The fact after learning that `value cond k` came out as `outcome`. */
+/** The fact after learning that `value cond k` came out as `outcome` (the same object if nothing new). */
 export function refine(f: Fact, cond: Cond, k: number, outcome: boolean): Fact {
-  // Facts are never changed in place: the lists are copied only where one grows.
-  const g = { ...f };
+  // Facts are never changed in place: a copy is made only where something is learned.
   switch (cond) {
     case 'jeq':
-      if (outcome) {
-        g.lo = k;
-        g.hi = k;
-      } else if (!g.ne.includes(k)) g.ne = [...g.ne, k];
-      break;
+      if (outcome) return f.lo === k && f.hi === k ? f : { ...f, lo: k, hi: k };
+      return f.ne.includes(k) ? f : { ...f, ne: [...f.ne, k] };
     case 'jgt':
-      if (outcome) g.lo = Math.max(g.lo, k + 1);
-      else g.hi = Math.min(g.hi, k);
-      break;
+      if (outcome) return f.lo >= k + 1 ? f : { ...f, lo: k + 1 };
+      return f.hi <= k ? f : { ...f, hi: k };
     case 'jge':
-      if (outcome) g.lo = Math.max(g.lo, k);
-      else g.hi = Math.min(g.hi, k - 1);
-      break;
+      if (outcome) return f.lo >= k ? f : { ...f, lo: k };
+      return f.hi <= k - 1 ? f : { ...f, hi: k - 1 };
     case 'jset':
-      if (!outcome) g.zero = (g.zero | k) >>> 0;
-      else if ((k & (k - 1)) === 0) g.one = (g.one | k) >>> 0;
-      else if (!g.anySet.includes(k)) g.anySet = [...g.anySet, k];
-      break;
+      if (!outcome) return (f.zero | k) >>> 0 === f.zero ? f : { ...f, zero: (f.zero | k) >>> 0 };
+      if ((k & (k - 1)) === 0) return (f.one | k) >>> 0 === f.one ? f : { ...f, one: (f.one | k) >>> 0 };
+      return f.anySet.includes(k) ? f : { ...f, anySet: [...f.anySet, k] };
   }
-  return g;
 }
 
 /** What holds on every path: the weaker of two facts. */

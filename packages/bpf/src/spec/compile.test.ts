@@ -21,6 +21,11 @@ test('problems name the field', () => {
   assert.deepEqual(paths({ destination: { ip: 'fd00::1' } }), ['destination.ip']);
   assert.deepEqual(paths({ source: { ip: '10.0.0.1/8' } }), ['source.ip']);
   assert.deepEqual(paths({ packet: { protocol: 'GRE' } }), ['packet.protocol']);
+  // Names every JavaScript object has are no protocol or ICMP type.
+  assert.deepEqual(paths({ packet: { protocol: 'constructor' } }), ['packet.protocol']);
+  assert.deepEqual(paths({ packet: { transportHeader: { icmp: { messages: [{ type: 'toString' }] } } } }), [
+    'packet.transportHeader.icmp.messages[0].type',
+  ]);
   assert.deepEqual(paths({ packet: { protocol: 'UDP', transportHeader: { tcp: {} } } }), ['packet.protocol']);
   assert.deepEqual(paths({ packet: { ipFamily: 'IPv6', protocol: 'ICMP' } }), ['packet.protocol']);
   assert.deepEqual(paths({ packet: { transportHeader: { tcp: { srcPort: 9, srcEndPort: 5 } } } }), [

@@ -1,5 +1,6 @@
 import { type Network, parseNetwork } from '../address.ts';
 import { LIBPCAP_ICMP_TYPES, LIBPCAP_ICMPV6_TYPES } from '../icmp-types.ts';
+import { own } from '../own.ts';
 import type { CaptureSpec } from './schema.ts';
 
 export interface Problem {
@@ -76,7 +77,7 @@ export function normalize(spec: CaptureSpec): { normalized?: Normalized; problem
   const p = spec.packet.protocol;
   if (typeof p === 'number') protocol = p;
   else if (typeof p === 'string') {
-    protocol = PROTOCOLS[p.toLowerCase()];
+    protocol = own(PROTOCOLS, p.toLowerCase());
     if (protocol === undefined)
       problems.push({
         path: 'packet.protocol',
@@ -128,7 +129,7 @@ export function normalize(spec: CaptureSpec): { normalized?: Normalized; problem
   if (kind === 'icmp' || kind === 'icmpv6') {
     const names = kind === 'icmp' ? ICMP_TYPES : ICMPV6_TYPES;
     (th[kind]?.messages ?? []).forEach((m, i) => {
-      const type = typeof m.type === 'number' ? m.type : names[m.type.toLowerCase()];
+      const type = typeof m.type === 'number' ? m.type : own(names, m.type.toLowerCase());
       if (type === undefined)
         problems.push({
           path: `packet.transportHeader.${kind}.messages[${i}].type`,
