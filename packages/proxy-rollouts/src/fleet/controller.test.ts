@@ -1,14 +1,21 @@
 // The fleet controller against the in-process fake API server. No ProxyRollout controller runs: the test
 // plays the members' part by writing their status, so each step of the fleet is seen on its own. Covers
 // member creation, approvals wave by wave, a restart in the middle (the approvals come back from the status),
-// a failing member apply (retried, nothing approved twice), a member abort, and an unknown action.
+// a failing member apply (retried, nothing approved twice), a member abort, an unknown action, and an
+// analysis gate woken by its template's creation.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type KubeObject, ResourceClient } from '@harbormaster/kube';
 import { FakeApiServer } from '@harbormaster/kube/testing';
 import { eventually } from '@harbormaster/kube-testenv';
 import { fleetSpec } from '../../test/support/fleet-world.ts';
-import { actionAnnotation, type ProxyRollout, type ProxyRolloutStatus, proxyRolloutType } from '../api.ts';
+import {
+  actionAnnotation,
+  type ProxyRollout,
+  type ProxyRolloutStatus,
+  proxyAnalysisTemplateType,
+  proxyRolloutType,
+} from '../api.ts';
 import { fleetLabels, gatewayType, type ProxyFleetRollout, proxyFleetRolloutType } from './api.ts';
 import { startFleetController } from './controller.ts';
 
@@ -209,5 +216,89 @@ describe('fleet controller on the fake API server', () => {
     );
     const resumed = await fleetWhere('not Halted', (f) => f.status?.phase === 'Progressing');
     assert.equal(resumed.status?.halted, undefined);
+  });
+  it('an analysis gate waiting for its template runs as soon as the template is created', async () => {
+    const rest = fake.rest();
+    const gateways = new ResourceClient<Loose>(rest, gatewayType);
+    for (const name of ['ga-0', 'ga-1'])
+      await gateways.create({
+        metadata: { name, namespace: 'gated', labels: { fleet: 'gated' } },
+        spec: { gatewayClassName: 'eg' },
+      });
+    await fleets.create({
+      metadata: { name: 'gated', namespace: 'gated' },
+      spec: fleetSpec({
+        selector: { matchLabels: { fleet: 'gated' } },
+        waves: [
+          { gateways: ['ga-0'] },
+          { rest: true, gate: { analysis: { templateRef: { name: 'health' } } } },
+        ],
+      }),
+    } as ProxyFleetRollout & Loose);
+    const gatedMember = (gateway: string) => `gated-${gateway}`;
+    await eventually(
+      '2 members',
+      async () => ((await members.list('gated')).items.length === 2 ? true : undefined),
+      10_000,
+    );
+    for (const g of ['ga-0', 'ga-1'])
+      await members.patch(
+        gatedMember(g),
+        'gated',
+        'merge',
+        {
+          status: {
+            phase: 'Pending',
+            stableRevision: { hash: 'aaaaaaaaaa' },
+            pendingRevision: { hash: 'bbbbbbbbbb' },
+          },
+        },
+        'status',
+      );
+    await eventually(
+      'ga-0 approved',
+      async () =>
+        (await members.get(gatedMember('ga-0'), 'gated')).spec.approvedRevision === 'bbbbbbbbbb'
+          ? true
+          : undefined,
+      10_000,
+    );
+    await members.patch(
+      gatedMember('ga-0'),
+      'gated',
+      'merge',
+      { status: { phase: 'Succeeded', stableRevision: { hash: 'bbbbbbbbbb' }, pendingRevision: null } },
+      'status',
+    );
+    const gated = () => fleets.get('gated', 'gated');
+    await eventually(
+      'waiting for the template',
+      async () =>
+        /ProxyAnalysisTemplate\/health was not found/.test((await gated()).status?.message ?? '')
+          ? true
+          : undefined,
+      10_000,
+    );
+    // The fleet looks its gate's template up again only when woken: the template informer wakes it.
+    const templates = new ResourceClient<Loose>(rest, proxyAnalysisTemplateType);
+    await templates.create({
+      metadata: { name: 'health', namespace: 'gated' },
+      spec: {
+        metrics: [
+          {
+            name: 'error-ratio',
+            interval: '1m',
+            successCondition: 'canary <= stable * 1.2 + 0.001',
+            provider: { envoyStats: { port: 19001 } },
+          },
+        ],
+      },
+    });
+    await eventually(
+      'the gate analysis running',
+      async () =>
+        (await gated()).status?.gateAnalysis?.template === 'ProxyAnalysisTemplate/health' ? true : undefined,
+      3_000,
+    );
   });
 });

@@ -37,7 +37,7 @@ import {
   templateHashAnnotation,
 } from './api.ts';
 import { ControlPlaneObserver } from './control-plane-observer.ts';
-import { GateAnalysis } from './gate-analysis.ts';
+import { GateAnalysis, usesTemplate } from './gate-analysis.ts';
 import { type FleetAction, memberTemplateFor, type ObservedMember, reconcileFleet } from './reconcile.ts';
 
 export type FleetControllerOptions = {
@@ -187,7 +187,7 @@ export async function startFleetController(
         onError: onError('members'),
         onInvalid: reportInvalidObjects(recorder, proxyRolloutType, invalidObjects),
       }),
-      // The analysis gates' templates (read at each reconcile; a gate measures on its own schedule).
+      // The analysis gates' templates: a gate waiting for its template to appear or be fixed wakes at once.
       templates: new Informer(templates, { transform: cacheTransforms.other, onError: onError('templates') }),
       clusterTemplates: new Informer(clusterTemplates, {
         transform: cacheTransforms.other,
@@ -214,6 +214,13 @@ export async function startFleetController(
         if (fleet) queue.add(`${m.metadata.namespace}/${fleet}`);
       }),
     );
+    const byTemplate = (kind: string) =>
+      handlers((template: AnalysisTemplate) => {
+        for (const fleet of informers.fleets.list())
+          if (usesTemplate(fleet, template, kind)) queue.add(objectKey(fleet));
+      });
+    informers.templates.addHandlers(byTemplate('ProxyAnalysisTemplate'));
+    informers.clusterTemplates.addHandlers(byTemplate('ClusterProxyAnalysisTemplate'));
     return { informers, queue };
   }
   let session = createSession();

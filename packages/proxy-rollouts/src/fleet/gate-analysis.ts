@@ -15,6 +15,19 @@ import { egAppLabels, egOwnerLabels, type Pod, podReady } from '../workloads.ts'
 import type { ProxyFleetRollout, ProxyFleetRolloutStatus } from './api.ts';
 import { gateGateways, gateTemplateKey, type ObservedGateway } from './reconcile.ts';
 
+/** Whether one of the fleet's analysis gates names this template (a cluster template has no namespace). */
+export function usesTemplate(fleet: ProxyFleetRollout, template: AnalysisTemplate, kind: string): boolean {
+  const { name, namespace } = template.metadata;
+  if (kind !== 'ClusterProxyAnalysisTemplate' && namespace !== fleet.metadata.namespace) return false;
+  return fleet.spec.waves.some(
+    ({ gate }) =>
+      gate !== undefined &&
+      'analysis' in gate &&
+      gate.analysis.templateRef.name === name &&
+      (gate.analysis.templateRef.kind ?? 'ProxyAnalysisTemplate') === kind,
+  );
+}
+
 export class GateAnalysis {
   private readonly pods: ResourceClient<Pod>;
   private readonly providers: Providers;

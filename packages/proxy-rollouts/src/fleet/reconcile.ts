@@ -207,8 +207,6 @@ export function reconcileFleet(
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** How long a member may sit Aborted after a retry before the retry annotation is written again. */
 const retryResendMs = 10_000;
-/** How often a gate whose analysis template is missing looks for it again. */
-const templatePollMs = 10_000;
 
 class FleetReconcile {
   private readonly actions: FleetAction[] = [];
@@ -541,8 +539,7 @@ class FleetReconcile {
         ? `${key}: ${found.problem}`
         : `${key} was not found; create it or fix the gate's templateRef`;
       status.gateAnalysis = undefined;
-      // A template created or fixed later does not wake the fleet (its informers have no handlers): look again soon.
-      this.requeueAt = Math.min(this.requeueAt ?? Number.POSITIVE_INFINITY, this.now + templatePollMs);
+      // (The controller's template informers wake the fleet when the template is created or fixed.)
       return { waiting: `wave ${wave} waits: the analysis gate cannot run (${this.gateProblem})` };
     }
     const name = gateRunName(wave);
