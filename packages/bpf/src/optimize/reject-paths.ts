@@ -13,7 +13,7 @@ const isReject = (g: Graph, id: number) => {
 export function rejectPaths(g: Graph): boolean {
   const order = reachable(g);
   const rejects = new Set<number>();
-  // (The last reject, as the loop goes latest first.)
+  // The target of the shortcuts: the last reject, the first this loop (latest first) meets.
   let target: number | undefined;
   for (let at = order.length - 1; at >= 0; at--) {
     const id = order[at]!;
