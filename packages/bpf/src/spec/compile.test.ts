@@ -23,9 +23,10 @@ test('problems name the field', () => {
   assert.deepEqual(paths({ packet: { protocol: 'GRE' } }), ['packet.protocol']);
   // Names every JavaScript object has are no protocol or ICMP type.
   assert.deepEqual(paths({ packet: { protocol: 'constructor' } }), ['packet.protocol']);
-  assert.deepEqual(paths({ packet: { transportHeader: { icmp: { messages: [{ type: 'constructor' }] } } } }), [
-    'packet.transportHeader.icmp.messages[0].type',
-  ]);
+  assert.deepEqual(
+    paths({ packet: { transportHeader: { icmp: { messages: [{ type: 'constructor' }] } } } }),
+    ['packet.transportHeader.icmp.messages[0].type'],
+  );
   assert.deepEqual(paths({ packet: { protocol: 'UDP', transportHeader: { tcp: {} } } }), ['packet.protocol']);
   assert.deepEqual(paths({ packet: { ipFamily: 'IPv6', protocol: 'ICMP' } }), ['packet.protocol']);
   assert.deepEqual(paths({ packet: { transportHeader: { tcp: { srcPort: 9, srcEndPort: 5 } } } }), [
