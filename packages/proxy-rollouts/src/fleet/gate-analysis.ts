@@ -11,6 +11,7 @@ import {
 } from '../analysis.ts';
 import { type AnalysisTemplate, labels, type Metric, type ProxyRollout } from '../api.ts';
 import { type MeasureContext, type PodSets, Providers } from '../providers.ts';
+import { templateKey } from '../reconcile.ts';
 import { egAppLabels, egOwnerLabels, type Pod, podReady } from '../workloads.ts';
 import type { ProxyFleetRollout, ProxyFleetRolloutStatus } from './api.ts';
 import { gateGateways, gateTemplateKey, type ObservedGateway } from './reconcile.ts';
@@ -21,10 +22,7 @@ export function usesTemplate(fleet: ProxyFleetRollout, template: AnalysisTemplat
   if (kind !== 'ClusterProxyAnalysisTemplate' && namespace !== fleet.metadata.namespace) return false;
   return fleet.spec.waves.some(
     ({ gate }) =>
-      gate !== undefined &&
-      'analysis' in gate &&
-      gate.analysis.templateRef.name === name &&
-      (gate.analysis.templateRef.kind ?? 'ProxyAnalysisTemplate') === kind,
+      gate !== undefined && 'analysis' in gate && templateKey(gate.analysis) === `${kind}/${name}`,
   );
 }
 
