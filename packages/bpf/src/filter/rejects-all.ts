@@ -39,10 +39,10 @@ function peephole(g: Graph): void {
   const preds = predecessors(g, order);
   for (const id of order) {
     const node = g.nodes.get(id)!;
-    const from = preds.get(id)!;
+    const from = preds[id]!;
     if (node.ins.code !== 0x15 || from.length !== 1) continue;
     const before = g.nodes.get(from[0]!)!;
-    if (before.succ.length !== 1 || node.succ.some((s) => (live.get(s) ?? 0) & A_LIVE)) continue;
+    if (before.succ.length !== 1 || node.succ.some((s) => (live[s] ?? 0) & A_LIVE)) continue;
     if (before.ins.code === 0x54 && node.ins.k === 0) {
       node.ins = { ...node.ins, code: 0x45, k: before.ins.k };
       node.succ = [node.succ[1]!, node.succ[0]!];
@@ -64,7 +64,7 @@ function threadOnce(g: Graph): boolean {
   const live = liveness(g);
   // Values and knowledge on entry to each node, from its predecessors' (in id order, which is topological).
   for (const id of order) {
-    const from = preds.get(id)!.map((p) => outOf(g, p, id, states.get(p)!, known.get(p)!));
+    const from = preds[id]!.map((p) => outOf(g, p, id, states.get(p)!, known.get(p)!));
     states.set(
       id,
       from.length === 0
@@ -95,7 +95,7 @@ function threadOnce(g: Graph): boolean {
           const d = decide(t.ins, states.get(target)!, edge.known);
           if (d === undefined) break;
           target = t.succ[d ? 0 : 1]!;
-          if ((defs & (live.get(target) ?? 0)) === 0) best = target;
+          if ((defs & (live[target] ?? 0)) === 0) best = target;
         } else {
           defs |= effects(t.ins).def;
           target = t.succ[0]!;

@@ -2,7 +2,7 @@ import { aluResult } from '../alu.ts';
 import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { SKF_AD_OFF } from '../opcodes.ts';
 import { type Cond, decide, type Fact, join, refine, TOP } from './facts.ts';
-import { type Graph, memo, reachable } from './graph.ts';
+import { type Graph, memo, perNode, reachable } from './graph.ts';
 
 /**
  * Symbolic values: equal strings mean equal values on every path where both are defined. Packet loads are
@@ -23,15 +23,32 @@ export interface State {
 export type Facts = { sym: string; fact: Fact; rest: Facts } | undefined;
 
 function lookup(facts: Facts, sym: string): Fact | undefined {
-  for (let f = facts; f; f = f.rest) if (f.sym === sym) return f.fact;
+  return lookupCell(facts, sym)?.fact;
+}
+
+function lookupCell(facts: Facts, sym: string): Facts {
+  for (let f = facts; f; f = f.rest) if (f.sym === sym) return f;
   return undefined;
 }
 
 const COND: Record<number, Cond> = { 16: 'jeq', 32: 'jgt', 48: 'jge', 64: 'jset' };
 export const condOf = (code: number): Cond => COND[code & 0xf0]!;
 
-export const constOf = (sym: string): number | undefined =>
-  sym.startsWith('#') ? Number(sym.slice(1)) : undefined;
+/**
+ * The value of a constant symbol (`#n`), read digit by digit: the passes ask at every step, and a slice to
+ * give to Number() would be one more string to collect in a fresh process.
+ */
+export function constOf(sym: string): number | undefined {
+  if (sym.charCodeAt(0) !== 0x23) return undefined;
+  let value = 0;
+  for (let i = 1; i < sym.length; i++) {
+    const digit = sym.charCodeAt(i) - 0x30;
+    // (A negative immediate, from a program written by hand, has a sign: read as before.)
+    if (digit < 0 || digit > 9) return Number(sym.slice(1));
+    value = value * 10 + digit;
+  }
+  return value;
+}
 
 /** `s+n` as [s, n]; any other symbol as [symbol, 0]. */
 function split(sym: string): [string, number] {
@@ -83,25 +100,23 @@ export function transfer(ins: RawInstruction, s: State, id: number): State {
     const size = SIZE[code & 0x18] ?? '?';
     if (mode === 0x20) {
       const ks = k | 0;
-      if (ks >= SKF_AD_OFF && ks < 0)
-        out.a =
-          ks === SKF_AD_OFF + 40 ? alu(0xa0, s.a, s.x) : ks === SKF_AD_OFF + 56 ? `rand${id}` : `E${ks}`;
-      else out.a = `P${size}${k}`;
-    } else if (mode === 0x40) {
-      const [base, off] = split(s.x);
       out.a =
-        constOf(s.x) !== undefined
-          ? `P${size}${(k + constOf(s.x)!) >>> 0}`
-          : `I${size}${(k + off) >>> 0}@${base}`;
-    } else if (mode === 0x00) out.a = `#${k}`;
+        ks === SKF_AD_OFF + 40 ? alu(0xa0, s.a, s.x) : ks === SKF_AD_OFF + 56 ? `rand${id}` : fixedName(ins);
+    } else if (mode === 0x40) {
+      const x = constOf(s.x);
+      if (x !== undefined) out.a = `P${size}${(k + x) >>> 0}`;
+      else {
+        const [base, off] = split(s.x);
+        out.a = `I${size}${(k + off) >>> 0}@${base}`;
+      }
+    } else if (mode === 0x00) out.a = fixedName(ins);
     else if (mode === 0x60) out.a = s.mem[k & 15]!;
     else if (mode === 0x80) out.a = 'len';
   } else if (cls === 1) {
     const mode = code & 0xe0;
-    if (mode === 0x00) out.x = `#${k}`;
+    if (mode === 0x00 || mode === 0xa0) out.x = fixedName(ins);
     else if (mode === 0x60) out.x = s.mem[k & 15]!;
     else if (mode === 0x80) out.x = 'len';
-    else if (mode === 0xa0) out.x = `H${k}`;
   } else if (cls === 2 || cls === 3) {
     out.mem = [...s.mem];
     out.mem[k & 15] = cls === 2 ? s.a : s.x;
@@ -111,7 +126,7 @@ export function transfer(ins: RawInstruction, s: State, id: number): State {
         ? constOf(s.a) !== undefined
           ? `#${-constOf(s.a)! >>> 0}`
           : `-(${s.a})`
-        : alu(code & 0xf0, s.a, code & 8 ? s.x : `#${k}`);
+        : alu(code & 0xf0, s.a, code & 8 ? s.x : fixedName(ins));
   } else if (code === 0x07) out.x = s.a;
   else if (code === 0x87) out.a = s.x;
   // A value computed through a long chain (a protochain walk adds X to itself header after header) would
@@ -122,6 +137,30 @@ export function transfer(ins: RawInstruction, s: State, id: number): State {
 }
 
 const MAX_SYMBOL = 200;
+
+// The names of what instructions put in a register independently of the state (a packet load at a fixed
+// offset, an immediate), built once per instruction rather than at every analysis: instructions are never
+// changed in place (a pass that rewrites one makes a new one), and a fresh process would collect the copies.
+const fixedNames = new WeakMap<RawInstruction, string>();
+
+function fixedName(ins: RawInstruction): string {
+  let name = fixedNames.get(ins);
+  if (name === undefined) {
+    name = nameOf(ins);
+    fixedNames.set(ins, name);
+  }
+  return name;
+}
+
+function nameOf({ code, k }: RawInstruction): string {
+  const cls = code & 7;
+  const mode = code & 0xe0;
+  if (cls === 0 && mode === 0x20)
+    return (k | 0) >= SKF_AD_OFF && (k | 0) < 0 ? `E${k | 0}` : `P${SIZE[code & 0x18] ?? '?'}${k}`;
+  if (cls === 1 && mode === 0xa0) return `H${k}`;
+  // `ld #k`, `ldx #k`, or the operand of an ALU operation on an immediate.
+  return `#${k}`;
+}
 
 export const factOf = (s: State, sym: string): Fact => {
   const c = constOf(sym);
@@ -175,10 +214,9 @@ function merge(states: State[], id: number): State {
   }
   if (sameFacts) facts = first.facts;
   else {
-    const seen = new Set<string>();
     for (let f = first.facts; f; f = f.rest) {
-      if (seen.has(f.sym)) continue;
-      seen.add(f.sym);
+      // (The newest entry for a symbol is the one that holds; the lists are short.)
+      if (lookupCell(first.facts, f.sym) !== f) continue;
       let acc: Fact | undefined = f.fact;
       for (let i = 1; i < states.length && acc; i++) {
         const g = lookup(states[i]!.facts, f.sym);
@@ -196,36 +234,62 @@ function merge(states: State[], id: number): State {
 
 // Scratch memory on entry (states share mem arrays and never change one: a store makes a new array).
 const ENTRY_MEM: string[] = Array.from({ length: 16 }, (_, i) => `m0_${i}`);
+/** The state on entry to the program (states are never changed: each analysis may share this one). */
+const ENTRY: State = { a: '#0', x: '#0', mem: ENTRY_MEM, facts: undefined };
 
-/** The state on entry to every reachable node (one forward pass suffices: edges only go forward). */
-export function analyse(g: Graph): Map<number, State> {
-  return memo(g, 'analyse', () => analyseNow(g));
+/**
+ * The state on entry to every reachable node, indexed by id (one forward pass suffices: edges only go
+ * forward). An array, not a map: a fresh process runs all of this once, where a map's growth and iterators
+ * allocate enough to bring on a garbage collection.
+ */
+export function analyse(g: Graph): readonly State[] {
+  return memo(g, 'analyse', analyseNow).entry;
 }
 
-function analyseNow(g: Graph): Map<number, State> {
+/**
+ * The states on the edges out of each reachable conditional jump (`taken[id]`, `notTaken[id]`), from the same
+ * analysis as `analyse`: the passes that follow edges start from these instead of computing them again.
+ */
+export function edgeStates(g: Graph): Analysis {
+  return memo(g, 'analyse', analyseNow);
+}
+
+interface Analysis {
+  entry: readonly State[];
+  taken: readonly State[];
+  notTaken: readonly State[];
+}
+
+function analyseNow(g: Graph): Analysis {
   const order = reachable(g);
-  const incoming = new Map<number, State[]>();
-  const entry: State = { a: '#0', x: '#0', mem: ENTRY_MEM, facts: undefined };
-  incoming.set(g.entry, [entry]);
-  const states = new Map<number, State>();
+  // Until a node's turn, its slot holds the first state to reach it; all of them are listed once a second
+  // one does (most nodes have one predecessor: no list for those).
+  const states = perNode<State>(order);
+  const all = perNode<State[]>(order);
+  const arrive = (to: number, s: State) => {
+    const list = all[to];
+    if (list) list.push(s);
+    else if (states[to]) all[to] = [states[to]!, s];
+    else states[to] = s;
+  };
+  const taken = perNode<State>(order);
+  const notTaken = perNode<State>(order);
   // Indexed loops here and in the passes: a for-of runs the iterator protocol, which costs in the interpreter,
   // where a fresh process runs all of this.
   for (let at = 0; at < order.length; at++) {
     const id = order[at]!;
     const node = g.nodes.get(id)!;
-    const inState = merge(incoming.get(id) ?? [entry], id);
-    states.set(id, inState);
+    const list = all[id];
+    const inState = list ? merge(list, id) : (states[id] ?? ENTRY);
+    states[id] = inState;
     const out = transfer(node.ins, inState, id);
+    const { succ } = node;
     if (isCondJump(node.ins.code)) {
-      arrive(incoming, node.succ[0]!, edgeState(node.ins, out, true));
-      arrive(incoming, node.succ[1]!, edgeState(node.ins, out, false));
-    } else for (const s of node.succ) arrive(incoming, s, out);
+      taken[id] = edgeState(node.ins, out, true);
+      notTaken[id] = edgeState(node.ins, out, false);
+      arrive(succ[0]!, taken[id]!);
+      arrive(succ[1]!, notTaken[id]!);
+    } else if (succ.length === 1) arrive(succ[0]!, out);
   }
-  return states;
-}
-
-function arrive(incoming: Map<number, State[]>, to: number, s: State): void {
-  const list = incoming.get(to);
-  if (list) list.push(s);
-  else incoming.set(to, [s]);
+  return { entry: states, taken, notTaken };
 }

@@ -18,7 +18,7 @@ export function constants(g: Graph): boolean {
   for (let at = 0; at < order.length; at++) {
     const id = order[at]!;
     const n = g.nodes.get(id)!;
-    const s = states.get(id)!;
+    const s = states[id]!;
     const { code, k } = n.ins;
     if (code === 0x60 || code === 0x61) {
       const c = constOf(s.mem[k & 15]!);
@@ -50,12 +50,14 @@ export function constants(g: Graph): boolean {
       }
     }
   }
-  // Removals after rewrites, from fresh states.
   if (changed) touch(g);
-  const after = analyse(g);
-  for (const id of reachable(g)) {
+  // Removals after rewrites. The states from before them still serve: each rewrite puts the same symbol in
+  // the same register (`ld M[k]` holding #c and `ld #c` both give #c), so only what tests prove can differ
+  // (a jump on X became one on an immediate), and whether an ALU op leaves A as it was depends on symbols.
+  for (let order = reachable(g), at = 0; at < order.length; at++) {
+    const id = order[at]!;
     const n = g.nodes.get(id)!;
-    const s = after.get(id)!;
+    const s = states[id]!;
     const op = n.ins.code & 0xf0;
     const divides = op === 0x30 || op === 0x90;
     if ((n.ins.code & 7) === 4 && !divides && n.succ.length === 1 && transfer(n.ins, s, id).a === s.a) {
@@ -64,12 +66,13 @@ export function constants(g: Graph): boolean {
     }
   }
   const live = liveness(g);
-  for (const id of reachable(g)) {
+  for (let order = reachable(g), at = 0; at < order.length; at++) {
+    const id = order[at]!;
     const n = g.nodes.get(id)!;
     if (n.ins.code !== 0x54 || n.succ.length !== 1) continue;
     const j = g.nodes.get(n.succ[0]!)!;
     if (j.ins.code !== 0x15 || onlyReachablePredecessor(g, n.succ[0]!) !== id) continue;
-    if (j.succ.some((t) => (live.get(t) ?? 0) & A)) continue;
+    if (j.succ.some((t) => (live[t] ?? 0) & A)) continue;
     const m = n.ins.k >>> 0;
     const v = j.ins.k >>> 0;
     const [yes, no] = j.succ as [number, number];
@@ -143,7 +146,8 @@ function bits32(m: number): number[] {
  */
 function onlyReachablePredecessor(g: Graph, to: number): number | undefined {
   let found: number | undefined;
-  for (const id of reachable(g)) {
+  for (let order = reachable(g), at = 0; at < order.length; at++) {
+    const id = order[at]!;
     if (!g.nodes.get(id)!.succ.includes(to)) continue;
     if (found !== undefined) return undefined;
     found = id;

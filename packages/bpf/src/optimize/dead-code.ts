@@ -1,5 +1,5 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
-import { bypass, type Graph, memo, reachable } from './graph.ts';
+import { bypass, type Graph, memo, perNode, reachable } from './graph.ts';
 
 const A = 1 << 16;
 const X = 1 << 17;
@@ -83,43 +83,43 @@ function deadCodeOnce(g: Graph): boolean {
       changed = true;
     }
   }
-  const live = new Map<number, number>();
+  const live = perNode<number>(reachable(g));
   for (let order = reachable(g), at = order.length - 1; at >= 0; at--) {
     const id = order[at]!;
     const n = g.nodes.get(id)!;
     const out = liveOut(live, n.succ);
     const e = effects(n.ins);
     if (n.succ.length === 1 && !e.mayFault && e.def !== 0 && (e.def & out) === 0) {
-      live.set(id, out);
+      live[id] = out;
       bypass(g, id);
       changed = true;
       continue;
     }
-    live.set(id, (out & ~e.def) | e.use);
+    live[id] = (out & ~e.def) | e.use;
   }
   return changed;
 }
 
-/** Registers live on entry to each reachable node. */
-export function liveness(g: Graph): Map<number, number> {
-  return memo(g, 'liveness', () => livenessNow(g));
+/** Registers live on entry to each reachable node, indexed by id. */
+export function liveness(g: Graph): readonly number[] {
+  return memo(g, 'liveness', livenessNow);
 }
 
-function livenessNow(g: Graph): Map<number, number> {
-  const live = new Map<number, number>();
+function livenessNow(g: Graph): number[] {
+  const live = perNode<number>(reachable(g));
   for (let order = reachable(g), at = order.length - 1; at >= 0; at--) {
     const id = order[at]!;
     const n = g.nodes.get(id)!;
     const out = liveOut(live, n.succ);
     const e = effects(n.ins);
-    live.set(id, (out & ~e.def) | e.use);
+    live[id] = (out & ~e.def) | e.use;
   }
   return live;
 }
 
 /** Registers live on some edge out of a node. */
-function liveOut(live: Map<number, number>, succ: readonly number[]): number {
+function liveOut(live: readonly number[], succ: readonly number[]): number {
   let out = 0;
-  for (let i = 0; i < succ.length; i++) out |= live.get(succ[i]!) ?? 0;
+  for (let i = 0; i < succ.length; i++) out |= live[succ[i]!] ?? 0;
   return out;
 }

@@ -26,3 +26,16 @@ test('a taken jset on several bits decides the same jset again', () => {
   assert.equal(decide(refine(TOP, 'jset', 0x1fff, true), 'jset', 0x1fff), true);
   assert.equal(decide(refine(TOP, 'jset', 0x1fff, false), 'jset', 0x0100), false);
 });
+
+test('what a fact learned is kept per test and outcome, and never answers for another', () => {
+  const conds: Cond[] = ['jeq', 'jgt', 'jge', 'jset'];
+  const values = [1, 2, 3, 0x80000000, 0xffffffff];
+  const learnings = conds.flatMap((c) => values.flatMap((k) => [true, false].map((o) => ({ c, k, o }))));
+  // All learned first, so that every later call is answered from what was kept.
+  const first = learnings.map(({ c, k, o }) => refine(TOP, c, k, o));
+  learnings.forEach(({ c, k, o }, i) => {
+    const f = refine(TOP, c, k, o);
+    assert.equal(f, first[i], `${c} #${k} ${o}: the same fact as the first time`);
+    assert.equal(decide(f, c, k), o, `${c} #${k} ${o}: the fact decides its own test`);
+  });
+});

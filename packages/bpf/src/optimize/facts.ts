@@ -30,41 +30,85 @@ export function decide(f: Fact, cond: Cond, k: number): boolean | undefined {
       return undefined;
     case 'jset':
       if ((k & f.one) !== 0) return true;
-      if (f.anySet.some((m) => (m & ~k) >>> 0 === 0)) return true;
+      for (let i = 0; i < f.anySet.length; i++) if ((f.anySet[i]! & ~k) >>> 0 === 0) return true;
       if ((k & ~f.zero) >>> 0 === 0) return false;
       if (f.lo === f.hi) return (f.lo & k) !== 0;
       return undefined;
   }
 }
 
-/** The fact after learning that `value cond k` came out as `outcome` (the same object if nothing new). */
+/**
+ * The fact after learning that `value cond k` came out as `outcome` (the same object if nothing new; `k` is
+ * unsigned). The optimiser analyses much the same program again after every change, meeting the same tests
+ * on the same facts: each fact keeps what was learned from it, so that a fresh process, which runs all of
+ * this in the interpreter, does not allocate these again (enough of them bring on a garbage collection).
+ */
 export function refine(f: Fact, cond: Cond, k: number, outcome: boolean): Fact {
-  // Facts are never changed in place: a copy is made only where something is learned.
+  const key = k + 0x100000000 * (COND_INDEX[cond] * 2 + (outcome ? 1 : 0));
+  let known = learned.get(f);
+  const found = known?.get(key);
+  if (found) return found;
+  const fact = refineNow(f, cond, k, outcome);
+  if (fact === f) return f;
+  // (Dropped whole past a bound: every fact learned from is reachable from TOP, which lives forever.)
+  if (++learnedCount > MAX_LEARNED) {
+    learned = new WeakMap();
+    learnedCount = 0;
+    known = undefined;
+  }
+  if (!known) {
+    known = new Map();
+    learned.set(f, known);
+  }
+  known.set(key, fact);
+  return fact;
+}
+
+const COND_INDEX: Record<Cond, number> = { jeq: 0, jgt: 1, jge: 2, jset: 3 };
+const MAX_LEARNED = 4096;
+let learned = new WeakMap<Fact, Map<number, Fact>>();
+let learnedCount = 0;
+
+function refineNow(f: Fact, cond: Cond, k: number, outcome: boolean): Fact {
+  // Facts are never changed in place: a copy is made only where something is learned. (Written out rather
+  // than spread: a fresh process runs this in the interpreter, where a spread copies slowly.)
+  const { lo, hi, ne, zero, one, anySet } = f;
   switch (cond) {
     case 'jeq':
-      if (outcome) return f.lo === k && f.hi === k ? f : { ...f, lo: k, hi: k };
-      return f.ne.includes(k) ? f : { ...f, ne: [...f.ne, k] };
+      if (outcome) return lo === k && hi === k ? f : { lo: k, hi: k, ne, zero, one, anySet };
+      return ne.includes(k) ? f : { lo, hi, ne: [...ne, k], zero, one, anySet };
     case 'jgt':
-      if (outcome) return f.lo >= k + 1 ? f : { ...f, lo: k + 1 };
-      return f.hi <= k ? f : { ...f, hi: k };
+      if (outcome) return lo >= k + 1 ? f : { lo: k + 1, hi, ne, zero, one, anySet };
+      return hi <= k ? f : { lo, hi: k, ne, zero, one, anySet };
     case 'jge':
-      if (outcome) return f.lo >= k ? f : { ...f, lo: k };
-      return f.hi <= k - 1 ? f : { ...f, hi: k - 1 };
+      if (outcome) return lo >= k ? f : { lo: k, hi, ne, zero, one, anySet };
+      return hi <= k - 1 ? f : { lo, hi: k - 1, ne, zero, one, anySet };
     case 'jset':
-      if (!outcome) return (f.zero | k) >>> 0 === f.zero ? f : { ...f, zero: (f.zero | k) >>> 0 };
-      if ((k & (k - 1)) === 0) return (f.one | k) >>> 0 === f.one ? f : { ...f, one: (f.one | k) >>> 0 };
-      return f.anySet.includes(k) ? f : { ...f, anySet: [...f.anySet, k] };
+      if (!outcome)
+        return (zero | k) >>> 0 === zero ? f : { lo, hi, ne, zero: (zero | k) >>> 0, one, anySet };
+      if ((k & (k - 1)) === 0)
+        return (one | k) >>> 0 === one ? f : { lo, hi, ne, zero, one: (one | k) >>> 0, anySet };
+      return anySet.includes(k) ? f : { lo, hi, ne, zero, one, anySet: [...anySet, k] };
   }
 }
 
-/** What holds on every path: the weaker of two facts. */
+/** What holds on every path: the weaker of two facts (`a` itself if `b` holds no less). */
 export function join(a: Fact, b: Fact): Fact {
-  return {
-    lo: Math.min(a.lo, b.lo),
-    hi: Math.max(a.hi, b.hi),
-    ne: a.ne.filter((v) => b.ne.includes(v)),
-    zero: (a.zero & b.zero) >>> 0,
-    one: (a.one & b.one) >>> 0,
-    anySet: a.anySet.filter((m) => b.anySet.includes(m)),
-  };
+  const lo = Math.min(a.lo, b.lo);
+  const hi = Math.max(a.hi, b.hi);
+  const ne = common(a.ne, b.ne);
+  const zero = (a.zero & b.zero) >>> 0;
+  const one = (a.one & b.one) >>> 0;
+  const anySet = common(a.anySet, b.anySet);
+  // (Merges meet mostly facts one of which is the weaker: no copy then.)
+  if (lo === a.lo && hi === a.hi && ne === a.ne && zero === a.zero && one === a.one && anySet === a.anySet)
+    return a;
+  return { lo, hi, ne, zero, one, anySet };
+}
+
+/** The values of `a` also in `b`: `a` itself when that is all of them. */
+function common(a: number[], b: number[]): number[] {
+  let i = 0;
+  while (i < a.length && b.includes(a[i]!)) i++;
+  return i === a.length ? a : a.filter((v) => b.includes(v));
 }

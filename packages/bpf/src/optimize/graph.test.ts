@@ -54,3 +54,16 @@ test('a straight-line node waits in the layout until it can fall through into it
     assert.equal(run(out, { data }).value, run(prog, { data }).value, `${bytes}`);
   }
 });
+
+test('graphs made from one program share their analyses until one of them changes', () => {
+  const program = parseDump('ldb [0]\njeq #1 jt 2 jf 3\nret #1\nret #0').program;
+  const first = toGraph(program);
+  const second = toGraph(program);
+  const shared = analyse(first);
+  assert.equal(analyse(second), shared);
+  second.nodes.get(1)!.ins = { ...second.nodes.get(1)!.ins, k: 2 };
+  touch(second);
+  assert.notEqual(analyse(second), shared);
+  assert.equal(analyse(first), shared);
+  assert.equal(analyse(toGraph(program)), shared);
+});

@@ -31,36 +31,54 @@ const isJa = (code: number): boolean => code === 0x05;
 
 export function toGraph(prog: readonly RawInstruction[]): Graph {
   const nodes = new Map<number, GNode>();
-  const resolve = (i: number): number => {
-    let at = i;
-    while (at < prog.length && isJa(prog[at]!.code)) at = at + 1 + prog[at]!.k;
-    return at;
-  };
-  prog.forEach((ins, i) => {
-    if (isJa(ins.code)) return;
-    const succ = isRet(ins.code)
+  // The instructions without their jump offsets, shared by every graph made from this program (no pass changes
+  // an instruction in place), so that what the analysis learns about one instruction serves them all.
+  let bare = bareInstructions.get(prog);
+  if (!bare) {
+    bare = prog.map(({ code, k }) => ({ code, jt: 0, jf: 0, k }));
+    bareInstructions.set(prog, bare);
+  }
+  for (let i = 0; i < prog.length; i++) {
+    const { code, jt, jf } = prog[i]!;
+    if (isJa(code)) continue;
+    const succ = isRet(code)
       ? []
-      : isCondJump(ins.code)
-        ? [resolve(i + 1 + ins.jt), resolve(i + 1 + ins.jf)]
-        : [resolve(i + 1)];
-    nodes.set(i, { ins: { ...ins, jt: 0, jf: 0 }, succ });
-  });
-  return { nodes, entry: resolve(0) };
+      : isCondJump(code)
+        ? [skipJa(prog, i + 1 + jt), skipJa(prog, i + 1 + jf)]
+        : [skipJa(prog, i + 1)];
+    nodes.set(i, { ins: bare[i]!, succ });
+  }
+  const g: Graph = { nodes, entry: skipJa(prog, 0) };
+  origins.set(g, prog);
+  return g;
+}
+
+const bareInstructions = new WeakMap<readonly RawInstruction[], RawInstruction[]>();
+
+/** Where a packet at `pc` goes once past any `ja`. */
+function skipJa(prog: readonly RawInstruction[], pc: number): number {
+  let at = pc;
+  while (at < prog.length && isJa(prog[at]!.code)) at = at + 1 + prog[at]!.k;
+  return at;
 }
 
 /** Node ids reachable from the entry, in increasing order (shared while the graph is unchanged). */
 export function reachable(g: Graph): readonly number[] {
-  return memo(g, 'reachable', () => reachableNow(g));
+  return memo(g, 'reachable', reachableNow);
 }
+
+// Marks for reachableNow, cleared as its sweep passes them: one array for every call, where a fresh one each
+// time would be garbage to collect in a fresh process.
+const marked: boolean[] = [];
 
 function reachableNow(g: Graph): number[] {
   // Edges only go forward, so one sweep up the ids from the entry finds every reachable node, in order.
-  const marked: boolean[] = [];
   marked[g.entry] = true;
   let last = g.entry;
   const order: number[] = [];
   for (let id = g.entry; id <= last; id++) {
     if (!marked[id]) continue;
+    marked[id] = false;
     const node = g.nodes.get(id);
     if (!node) continue;
     order.push(id);
@@ -73,20 +91,28 @@ function reachableNow(g: Graph): number[] {
   return order;
 }
 
-/** Whether every id is in the set. */
-export function allIn(ids: readonly number[], set: ReadonlySet<number>): boolean {
-  for (let i = 0; i < ids.length; i++) if (!set.has(ids[i]!)) return false;
-  return true;
+/** Whether some id is in the set. */
+export function anyIn(ids: readonly number[], set: ReadonlySet<number>): boolean {
+  for (let i = 0; i < ids.length; i++) if (set.has(ids[i]!)) return true;
+  return false;
 }
 
-/** Predecessor lists of reachable nodes. */
-export function predecessors(g: Graph, order: readonly number[] = reachable(g)): Map<number, number[]> {
-  const preds = new Map<number, number[]>();
-  for (let at = 0; at < order.length; at++) preds.set(order[at]!, []);
+/**
+ * An array with a slot for every reachable node's id (`order` is `reachable`'s), sized once: one allocation
+ * instead of one for every few ids, in a fresh process that runs the passes in the interpreter.
+ */
+export function perNode<T>(order: readonly number[]): T[] {
+  return new Array<T>(order.length === 0 ? 0 : order[order.length - 1]! + 1);
+}
+
+/** Predecessor lists of reachable nodes, indexed by id. */
+export function predecessors(g: Graph, order: readonly number[] = reachable(g)): number[][] {
+  const preds = perNode<number[]>(order);
+  for (let at = 0; at < order.length; at++) preds[order[at]!] = [];
   for (let at = 0; at < order.length; at++) {
     const id = order[at]!;
     const { succ } = g.nodes.get(id)!;
-    for (let i = 0; i < succ.length; i++) preds.get(succ[i]!)?.push(id);
+    for (let i = 0; i < succ.length; i++) preds[succ[i]!]?.push(id);
   }
   return preds;
 }
@@ -103,28 +129,28 @@ export function fromGraph(g: Graph): RawInstruction[] | undefined {
     const n = g.nodes.get(order[i]!)!;
     return !isRet(n.ins.code) && !isCondJump(n.ins.code) && n.succ[0] !== order[i + 1];
   };
-  const at = new Map<number, number>();
+  const at = perNode<number>(reachable(g));
   let pc = 0;
-  order.forEach((id, i) => {
-    at.set(id, pc);
+  for (let i = 0; i < order.length; i++) {
+    at[order[i]!] = pc;
     pc += needsJa(i) ? 2 : 1;
-  });
+  }
   const out: RawInstruction[] = [];
-  for (const [i, id] of order.entries()) {
-    const n = g.nodes.get(id)!;
+  for (let i = 0; i < order.length; i++) {
+    const { ins, succ } = g.nodes.get(order[i]!)!;
     const here = out.length;
-    if (isCondJump(n.ins.code)) {
-      const jt = at.get(n.succ[0]!)! - here - 1;
-      const jf = at.get(n.succ[1]!)! - here - 1;
+    if (isCondJump(ins.code)) {
+      const jt = at[succ[0]!]! - here - 1;
+      const jf = at[succ[1]!]! - here - 1;
       if (jt > 255 || jf > 255 || jt < 0 || jf < 0) return undefined;
-      out.push({ ...n.ins, jt, jf });
+      out.push({ code: ins.code, jt, jf, k: ins.k });
     } else {
-      out.push({ ...n.ins, jt: 0, jf: 0 });
+      out.push({ code: ins.code, jt: 0, jf: 0, k: ins.k });
       // A jump to a return is replaced by a copy of the return: as long, one step shorter to run.
-      const to = g.nodes.get(n.succ[0]!)?.ins;
+      const to = g.nodes.get(succ[0]!)?.ins;
       if (needsJa(i))
         out.push(
-          to && isRet(to.code) ? { ...to } : { code: 0x05, jt: 0, jf: 0, k: at.get(n.succ[0]!)! - here - 2 },
+          to && isRet(to.code) ? { ...to } : { code: 0x05, jt: 0, jf: 0, k: at[succ[0]!]! - here - 2 },
         );
     }
   }
@@ -138,24 +164,40 @@ export function fromGraph(g: Graph): RawInstruction[] | undefined {
  */
 function layout(g: Graph): number[] {
   const ids = reachable(g);
-  const waiting = new Map<number, number>(ids.map((id) => [id, 0]));
-  for (const id of ids) for (const s of new Set(g.nodes.get(id)!.succ)) waiting.set(s, waiting.get(s)! + 1);
-  const ready = new Set([g.entry]);
-  const order: number[] = [];
+  // For each node, its predecessors not yet placed (a jump with both edges to it counts once).
+  const waiting = perNode<number>(ids);
+  for (let at = 0; at < ids.length; at++) waiting[ids[at]!] = 0;
+  for (let at = 0; at < ids.length; at++) {
+    const { succ } = g.nodes.get(ids[at]!)!;
+    for (let i = 0; i < succ.length; i++) if (i === 0 || succ[i] !== succ[0]) waiting[succ[i]!]! += 1;
+  }
   const straight = (id: number) =>
     g.nodes.get(id)!.succ.length === 1 && !isCondJump(g.nodes.get(id)!.ins.code);
-  const deferred = (id: number) => straight(id) && waiting.get(g.nodes.get(id)!.succ[0]!)! > 1;
-  while (ready.size) {
+  const deferred = (id: number) => straight(id) && waiting[g.nodes.get(id)!.succ[0]!]! > 1;
+  const ready = [g.entry];
+  const order: number[] = [];
+  while (ready.length > 0) {
     const last = order[order.length - 1];
     const next = last !== undefined && straight(last) ? g.nodes.get(last)!.succ[0]! : undefined;
-    const sorted = [...ready].sort((a, b) => a - b);
-    const pick =
-      next !== undefined && ready.has(next) ? next : (sorted.find((id) => !deferred(id)) ?? sorted[0]!);
-    ready.delete(pick);
+    // The fall-through successor if it is ready, else the lowest ready node that need not wait, else the lowest.
+    let pick = next !== undefined && ready.includes(next) ? next : undefined;
+    if (pick === undefined) {
+      let lowest = Number.POSITIVE_INFINITY;
+      let lowestUndeferred = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < ready.length; i++) {
+        const id = ready[i]!;
+        lowest = Math.min(lowest, id);
+        if (id < lowestUndeferred && !deferred(id)) lowestUndeferred = id;
+      }
+      pick = lowestUndeferred < Number.POSITIVE_INFINITY ? lowestUndeferred : lowest;
+    }
+    ready.splice(ready.indexOf(pick), 1);
     order.push(pick);
-    for (const s of new Set(g.nodes.get(pick)!.succ)) {
-      waiting.set(s, waiting.get(s)! - 1);
-      if (waiting.get(s) === 0) ready.add(s);
+    const { succ } = g.nodes.get(pick)!;
+    for (let i = 0; i < succ.length; i++) {
+      if (i === 1 && succ[1] === succ[0]) continue;
+      waiting[succ[i]!]! -= 1;
+      if (waiting[succ[i]!] === 0) ready.push(succ[i]!);
     }
   }
   return order;
@@ -177,26 +219,36 @@ export function redirect(g: Graph, from: number, to: number): void {
 }
 
 function retarget(g: Graph, from: number, to: number): void {
-  // A new list only where an edge changes: most nodes keep theirs.
-  for (const n of g.nodes.values())
+  // A new list only where an edge changes: most nodes keep theirs. (forEach: a for-of over a map allocates
+  // a result per step in the interpreter, where a fresh process runs this.)
+  g.nodes.forEach((n) => {
     if (n.succ.includes(from)) n.succ = n.succ.map((s) => (s === from ? to : s));
+  });
   if (g.entry === from) g.entry = to;
 }
 
-const memos = new WeakMap<Graph, Map<string, { version: number; value: unknown }>>();
+const memos = new WeakMap<object, Map<string, { version: number; value: unknown }>>();
+// Graphs made from the same program are equal until changed, so their analyses are shared then: optimize()
+// runs the passes from one program in up to three orders.
+const origins = new WeakMap<Graph, readonly RawInstruction[]>();
 
 /**
- * The result of `compute` for the graph as it is now, reused while the graph is unchanged (no `touch` since):
- * passes that find nothing to do leave it as it was, so the next pass needs no fresh analysis. Callers must
- * not modify it.
+ * The result of `compute(g)` for the graph as it is now, reused while the graph is unchanged (no `touch`
+ * since): passes that find nothing to do leave it as it was, so the next pass needs no fresh analysis.
+ * Callers must not modify it. (`compute` takes the graph rather than closing over it: the passes ask for
+ * analyses at every step, and a fresh process would allocate a closure for every question.)
  */
-export function memo<T>(g: Graph, name: string, compute: () => T): T {
+export function memo<T>(g: Graph, name: string, compute: (g: Graph) => T): T {
   const version = g.version ?? 0;
-  const table = memos.get(g) ?? new Map<string, { version: number; value: unknown }>();
-  memos.set(g, table);
+  const owner = (version === 0 && origins.get(g)) || g;
+  let table = memos.get(owner);
+  if (!table) {
+    table = new Map();
+    memos.set(owner, table);
+  }
   const hit = table.get(name);
   if (hit && hit.version === version) return hit.value as T;
-  const value = compute();
+  const value = compute(g);
   table.set(name, { version, value });
   return value;
 }

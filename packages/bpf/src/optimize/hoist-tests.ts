@@ -1,7 +1,7 @@
 import { isCondJump, type RawInstruction } from '../instructions.ts';
 import { analyse, transfer } from './analysis.ts';
 import { effects } from './dead-code.ts';
-import { allIn, type Graph, isRet, predecessors, reachable, touch } from './graph.ts';
+import { anyIn, type Graph, isRet, perNode, reachable, touch } from './graph.ts';
 
 const A = 1 << 16;
 const MAX_COPY = 12;
@@ -19,43 +19,58 @@ const isReject = ({ code, k }: RawInstruction) => code === 0x06 && k === 0;
 export function hoistTests(g: Graph): boolean {
   const order = reachable(g);
   const states = analyse(g);
-  const preds = predecessors(g, order);
-  const position = new Map<number, number>();
-  for (let at = 0; at < order.length; at++) position.set(order[at]!, at);
+  // Edges into each node, and (for the region being grown) how many of them come from the region: counts,
+  // not lists and sets, since a fresh process runs this in the interpreter, where those are garbage to collect.
+  const edgesIn = perNode<number>(order);
+  const fromRegion = perNode<number>(order);
+  const position = perNode<number>(order);
+  for (let at = 0; at < order.length; at++) {
+    position[order[at]!] = at;
+    edgesIn[order[at]!] = 0;
+    fromRegion[order[at]!] = 0;
+  }
+  for (let at = 0; at < order.length; at++) {
+    const { succ } = g.nodes.get(order[at]!)!;
+    for (let i = 0; i < succ.length; i++) edgesIn[succ[i]!]! += 1;
+  }
   for (let jumpAt = 0; jumpAt < order.length; jumpAt++) {
     const j = order[jumpAt]!;
     const jump = g.nodes.get(j)!;
     if (!isCondJump(jump.ins.code) || jump.ins.code & 8 || jump.succ[0] === jump.succ[1]) continue;
-    const sym = states.get(j)!.a;
+    const sym = states[j]!.a;
     for (let which = 1; which >= 0; which--) {
       const l = jump.succ[which]!;
       // Every edge into l must bring the value in A (J's edge does): the copy of T goes before l for all.
-      if (isRet(g.nodes.get(l)!.ins.code) || states.get(l)!.a !== sym) continue;
+      if (isRet(g.nodes.get(l)!.ins.code) || states[l]!.a !== sym) continue;
       // The nodes after l entered only from l's stretch, in order, up to the first test of the value. Past
       // the last node an edge out of the stretch reaches, no node can join it.
-      const region = new Set([l]);
+      const region = [l];
+      countEdgesFrom(g, l, fromRegion, 1);
       let reach = lastSuccessor(g, l);
       let t: number | undefined;
-      for (let at = position.get(l)! + 1; at < order.length; at++) {
+      for (let at = position[l]! + 1; at < order.length; at++) {
         const m = order[at]!;
         if (m > reach) break;
         const n = g.nodes.get(m)!;
-        if (isRet(n.ins.code) || !allIn(preds.get(m)!, region)) continue;
-        region.add(m);
+        if (isRet(n.ins.code) || fromRegion[m] !== edgesIn[m]) continue;
+        region.push(m);
+        countEdgesFrom(g, m, fromRegion, 1);
         reach = Math.max(reach, lastSuccessor(g, m));
-        if (isCondJump(n.ins.code) && !(n.ins.code & 8) && states.get(m)!.a === sym) {
+        if (isCondJump(n.ins.code) && !(n.ins.code & 8) && states[m]!.a === sym) {
           t = m;
           break;
         }
       }
+      for (let i = 0; i < region.length; i++) countEdgesFrom(g, region[i]!, fromRegion, -1);
       if (t === undefined) continue;
       // The stretch from l to t, and the reloads of the value in it: there must be one.
+      // (t is the region's last node, and the region is in id order.)
       const stretch = new Set([t]);
-      for (const m of [...region].filter((m) => m < t).reverse())
-        if (g.nodes.get(m)!.succ.some((s) => stretch.has(s))) stretch.add(m);
+      for (let i = region.length - 2; i >= 0; i--)
+        if (anyIn(g.nodes.get(region[i]!)!.succ, stretch)) stretch.add(region[i]!);
       const reloads = [...stretch].filter((m) => {
         const n = g.nodes.get(m)!;
-        const s = states.get(m)!;
+        const s = states[m]!;
         return m !== t && s.a !== sym && transfer(n.ins, s, m).a === sym && effects(n.ins).def & A;
       });
       if (reloads.length === 0 || stretch.size > MAX_COPY) continue;
@@ -70,6 +85,11 @@ export function hoistTests(g: Graph): boolean {
     }
   }
   return false;
+}
+
+function countEdgesFrom(g: Graph, id: number, counts: number[], by: number): void {
+  const { succ } = g.nodes.get(id)!;
+  for (let i = 0; i < succ.length; i++) counts[succ[i]!] = (counts[succ[i]!] ?? 0) + by;
 }
 
 const lastSuccessor = (g: Graph, id: number): number => {

@@ -80,12 +80,12 @@ function expectedSteps(prog: readonly RawInstruction[]): number {
 
 /**
  * How the first run went, for a later run with the same passes: the graph at the start of each round from
- * the second on (as `fingerprint` gives it) and the round it ended in, with its program. Every pass reads
- * only the reachable graph, so from the start of such a round, a run on an equal graph does what the first
- * did from there: where the later run meets one of these graphs, it has the first run's program.
+ * the second on (by `hashOf`, with its `shapeOf`) and the round it ended in, with its program. Every pass
+ * reads only the reachable graph, so from the start of such a round, a run on an equal graph does what the
+ * first did from there: where the later run meets one of these graphs, it has the first run's program.
  */
 interface Trail {
-  starts: Map<string, number>;
+  starts: Map<number, { shape: number[]; round: number }[]>;
   end?: { round: number; program: RawInstruction[] };
 }
 
@@ -109,11 +109,17 @@ function optimizeWith(
   for (let round = 0; round < ROUNDS; round++) {
     // From here both runs skip nothing, so equal graphs go on alike (the first round skips hoisting).
     if (trail && round >= Math.max(1, threadFrom)) {
-      const here = fingerprint(g);
-      const seen = trail.starts.get(here);
-      if (recording) trail.starts.set(here, round);
-      else if (seen !== undefined && trail.end && round + trail.end.round - seen < ROUNDS)
-        return { program: trail.end.program.map((i) => ({ ...i })), changedBy, threadedFirst };
+      const hash = hashOf(g);
+      const sameHash = trail.starts.get(hash);
+      if (recording) {
+        const start = { shape: shapeOf(g), round };
+        if (sameHash) sameHash.push(start);
+        else trail.starts.set(hash, [start]);
+      } else {
+        const seen = sameHash?.find((start) => hasShape(g, start.shape))?.round;
+        if (seen !== undefined && trail.end && round + trail.end.round - seen < ROUNDS)
+          return { program: trail.end.program.map((i) => ({ ...i })), changedBy, threadedFirst };
+      }
     }
     let changed = false;
     for (const name of passes) {
@@ -149,12 +155,43 @@ function optimizeWith(
 
 const GROWING = ['hoist-tests'];
 
-/** The reachable graph (entry, then every node with its instruction and edges) as a string. */
-function fingerprint(g: Graph): string {
-  let text = `${g.entry}`;
-  for (const id of reachable(g)) {
-    const { ins, succ } = g.nodes.get(id)!;
-    text += ` ${id}:${ins.code},${ins.k},${succ.join(',')}`;
+// The reachable graph as numbers: the entry, then every node's id, instruction, number of edges and edges.
+// Numbers rather than a string: a fresh process runs this in the interpreter, where building a string of the
+// graph costs more than the rounds it saves.
+
+/** A hash of the reachable graph. */
+function hashOf(g: Graph): number {
+  let h = Math.imul(0x811c9dc5 ^ g.entry, 0x01000193);
+  const order = reachable(g);
+  for (let at = 0; at < order.length; at++) {
+    const { ins, succ } = g.nodes.get(order[at]!)!;
+    h = Math.imul(h ^ order[at]!, 0x01000193);
+    h = Math.imul(h ^ ins.code, 0x01000193);
+    h = Math.imul(h ^ ins.k, 0x01000193);
+    for (let i = 0; i < succ.length; i++) h = Math.imul(h ^ succ[i]!, 0x01000193);
   }
-  return text;
+  return h;
+}
+
+function shapeOf(g: Graph): number[] {
+  const shape = [g.entry];
+  const order = reachable(g);
+  for (let at = 0; at < order.length; at++) {
+    const { ins, succ } = g.nodes.get(order[at]!)!;
+    shape.push(order[at]!, ins.code, ins.k, succ.length, ...succ);
+  }
+  return shape;
+}
+
+function hasShape(g: Graph, shape: readonly number[]): boolean {
+  if (shape[0] !== g.entry) return false;
+  let i = 1;
+  const order = reachable(g);
+  for (let at = 0; at < order.length; at++) {
+    const { ins, succ } = g.nodes.get(order[at]!)!;
+    if (shape[i++] !== order[at] || shape[i++] !== ins.code || shape[i++] !== ins.k) return false;
+    if (shape[i++] !== succ.length) return false;
+    for (let e = 0; e < succ.length; e++) if (shape[i++] !== succ[e]) return false;
+  }
+  return i === shape.length;
 }

@@ -1,5 +1,5 @@
 import { isCondJump } from '../instructions.ts';
-import { analyse, decided, edgeState, type State, transfer } from './analysis.ts';
+import { decided, edgeState, edgeStates, type State, transfer } from './analysis.ts';
 import { effects, liveness } from './dead-code.ts';
 import { type Graph, reachable, touch } from './graph.ts';
 import { isRedundantLoad } from './thread-jumps.ts';
@@ -14,7 +14,7 @@ import { isRedundantLoad } from './thread-jumps.ts';
  * that a packet that goes either way at the test with equal odds runs no more instructions than before.
  */
 export function needlessTests(g: Graph): boolean {
-  const states = analyse(g);
+  const edges = edgeStates(g);
   const live = liveness(g);
   let changed = false;
   const order = reachable(g);
@@ -22,10 +22,11 @@ export function needlessTests(g: Graph): boolean {
     const id = order[at]!;
     const node = g.nodes.get(id)!;
     if (!isCondJump(node.ins.code) || node.succ[0] === node.succ[1]) continue;
-    const out = transfer(node.ins, states.get(id)!, id);
     for (let which = 0; which < 2; which++) {
-      const [to, other] = [node.succ[which]!, node.succ[1 - which]!];
-      if (!reachesWithin(g, live, edgeState(node.ins, out, which === 0), other, to, 2)) continue;
+      const to = node.succ[which]!;
+      const other = node.succ[1 - which]!;
+      const start = (which === 0 ? edges.taken : edges.notTaken)[id]!;
+      if (!reachesWithin(g, live, start, other, to, 2)) continue;
       node.succ[which] = other;
       changed = true;
       touch(g);
@@ -41,7 +42,7 @@ export function needlessTests(g: Graph): boolean {
  */
 function reachesWithin(
   g: Graph,
-  live: Map<number, number>,
+  live: readonly number[],
   start: State,
   from: number,
   to: number,
@@ -70,5 +71,5 @@ function reachesWithin(
       at = t.succ[0]!;
     }
   }
-  return (defs & (live.get(to) ?? 0)) === 0;
+  return (defs & (live[to] ?? 0)) === 0;
 }

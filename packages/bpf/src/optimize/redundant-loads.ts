@@ -10,7 +10,7 @@ export function redundantLoads(g: Graph): boolean {
   for (let at = 0; at < order.length; at++) {
     const id = order[at]!;
     const node = g.nodes.get(id)!;
-    const before = states.get(id)!;
+    const before = states[id]!;
     if (node.succ.length === 1 && isRedundantLoad(node.ins.code, before, transfer(node.ins, before, id))) {
       bypass(g, id);
       changed = true;

@@ -1,5 +1,5 @@
 import { isCondJump } from '../instructions.ts';
-import { analyse, decided, edgeState, type State, transfer } from './analysis.ts';
+import { analyse, decided, edgeState, edgeStates, type State, transfer } from './analysis.ts';
 import { effects, liveness } from './dead-code.ts';
 import { type Graph, reachable, touch } from './graph.ts';
 
@@ -16,7 +16,7 @@ export function isRedundantLoad(code: number, before: State, after: State): bool
  * results the new target does not read, so a packet makes fewer steps.
  */
 export function threadJumps(g: Graph): boolean {
-  const states = analyse(g);
+  const edges = edgeStates(g);
   const live = liveness(g);
   let changed = false;
   const order = reachable(g);
@@ -24,9 +24,8 @@ export function threadJumps(g: Graph): boolean {
     const id = order[at]!;
     const node = g.nodes.get(id)!;
     if (!isCondJump(node.ins.code)) continue;
-    const out = transfer(node.ins, states.get(id)!, id);
     for (let which = 0; which < 2; which++) {
-      let s = edgeState(node.ins, out, which === 0);
+      let s = (which === 0 ? edges.taken : edges.notTaken)[id]!;
       let target = node.succ[which]!;
       let best = target;
       let defs = 0;
@@ -48,7 +47,7 @@ export function threadJumps(g: Graph): boolean {
           s = next;
           target = t.succ[0]!;
         }
-        if ((defs & (live.get(target) ?? 0)) === 0) best = target;
+        if ((defs & (live[target] ?? 0)) === 0) best = target;
       }
       if (best !== node.succ[which]) {
         node.succ[which] = best;
@@ -68,7 +67,7 @@ export function constantJumps(g: Graph): boolean {
   for (let at = 0; at < order.length; at++) {
     const id = order[at]!;
     const node = g.nodes.get(id)!;
-    const d = decided(node.ins, states.get(id)!);
+    const d = decided(node.ins, states[id]!);
     if (d === undefined || node.succ[0] === node.succ[1]) continue;
     const to = node.succ[d ? 0 : 1]!;
     node.succ = [to, to];
