@@ -113,20 +113,39 @@ export function wordEnd(input: string, start: number): number {
 
 /**
  * The characters from `start` that an Ethernet address, an IPv6 address or a dotted number may hold (hex
- * digits, `:`, `.`, `-`): how many, and whether a colon or a dot is among them. Each pattern matches within
- * this run, so one that needs what the run lacks cannot match.
+ * digits, `:`, `.`, `-`): how many, whether a colon or a dot is among them, and whether an Ethernet address
+ * can start there. Each pattern matches within this run, so one that needs what the run lacks cannot match.
  */
-function addressRun(input: string, start: number): { length: number; colon: boolean; dot: boolean } {
+export function addressRun(
+  input: string,
+  start: number,
+): { length: number; colon: boolean; dot: boolean; macAhead: boolean } {
   let end = start;
-  let colon = false;
-  let dot = false;
+  let colons = 0;
+  let dots = 0;
+  let dashes = 0;
+  // Hex digits before the first separator.
+  let hexFirst = 0;
   for (; end < input.length; end++) {
     const c = input[end]!;
-    if (c === ':') colon = true;
-    else if (c === '.') dot = true;
-    else if (c !== '-' && !isHex(c)) break;
+    if (c === ':') colons++;
+    else if (c === '.') dots++;
+    else if (c === '-') dashes++;
+    else if (!isHex(c)) break;
+    else if (hexFirst === end - start) hexFirst++;
   }
-  return { length: end - start, colon, dot };
+  const length = end - start;
+  // Each notation of an address needs one of these: six groups (five separators of one kind), three groups of
+  // four digits, or twelve digits. (A dotted IPv4 address has none of them: the pattern need not run.)
+  const macAhead =
+    length >= SHORTEST_MAC &&
+    hexFirst > 0 &&
+    (colons >= 5 ||
+      dashes >= 5 ||
+      dots >= 5 ||
+      (hexFirst === 4 && input[start + 4] === '.') ||
+      hexFirst >= 12);
+  return { length, colon: colons > 0, dot: dots > 0, macAhead };
 }
 
 /** A number as libpcap's stou reads it: 0x hex, leading-0 octal, else decimal. */
@@ -164,7 +183,7 @@ export function lex(input: string): { tokens: Token[]; error?: LexError } {
     const run = addressRun(input, i);
     const v6 = run.colon ? (rest.match(V6)?.[0] ?? '') : '';
     const candidates: [Token['kind'], string][] = [
-      ['mac', run.length >= SHORTEST_MAC && isHex(c) ? (rest.match(mac())?.[0] ?? '') : ''],
+      ['mac', run.macAhead ? (rest.match(mac())?.[0] ?? '') : ''],
       ['number', input.slice(i, numberEnd(input, i))],
       ['ipv4', run.dot ? input.slice(i, dottedEnd(input, i)) : ''],
       ['ipv6', (v6.match(/:/g)?.length ?? 0) >= 2 ? v6 : ''],

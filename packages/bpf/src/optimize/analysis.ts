@@ -50,19 +50,25 @@ export function constOf(sym: string): number | undefined {
   return value;
 }
 
-/** `s+n` as [s, n]; any other symbol as [symbol, 0]. */
-function split(sym: string): [string, number] {
+// `s+n` is s plus n; any other symbol is itself plus 0. (Two functions rather than one returning a pair:
+// the interpreter, which runs all of this in a fresh process, would allocate the pair and an iterator.)
+
+/** Where the `+n` of `s+n` starts, or -1. */
+function offsetAt(sym: string): number {
   const plusAt = sym.lastIndexOf('+');
-  if (plusAt < 0 || plusAt === sym.length - 1) return [sym, 0];
-  for (let i = plusAt + 1; i < sym.length; i++) if (sym[i]! < '0' || sym[i]! > '9') return [sym, 0];
-  return [sym.slice(0, plusAt), Number(sym.slice(plusAt + 1))];
+  if (plusAt < 0 || plusAt === sym.length - 1) return -1;
+  for (let i = plusAt + 1; i < sym.length; i++) if (sym[i]! < '0' || sym[i]! > '9') return -1;
+  return plusAt;
 }
+const baseOf = (sym: string, at: number): string => (at < 0 ? sym : sym.slice(0, at));
+const offsetOf = (sym: string, at: number): number => (at < 0 ? 0 : Number(sym.slice(at + 1)));
+
 const plus = (sym: string, c: number): string => {
   const k = constOf(sym);
   if (k !== undefined) return `#${(k + c) >>> 0}`;
-  const [base, off] = split(sym);
-  const total = (off + c) >>> 0;
-  return total === 0 ? base : `${base}+${total}`;
+  const at = offsetAt(sym);
+  const total = (offsetOf(sym, at) + c) >>> 0;
+  return total === 0 ? baseOf(sym, at) : `${baseOf(sym, at)}+${total}`;
 };
 
 const SIZE: Record<number, string> = { 0: 'w', 8: 'h', 16: 'b' };
@@ -85,8 +91,11 @@ function alu(op: number, a: string, b: string): string {
     return a;
   if (op === 0x00 && cb !== undefined) return plus(a, cb);
   if (op === 0x00 && ca !== undefined) return plus(b, ca);
-  return `(${a} ${op.toString(16)} ${b})`;
+  return `(${a} ${OP_HEX[op >> 4]} ${b})`;
 }
+
+/** ALU operations' codes in hex, as symbols name them (one string each, not one per symbol built). */
+const OP_HEX = Array.from({ length: 16 }, (_, i) => (i << 4).toString(16));
 
 /** The state after one instruction; `id` names values that are new on every execution. */
 export function transfer(ins: RawInstruction, s: State, id: number): State {
@@ -106,8 +115,8 @@ export function transfer(ins: RawInstruction, s: State, id: number): State {
       const x = constOf(s.x);
       if (x !== undefined) out.a = `P${size}${(k + x) >>> 0}`;
       else {
-        const [base, off] = split(s.x);
-        out.a = `I${size}${(k + off) >>> 0}@${base}`;
+        const at = offsetAt(s.x);
+        out.a = `I${size}${(k + offsetOf(s.x, at)) >>> 0}@${baseOf(s.x, at)}`;
       }
     } else if (mode === 0x00) out.a = fixedName(ins);
     else if (mode === 0x60) out.a = s.mem[k & 15]!;

@@ -107,12 +107,26 @@ export function perNode<T>(order: readonly number[]): T[] {
 
 /** Predecessor lists of reachable nodes, indexed by id. */
 export function predecessors(g: Graph, order: readonly number[] = reachable(g)): number[][] {
+  // Counted first, so that each list is made at its size (growing lists by push reallocates them). An edge
+  // past the last instruction leads to no node and is no one's predecessor.
+  const counts = perNode<number>(order).fill(0);
+  for (let at = 0; at < order.length; at++) {
+    const { succ } = g.nodes.get(order[at]!)!;
+    for (let i = 0; i < succ.length; i++) if (succ[i]! < counts.length) counts[succ[i]!]! += 1;
+  }
   const preds = perNode<number[]>(order);
-  for (let at = 0; at < order.length; at++) preds[order[at]!] = [];
+  for (let at = 0; at < order.length; at++) {
+    const id = order[at]!;
+    preds[id] = new Array<number>(counts[id]!);
+    counts[id] = 0;
+  }
   for (let at = 0; at < order.length; at++) {
     const id = order[at]!;
     const { succ } = g.nodes.get(id)!;
-    for (let i = 0; i < succ.length; i++) preds[succ[i]!]?.push(id);
+    for (let i = 0; i < succ.length; i++) {
+      const list = preds[succ[i]!];
+      if (list) list[counts[succ[i]!]!++] = id;
+    }
   }
   return preds;
 }

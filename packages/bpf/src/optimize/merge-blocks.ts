@@ -42,9 +42,10 @@ export function mergeBlocks(g: Graph): boolean {
       (into[id] ?? []).some((p) => !isCondJump(g.nodes.get(p)!.ins.code) && !canon.has(p)),
     );
     if (violators.length === 0) {
-      // Every edge at once (a twin is never itself merged away: it was seen first).
+      // Every edge at once (a twin is never itself merged away: it was seen first); a new list only where an
+      // edge changes.
       g.nodes.forEach((n) => {
-        n.succ = n.succ.map((s) => canon.get(s) ?? s);
+        if (n.succ.some((s) => canon.has(s))) n.succ = n.succ.map((s) => canon.get(s) ?? s);
       });
       if (canon.has(g.entry)) g.entry = canon.get(g.entry)!;
       for (const id of canon.keys()) g.nodes.delete(id);
