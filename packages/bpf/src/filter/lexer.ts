@@ -48,10 +48,10 @@ const OPERATORS = [
 // libpcap's scanner rules, in its order (a tie in length goes to the earlier rule).
 const B = '[0-9A-Fa-f]{1,2}';
 const B2 = '[0-9A-Fa-f]{4}';
-let macPattern: RegExp | undefined;
-/** Made on first use: most expressions name no Ethernet address. */
-const mac = () =>
-  (macPattern ??= new RegExp(
+let macRegExp: RegExp | undefined;
+/** libpcap's notations of an Ethernet address; made on first use: most expressions name none. */
+export const macPattern = (): RegExp =>
+  (macRegExp ??= new RegExp(
     `^(?:${B}:${B}:${B}:${B}:${B}:${B}|${B}-${B}-${B}-${B}-${B}-${B}|${B}\\.${B}\\.${B}\\.${B}\\.${B}\\.${B}|${B2}\\.${B2}\\.${B2}|[0-9A-Fa-f]{12})`,
   ));
 const V6 = /^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*/;
@@ -183,7 +183,7 @@ export function lex(input: string): { tokens: Token[]; error?: LexError } {
     const run = addressRun(input, i);
     const v6 = run.colon ? (rest.match(V6)?.[0] ?? '') : '';
     const candidates: [Token['kind'], string][] = [
-      ['mac', run.macAhead ? (rest.match(mac())?.[0] ?? '') : ''],
+      ['mac', run.macAhead ? (rest.match(macPattern())?.[0] ?? '') : ''],
       ['number', input.slice(i, numberEnd(input, i))],
       ['ipv4', run.dot ? input.slice(i, dottedEnd(input, i)) : ''],
       ['ipv6', (v6.match(/:/g)?.length ?? 0) >= 2 ? v6 : ''],

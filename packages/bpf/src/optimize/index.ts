@@ -80,7 +80,7 @@ function expectedSteps(prog: readonly RawInstruction[]): number {
 
 /**
  * How the first run went, for a later run with the same passes: the graph at the start of each round from
- * the second on (by `hashOf`, with its `shapeOf`) and the round it ended in, with its program. Every pass
+ * the second on (its `shapeOf`, found by hash) and the round it ended in, with its program. Every pass
  * reads only the reachable graph, so from the start of such a round, a run on an equal graph does what the
  * first did from there: where the later run meets one of these graphs, it has the first run's program.
  */
@@ -109,14 +109,14 @@ function optimizeWith(
   for (let round = 0; round < ROUNDS; round++) {
     // From here both runs skip nothing, so equal graphs go on alike (the first round skips hoisting).
     if (trail && round >= Math.max(1, threadFrom)) {
-      const hash = hashOf(g);
+      const shape = shapeOf(g);
+      const hash = hashOf(shape);
       const sameHash = trail.starts.get(hash);
       if (recording) {
-        const start = { shape: shapeOf(g), round };
-        if (sameHash) sameHash.push(start);
-        else trail.starts.set(hash, [start]);
+        if (sameHash) sameHash.push({ shape, round });
+        else trail.starts.set(hash, [{ shape, round }]);
       } else {
-        const seen = sameHash?.find((start) => hasShape(g, start.shape))?.round;
+        const seen = sameHash?.find((start) => sameNumbers(start.shape, shape))?.round;
         if (seen !== undefined && trail.end && round + trail.end.round - seen < ROUNDS)
           return { program: trail.end.program.map((i) => ({ ...i })), changedBy, threadedFirst };
       }
@@ -155,24 +155,11 @@ function optimizeWith(
 
 const GROWING = ['hoist-tests'];
 
-// The reachable graph as numbers: the entry, then every node's id, instruction, number of edges and edges.
-// Numbers rather than a string: a fresh process runs this in the interpreter, where building a string of the
-// graph costs more than the rounds it saves.
-
-/** A hash of the reachable graph. */
-function hashOf(g: Graph): number {
-  let h = Math.imul(0x811c9dc5 ^ g.entry, 0x01000193);
-  const order = reachable(g);
-  for (let at = 0; at < order.length; at++) {
-    const { ins, succ } = g.nodes.get(order[at]!)!;
-    h = Math.imul(h ^ order[at]!, 0x01000193);
-    h = Math.imul(h ^ ins.code, 0x01000193);
-    h = Math.imul(h ^ ins.k, 0x01000193);
-    for (let i = 0; i < succ.length; i++) h = Math.imul(h ^ succ[i]!, 0x01000193);
-  }
-  return h;
-}
-
+/**
+ * The reachable graph as numbers: the entry, then every node's id, instruction, number of edges and edges.
+ * Numbers rather than a string: a fresh process runs this in the interpreter, where building a string of the
+ * graph costs more than the rounds it saves.
+ */
 function shapeOf(g: Graph): number[] {
   const shape = [g.entry];
   const order = reachable(g);
@@ -183,15 +170,15 @@ function shapeOf(g: Graph): number[] {
   return shape;
 }
 
-function hasShape(g: Graph, shape: readonly number[]): boolean {
-  if (shape[0] !== g.entry) return false;
-  let i = 1;
-  const order = reachable(g);
-  for (let at = 0; at < order.length; at++) {
-    const { ins, succ } = g.nodes.get(order[at]!)!;
-    if (shape[i++] !== order[at] || shape[i++] !== ins.code || shape[i++] !== ins.k) return false;
-    if (shape[i++] !== succ.length) return false;
-    for (let e = 0; e < succ.length; e++) if (shape[i++] !== succ[e]) return false;
-  }
-  return i === shape.length;
+/** FNV-1a over the numbers' low 32 bits. */
+function hashOf(numbers: readonly number[]): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < numbers.length; i++) h = Math.imul(h ^ numbers[i]!, 0x01000193);
+  return h;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
